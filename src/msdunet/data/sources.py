@@ -1,0 +1,91 @@
+"""Where the benchmark images and masks are: CUHK, DUT-DBD, or any ``image/`` + ``gt/`` folder pair.
+
+Files are matched by stem, whatever the extension (CUHK has ``.jpg`` and ``.JPG``).  Split names
+are the files in each dataset's ``splits/`` folder, or one of the aliases below (the paper's three
+settings and the Sun-2019 split of the peers' maps).  The data root is ``--data``, else
+``$MSDUNET_DATA``, else ``../shared/data`` from the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DATASETS = ("dut", "cuhk", "folder")
+CUHK_ALIASES = {
+    "kim_train": "kim2018_train",
+    "kim_test": "kim2018_test",
+    "defocus_train": "cuhk_defocus_btbnet_train604",
+    "defocus_test": "cuhk_defocus_btbnet_test100",
+    "sun_train": "bd_efpn_sun2019_train800_inferred",
+    "sun_test": "bd_efpn_sun2019_test200_inferred",
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    stem: str
+    image: Path
+    mask: Path
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    return Path(root or os.environ.get("MSDUNET_DATA") or "../shared/data")
+
+
+def read_stems(path: str | os.PathLike) -> list[str]:
+    """One stem per line; blank lines and ``#`` comments ignored; extensions stripped."""
+    stems = []
+    for line in Path(path).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            stems.append(Path(line).stem if "." in line else line)
+    return stems
+
+
+def files_by_stem(folder: Path) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def pair_folder(image_dir: Path, gt_dir: Path, stems: list[str] | None = None) -> list[Sample]:
+    """Pair images and masks by stem; a stem asked for but missing on either side is an error."""
+    images, masks = files_by_stem(image_dir), files_by_stem(gt_dir)
+    if stems is None:
+        stems = sorted(set(images) & set(masks))
+    missing = [s for s in stems if s not in images or s not in masks]
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} stem(s) lack an image in {image_dir} or a mask in {gt_dir}: {missing[:5]}"
+        )
+    return [Sample(s, images[s], masks[s]) for s in stems]
+
+
+def dataset_samples(dataset: str, split: str, root: str | os.PathLike | None = None) -> list[Sample]:
+    """The samples of one split.
+
+    * ``dut``: split ``train`` or ``test`` (600 / 500).
+    * ``cuhk``: a file name in ``cuhk/splits`` (without ``.txt``), an alias in ``CUHK_ALIASES``,
+      or ``all``.
+    * ``folder``: ``root`` holds ``image/`` and ``gt/``; split ``all`` or a path to a stems file.
+    """
+    base = data_root(root)
+    if dataset == "dut":
+        if split not in ("train", "test"):
+            raise ValueError(f"DUT splits are 'train' and 'test', not {split!r}")
+        d = base / "dut"
+        return pair_folder(d / split / "image", d / split / "gt", read_stems(d / "splits" / f"{split}.txt"))
+    if dataset == "cuhk":
+        d = base / "cuhk"
+        if split == "all":
+            return pair_folder(d / "image", d / "gt")
+        name = CUHK_ALIASES.get(split, split)
+        split_file = d / "splits" / f"{name}.txt"
+        if not split_file.exists():
+            known = sorted(CUHK_ALIASES) + sorted(p.stem for p in (d / "splits").glob("*.txt"))
+            raise ValueError(f"unknown CUHK split {split!r}; known: {', '.join(known)}")
+        return pair_folder(d / "image", d / "gt", read_stems(split_file))
+    if dataset == "folder":
+        stems = None if split == "all" else read_stems(split)
+        return pair_folder(base / "image", base / "gt", stems)
+    raise ValueError(f"unknown dataset {dataset!r}; choose one of {DATASETS}")

@@ -1,0 +1,143 @@
+"""Reading photos and masks as they really are, and finding image files by content.
+
+* Photos: EXIF orientation applied; greyscale, palette, RGBA (composited on white), 16-bit,
+  CMYK and other modes converted to 8-bit RGB.  Pillow's decompression-bomb guard stays on; a
+  refused image raises ``ImageReadError`` that names the file and says how to allow it.
+* Masks: read as grey (RGB/RGBA → luminance), thresholded at 127 → bool (True = blurred).
+* Every failure is an ``ImageReadError`` carrying the path and the reason in plain words.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MASK_THRESHOLD = 127
+# First bytes of the formats Pillow reads that people keep photos in.
+_SIGNATURES = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",  # BMP
+    b"II*\x00",  # TIFF little-endian
+    b"MM\x00*",  # TIFF big-endian
+    b"RIFF",  # WebP (checked further below)
+    b"P5",
+    b"P6",  # PGM/PPM
+)
+
+
+class ImageReadError(ValueError):
+    """An image could not be read; the message names the file and the problem."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
+
+
+def looks_like_image(path: str | os.PathLike) -> bool:
+    """True when the file's first bytes match an image format (extension ignored)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False
+    if head.startswith(b"RIFF"):
+        return head[8:12] == b"WEBP"
+    return head.startswith(_SIGNATURES)
+
+
+def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = False) -> Iterator[Path]:
+    """Files given directly are yielded as they are (a bad one is reported later, by name);
+    folders are searched for files whose content looks like an image, in sorted order."""
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            pattern = "**/*" if recursive else "*"
+            for child in sorted(path.glob(pattern)):
+                if child.is_file() and looks_like_image(child):
+                    yield child
+        else:
+            yield path
+
+
+def _open(path: str | os.PathLike) -> Image.Image:
+    path = Path(path)
+    if not path.exists():
+        raise ImageReadError(path, "no such file")
+    if path.stat().st_size == 0:
+        raise ImageReadError(path, "file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(
+            path, f"image too large for Pillow's decompression-bomb guard ({exc}); "
+            "raise PIL.Image.MAX_IMAGE_PIXELS if you trust this file"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageReadError(path, "not an image Pillow can read") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(path, f"corrupt or truncated image ({exc})") from exc
+    return image
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow image → 8-bit RGB, upright (EXIF orientation applied)."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit (or 32-bit int) greyscale: scale the full range to 8 bits rather than clipping.
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if array.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if image.mode == "F":
+        array = np.asarray(image, dtype=np.float64)
+        image = Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def read_image(path: str | os.PathLike) -> Image.Image:
+    """Read a photo as upright 8-bit RGB, or raise ``ImageReadError``."""
+    image = _open(path)
+    try:
+        return to_rgb(image)
+    except (OSError, ValueError) as exc:
+        raise ImageReadError(path, f"cannot convert {image.mode} image to RGB ({exc})") from exc
+
+
+def read_mask(path: str | os.PathLike, white_is_blurred: bool = True) -> np.ndarray:
+    """Read a ground-truth mask as a bool array, True = blurred.
+
+    Grey, RGB and RGBA masks are converted to grey first; ``white_is_blurred=False`` is for the
+    original DUT release, whose BMP masks are white = sharp.
+    """
+    image = _open(path)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        grey = np.asarray(image, dtype=np.float64)
+        grey = grey / (65535.0 if grey.max() > 255 else 255.0) * 255.0
+    else:
+        grey = np.asarray(image.convert("L"))
+    mask = grey > MASK_THRESHOLD
+    return mask if white_is_blurred else ~mask
+
+
+def read_map(path: str | os.PathLike) -> np.ndarray:
+    """Read a predicted blur map (any 8/16-bit grey or colour image) as float64 in [0, 255]."""
+    image = _open(path)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        grey = np.asarray(image, dtype=np.float64)
+        return grey / (65535.0 if grey.max() > 255 else 255.0) * 255.0
+    return np.asarray(image.convert("L"), dtype=np.float64)

@@ -1,0 +1,20 @@
+"""The one input convention shared by training and inference.
+
+uint8 RGB (N,H,W,3) → float (N,3,H,W), scaled to [0, 1] and standardised with the ImageNet mean
+and std (the paper does not say; any fixed choice works, it only has to be the same both ways).
+"""
+
+from __future__ import annotations
+
+import torch
+
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+
+
+def normalize_images(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N,H,W,3) tensor → normalised float32 (N,3,H,W), channels_last in memory."""
+    x = images.permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
+    return ((x - mean) / std).contiguous(memory_format=torch.channels_last)

@@ -1,0 +1,127 @@
+"""Weights on disk: ``NAME.safetensors`` + ``NAME.json`` (architecture, provenance, metrics, sha256).
+
+Never pickled, never downloaded.  Loading checks the file's sha256 against the JSON card and
+refuses a mismatch, a missing card, or tensors that do not fit the architecture — each with a
+message that names the file.  Shipped weights live in the package (``msdunet/weights/``) and are
+found with ``importlib.resources``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from msdunet.model import MSDUNet, ModelConfig
+
+DEFAULT_MODEL = "msdunet-provisional"
+
+
+class WeightsError(RuntimeError):
+    """Weights missing, tampered with, or not matching their architecture."""
+
+
+def sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def card_path(weights: Path) -> Path:
+    return weights.with_suffix(".json")
+
+
+def save_weights(model: MSDUNet, path: str | os.PathLike, meta: dict | None = None, half: bool = False) -> Path:
+    """Write ``path`` (.safetensors) and its card (.json); ``half`` stores float tensors as fp16."""
+    path = Path(path).with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu().contiguous()
+        state[k] = v.half() if half and v.is_floating_point() else v
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata={"format": "pt"})
+    os.replace(tmp, path)
+    card = {"config": model.config.to_dict(), "dtype": "float16" if half else "float32", **(meta or {})}
+    card["sha256"] = sha256(path)
+    card_path(path).write_text(json.dumps(card, indent=2) + "\n")
+    return path
+
+
+def read_card(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    card = card_path(path)
+    if not card.exists():
+        raise WeightsError(f"{path}: no model card {card.name} beside it (architecture and sha256 unknown)")
+    try:
+        return json.loads(card.read_text())
+    except json.JSONDecodeError as exc:
+        raise WeightsError(f"{card}: not valid JSON ({exc})") from exc
+
+
+def load_weights(path: str | os.PathLike, verify: bool = True) -> tuple[MSDUNet, dict]:
+    """Build the model described by the card and load the tensors; returns (model in eval mode, card)."""
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"{path}: no such weights file")
+    card = read_card(path)
+    if verify:
+        expected, actual = card.get("sha256"), sha256(path)
+        if expected != actual:
+            raise WeightsError(
+                f"{path}: checksum mismatch (card says {expected}, file is {actual}); "
+                "the file is damaged or was changed — refusing to load it"
+            )
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise WeightsError(f"{path}: not a readable safetensors file ({exc})") from exc
+    model = MSDUNet(ModelConfig.from_dict(card["config"]))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise WeightsError(f"{path}: tensors do not match the architecture in its card ({exc})") from exc
+    return model.eval(), card
+
+
+def shipped_dir() -> Path:
+    return Path(str(resources.files("msdunet") / "weights"))
+
+
+def shipped_models() -> dict[str, Path]:
+    """Name → path of every weights file shipped in the package."""
+    folder = shipped_dir()
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors"))}
+
+
+def resolve_weights(weights: str | os.PathLike | None = None) -> Path:
+    """A path, a shipped model's name, or None for the default; raises ``WeightsError`` plainly."""
+    shipped = shipped_models()
+    if weights is None:
+        if DEFAULT_MODEL in shipped:
+            return shipped[DEFAULT_MODEL]
+        if shipped:
+            return next(iter(shipped.values()))
+        raise WeightsError(
+            "no weights are installed with this copy of msdunet; train a model (msdunet train) "
+            "and pass it with --weights PATH"
+        )
+    if str(weights) in shipped:
+        return shipped[str(weights)]
+    return Path(weights).expanduser()
+
+
+def torch_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
