@@ -1,0 +1,182 @@
+"""``BlurDetector``: build once, call on many images; path / PIL / numpy in, float32 map out.
+
+Scale policy.  The network was trained on whole images resized to 256×256, so it judges blur
+relative to the image, not to the pixel grid.  Real photos behave the same way: a 24 MP photo of a
+scene has the same blur *relative to the frame* as a 1 MP photo of it, only spread over more
+pixels.  So every image is resized to a working resolution and the map is resized back:
+
+* ``working_size`` (default 320): the long side of the working image, aspect ratio kept (set
+  ``square=True`` for the paper's evaluation protocol: 256×256 whatever the aspect);
+* ``working_size=None``: native resolution (no resize), for images already at the model's scale;
+* working images larger than ``tile`` pixels on a side are processed in overlapping tiles
+  (``tile_overlap``), blended with a linear ramp so that seams do not show; memory stays bounded
+  whatever the input size;
+* JPEGs are decoded at reduced scale when the working image is much smaller (Pillow draft mode).
+
+The map is P(blurred) from the softmax, upsampled bilinearly to the input's own size.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from msdunet.io import ImageReadError, image_size, read_image, to_rgb
+from msdunet.model import MSDUNet
+from msdunet.preprocess import normalize_images
+from msdunet.weights import load_weights, resolve_weights
+
+ImageInput = str | os.PathLike | Image.Image | np.ndarray
+DEFAULT_WORKING_SIZE = 320
+DEFAULT_TILE = 768
+DEFAULT_OVERLAP = 64
+
+
+def as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    """PIL image or array (H,W), (H,W,1|3|4), uint8/uint16/float in [0,1] → uint8 (H,W,3)."""
+    if isinstance(image, Image.Image):
+        return np.asarray(to_rgb(image))
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ValueError(f"expected an (H,W), (H,W,3) or (H,W,4) array, got shape {array.shape}")
+    if array.dtype == np.uint16:
+        array = (array.astype(np.float64) / 257.0).round().astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.floating):
+        array = np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        raise ValueError(f"unsupported array dtype {array.dtype}")
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.shape[2] == 4:  # composite on white, as for RGBA files
+        alpha = array[..., 3:4].astype(np.float32) / 255.0
+        array = (array[..., :3] * alpha + 255.0 * (1 - alpha) + 0.5).astype(np.uint8)
+    return np.ascontiguousarray(array)
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """1-D blending weight: rises over ``overlap`` pixels except at the image border."""
+    w = np.ones(length, dtype=np.float32)
+    r = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
+    if not at_start:
+        w[:overlap] = np.minimum(w[:overlap], r)
+    if not at_end:
+        w[-overlap:] = np.minimum(w[-overlap:], r[::-1])
+    return w
+
+
+class BlurDetector:
+    """Per-pixel blur detection with a trained MSDU-net.
+
+    >>> detector = BlurDetector()                # shipped weights
+    >>> blur = detector("photo.jpg")             # float32 (H, W), 1 = blurred
+    """
+
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        working_size: int | None = DEFAULT_WORKING_SIZE,
+        square: bool = False,
+        tile: int = DEFAULT_TILE,
+        tile_overlap: int = DEFAULT_OVERLAP,
+        threads: int | None = None,
+        bf16: bool = False,
+        model: MSDUNet | None = None,
+    ) -> None:
+        if threads:
+            torch.set_num_threads(threads)
+        if model is None:
+            self.weights_path = resolve_weights(weights)
+            model, self.card = load_weights(self.weights_path)
+        else:
+            self.weights_path, self.card = None, {"config": model.config.to_dict()}
+        self.model = model.eval().to(memory_format=torch.channels_last)
+        if tile_overlap * 2 >= tile:
+            raise ValueError("tile_overlap must be less than half the tile size")
+        self.working_size, self.square = working_size, square
+        self.tile, self.tile_overlap, self.bf16 = tile, tile_overlap, bf16
+
+    def __call__(self, image: ImageInput) -> np.ndarray:
+        return self.predict(image)
+
+    def working_shape(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) at which the network sees an image of this size."""
+        if self.working_size is None:
+            return width, height
+        if self.square:
+            return self.working_size, self.working_size
+        scale = self.working_size / max(width, height)
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def load(self, image: ImageInput) -> tuple[np.ndarray, tuple[int, int]]:
+        """Decode to the working image (uint8 H,W,3) and the input's own (width, height)."""
+        if isinstance(image, str | os.PathLike):
+            size = image_size(image)
+            work = self.working_shape(*size)
+            rgb = read_image(image, max_side=max(work) if self.working_size else None)
+        else:
+            rgb = Image.fromarray(as_rgb_array(image))
+            size = rgb.size
+            work = self.working_shape(*size)
+        if rgb.size != work:
+            rgb = rgb.resize(work, Image.BILINEAR)
+        return np.asarray(rgb), size
+
+    @torch.inference_mode()
+    def probability(self, rgb: np.ndarray) -> np.ndarray:
+        """P(blurred) for a working image (uint8 H,W,3), tiled when larger than ``tile``."""
+        h, w = rgb.shape[:2]
+        if h <= self.tile and w <= self.tile:
+            return self._forward(rgb)
+        out = np.zeros((h, w), dtype=np.float32)
+        weight = np.zeros((h, w), dtype=np.float32)
+        t, o = self.tile, self.tile_overlap
+        ys, xs = tile_starts(h, t, o), tile_starts(w, t, o)
+        for y in ys:
+            for x in xs:
+                crop = rgb[y:y + t, x:x + t]
+                ch, cw = crop.shape[:2]
+                wy = ramp(ch, o, y == 0, y + ch >= h)
+                wx = ramp(cw, o, x == 0, x + cw >= w)
+                window = wy[:, None] * wx[None, :]
+                out[y:y + ch, x:x + cw] += self._forward(crop) * window
+                weight[y:y + ch, x:x + cw] += window
+        return out / weight
+
+    def _forward(self, rgb: np.ndarray) -> np.ndarray:
+        x = normalize_images(torch.from_numpy(np.ascontiguousarray(rgb))[None])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            logits = self.model(x)
+        return torch.softmax(logits.float(), dim=1)[0, 1].numpy()
+
+    def predict(self, image: ImageInput) -> np.ndarray:
+        """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""
+        rgb, (width, height) = self.load(image)
+        prob = self.probability(rgb)
+        if prob.shape != (height, width):
+            t = torch.from_numpy(prob)[None, None]
+            prob = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
+        return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+__all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]
+
+
+def describe(detector: BlurDetector) -> str:
+    where = Path(detector.weights_path).name if detector.weights_path else "in-memory model"
+    c = detector.card["config"]
+    return f"{where} ({c['variant']}, width {c['width']}, norm {c['norm']})"
