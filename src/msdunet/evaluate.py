@@ -96,7 +96,8 @@ def to_json(results: dict[str, dict], extra: dict | None = None) -> dict:
     """Scalars and curves (threshold-indexed lists) of every row."""
     rows = {}
     for name, r in results.items():
-        rows[name] = {**scores(r), "curves": {k: np.round(r[k], 6).tolist() for k in ("precision", "recall", "f_curve")}}
+        curves = {k: np.round(r[k], 6).tolist() for k in ("precision", "recall", "f_curve")}
+        rows[name] = {**scores(r), "curves": curves}
     return {**(extra or {}), "results": rows}
 
 

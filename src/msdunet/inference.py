@@ -122,19 +122,29 @@ class BlurDetector:
         scale = self.working_size / max(width, height)
         return max(1, round(width * scale)), max(1, round(height * scale))
 
-    def load(self, image: ImageInput) -> tuple[np.ndarray, tuple[int, int]]:
-        """Decode to the working image (uint8 H,W,3) and the input's own (width, height)."""
+    def load(self, image: ImageInput, max_side: int | None = None) -> tuple[Image.Image, tuple[int, int]]:
+        """Decode to RGB, at reduced scale when only the working size (or ``max_side``) is needed;
+        returns the image and the input's own (width, height)."""
         if isinstance(image, str | os.PathLike):
             size = image_size(image)
-            work = self.working_shape(*size)
-            rgb = read_image(image, max_side=max(work) if self.working_size else None)
-        else:
-            rgb = Image.fromarray(as_rgb_array(image))
-            size = rgb.size
-            work = self.working_shape(*size)
+            need = None
+            if self.working_size is not None:
+                need = max(max(self.working_shape(*size)), max_side or 0)
+            return read_image(image, max_side=need), size
+        rgb = Image.fromarray(as_rgb_array(image))
+        return rgb, rgb.size
+
+    def map_for(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        """P(blurred) for a decoded image, as a float32 map of ``size`` (width, height)."""
+        work = self.working_shape(*size)
         if rgb.size != work:
             rgb = rgb.resize(work, Image.BILINEAR)
-        return np.asarray(rgb), size
+        prob = self.probability(np.asarray(rgb))
+        width, height = size
+        if prob.shape != (height, width):
+            t = torch.from_numpy(prob)[None, None]
+            prob = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
+        return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
 
     @torch.inference_mode()
     def probability(self, rgb: np.ndarray) -> np.ndarray:
@@ -165,12 +175,7 @@ class BlurDetector:
 
     def predict(self, image: ImageInput) -> np.ndarray:
         """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""
-        rgb, (width, height) = self.load(image)
-        prob = self.probability(rgb)
-        if prob.shape != (height, width):
-            t = torch.from_numpy(prob)[None, None]
-            prob = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
-        return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
+        return self.map_for(*self.load(image))
 
 
 __all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]

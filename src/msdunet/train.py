@@ -24,7 +24,6 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -33,7 +32,7 @@ from tqdm import tqdm
 from msdunet.data.batches import BatchSampler
 from msdunet.data.pack import concat_packs, load_pack
 from msdunet.metrics import BlurMetrics, scores, to_uint8_map
-from msdunet.model import MSDUNet, ModelConfig, count_parameters
+from msdunet.model import ModelConfig, MSDUNet, count_parameters
 from msdunet.preprocess import normalize_images
 from msdunet.weights import save_weights
 

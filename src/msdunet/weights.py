@@ -18,7 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from msdunet.model import MSDUNet, ModelConfig
+from msdunet.model import ModelConfig, MSDUNet
 
 DEFAULT_MODEL = "msdunet-provisional"
 

@@ -1,0 +1,3 @@
+from msdunet.cli.main import main
+
+main()

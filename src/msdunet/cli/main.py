@@ -1,0 +1,44 @@
+"""``msdunet`` entry point: a click group whose verbs live in their own modules (loaded lazily, so
+``msdunet --version`` and ``--help`` answer without importing torch)."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from msdunet import __version__
+
+VERBS = {
+    "detect": ("msdunet.cli.detect", "Blur maps, overlays and a report for images and folders."),
+    "evaluate": ("msdunet.cli.evaluate", "Score maps (or a model) against ground-truth masks."),
+    "train": ("msdunet.cli.train", "Train MSDU-net (paper recipe by default)."),
+    "models": ("msdunet.cli.models", "List the shipped weights."),
+    "data": ("msdunet.cli.data", "Pack dataset splits into training caches."),
+    "export": ("msdunet.cli.export", "Export weights to ONNX."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(VERBS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in VERBS:
+            return None
+        module = importlib.import_module(VERBS[name][0])
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, help_) in VERBS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="msdunet")
+def cli() -> None:
+    """msdunet: per-pixel blur detection (defocus and motion) with MSDU-net."""
+
+
+def main() -> None:
+    cli(prog_name="msdunet")
