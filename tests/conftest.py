@@ -1,0 +1,56 @@
+"""Shared fixtures: small synthetic images made here, a tiny model saved as weights, the data root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+DATA = Path(os.environ.get("MSDUNET_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+needs_data = pytest.mark.skipif(not (DATA / "README.md").exists(), reason=f"benchmark data not found at {DATA}")
+
+
+def textured(width: int, height: int, seed: int = 0, cell: int = 1) -> np.ndarray:
+    """Random sharp texture: noise in cells of ``cell`` px (cell scales the texture with the image)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (max(1, height // cell), max(1, width // cell), 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(small).resize((width, height), Image.NEAREST))
+
+
+def half_blurred(width: int, height: int, seed: int = 0, cell: int = 1, radius: float = 4.0
+                 ) -> tuple[Image.Image, np.ndarray]:
+    """Sharp texture whose right half is Gaussian-blurred; returns (image, mask True = blurred)."""
+    sharp = Image.fromarray(textured(width, height, seed, cell))
+    blurred = sharp.filter(ImageFilter.GaussianBlur(radius))
+    mask = np.zeros((height, width), dtype=bool)
+    mask[:, width // 2:] = True
+    image = Image.composite(blurred, sharp, Image.fromarray(mask.astype(np.uint8) * 255))
+    return image, mask
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """A randomly initialised width-4 MSDU-net saved with its card (fast, deterministic)."""
+    import torch
+
+    from msdunet.model import MSDUNet, ModelConfig
+    from msdunet.weights import save_weights
+
+    torch.manual_seed(0)
+    model = MSDUNet(ModelConfig("msdunet", 4, "batch"))
+    return save_weights(model, tmp_path_factory.mktemp("weights") / "tiny.safetensors", {"note": "test"})
+
+
+@pytest.fixture()
+def photo_dir(tmp_path) -> Path:
+    """A folder of three small good photos of different kinds."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    image, _ = half_blurred(96, 64, seed=1)
+    image.save(folder / "a.jpg")
+    image.convert("L").save(folder / "b.png")
+    image.resize((50, 70)).save(folder / "c.webp")
+    return folder

@@ -1,0 +1,98 @@
+"""Photos as they really are: orientation, modes, bit depths, bombs; masks of every shape; sniffing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from msdunet.io import ImageReadError, find_images, image_size, looks_like_image, read_image, read_map, read_mask
+
+from .conftest import textured
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    array = textured(40, 20)
+    image = Image.fromarray(array)
+    exif = image.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    image.save(tmp_path / "r.jpg", exif=exif, quality=100)
+    read = read_image(tmp_path / "r.jpg")
+    assert read.size == (20, 40)
+    assert image_size(tmp_path / "r.jpg") == (20, 40)
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "RGBA", "LA", "CMYK", "I;16", "1"])
+def test_any_mode_becomes_rgb(tmp_path, mode):
+    base = Image.fromarray(textured(30, 20))
+    if mode == "I;16":
+        image = Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257))
+        path = tmp_path / "x.png"
+    elif mode == "CMYK":
+        image, path = base.convert("CMYK"), tmp_path / "x.jpg"
+    else:
+        image, path = base.convert(mode), tmp_path / "x.png"
+    image.save(path)
+    read = read_image(path)
+    assert read.mode == "RGB" and read.size == (30, 20)
+    if mode == "I;16":  # 16-bit scaled to 8-bit, not clipped to white
+        np.testing.assert_allclose(np.asarray(read)[..., 0], np.asarray(base.convert("L")), atol=1)
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    rgba = np.zeros((4, 4, 4), dtype=np.uint8)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "t.png")
+    assert np.asarray(read_image(tmp_path / "t.png")).min() == 255
+
+
+def test_decompression_bomb_guard_stays_on(tmp_path, monkeypatch):
+    Image.fromarray(textured(64, 64)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ImageReadError, match="big.png.*decompression-bomb"):
+        read_image(tmp_path / "big.png")
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [(b"", "empty"), (b"hello, not an image", "not an image"), ("truncated", "corrupt or truncated")],
+)
+def test_bad_files_name_the_file_and_the_problem(tmp_path, content, problem):
+    path = tmp_path / "bad.jpg"
+    if content == "truncated":
+        Image.fromarray(textured(64, 64)).save(path, quality=95)
+        content = path.read_bytes()[:400]
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError) as info:
+        read_image(path)
+    assert str(path) in str(info.value) and problem in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image(tmp_path / "nope.png")
+
+
+def test_masks_grey_rgb_rgba_and_polarity(tmp_path):
+    grey = np.array([[0, 100, 128, 255]], dtype=np.uint8)
+    expected = [[False, False, True, True]]
+    Image.fromarray(grey).save(tmp_path / "g.png")
+    Image.fromarray(np.stack([grey] * 3, -1)).save(tmp_path / "c.png")
+    Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1)).save(tmp_path / "a.png")
+    Image.fromarray(grey).save(tmp_path / "d.bmp")
+    for name in ("g.png", "c.png", "a.png"):
+        assert read_mask(tmp_path / name).tolist() == expected
+    assert read_mask(tmp_path / "d.bmp", white_is_blurred=False).tolist() == [[True, True, False, False]]
+    assert read_map(tmp_path / "c.png").tolist() == [[0.0, 100.0, 128.0, 255.0]]
+
+
+def test_images_are_found_by_content(tmp_path):
+    Image.fromarray(textured(8, 8)).save(tmp_path / "photo.dat", format="PNG")
+    Image.fromarray(textured(8, 8)).save(tmp_path / "b.JPG", format="JPEG")
+    (tmp_path / "notes.jpg").write_text("not an image")
+    (tmp_path / "sub").mkdir()
+    Image.fromarray(textured(8, 8)).save(tmp_path / "sub" / "c.webp")
+    assert looks_like_image(tmp_path / "photo.dat") and not looks_like_image(tmp_path / "notes.jpg")
+    assert [p.name for p in find_images([tmp_path])] == ["b.JPG", "photo.dat"]
+    assert [p.name for p in find_images([tmp_path], recursive=True)] == ["b.JPG", "photo.dat", "c.webp"]
+    # a file named directly is passed through, so that a bad one is reported by name
+    assert [p.name for p in find_images([tmp_path / "notes.jpg"])] == ["notes.jpg"]
