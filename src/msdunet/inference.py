@@ -168,7 +168,7 @@ class BlurDetector:
         return out / weight
 
     def _forward(self, rgb: np.ndarray) -> np.ndarray:
-        x = normalize_images(torch.from_numpy(np.ascontiguousarray(rgb))[None])
+        x = normalize_images(torch.from_numpy(np.require(rgb, requirements=["C", "W"]))[None])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             logits = self.model(x)
         return torch.softmax(logits.float(), dim=1)[0, 1].numpy()

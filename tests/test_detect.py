@@ -1,0 +1,122 @@
+"""``msdunet detect`` end to end on files the test makes, including a corpus of bad ones."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from msdunet.batch import verdict
+from msdunet.cli.main import cli
+
+from .conftest import textured
+
+
+def run(args):
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+def rows(out):
+    with open(out / "report.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture()
+def bad_corpus(photo_dir):
+    """Three good photos plus every kind of bad file, all named as images."""
+    (photo_dir / "empty.jpg").write_bytes(b"")
+    (photo_dir / "text.jpg").write_text("this is not an image")
+    good = (photo_dir / "a.jpg").read_bytes()
+    (photo_dir / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    corrupt = bytearray(good)
+    corrupt[200:600] = bytes(400)
+    (photo_dir / "corrupt.jpg").write_bytes(bytes(corrupt))
+    (photo_dir / "header_only.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    return photo_dir
+
+
+def test_bad_files_are_reported_and_good_ones_processed(bad_corpus, tmp_path, tiny_weights):
+    files = sorted(bad_corpus.iterdir())
+    out = tmp_path / "out"
+    result = run(["detect", *map(str, files), "-o", str(out), "--weights", str(tiny_weights), "-q"])
+    assert result.exit_code == 1
+    report = {r["path"].split("/")[-1]: r for r in rows(out)}
+    assert len(report) == len(files)
+    for name in ("a.jpg", "b.png", "c.webp"):
+        assert report[name]["error"] == "" and report[name]["verdict"]
+        stem = name.split(".")[0]
+        assert (out / f"{stem}_blur.png").exists() and (out / f"{stem}_overlay.jpg").exists()
+    for name in ("empty.jpg", "text.jpg", "truncated.jpg", "header_only.png"):
+        assert name in report[name]["error"], report[name]
+        assert name in result.stderr
+    assert "empty" in report["empty.jpg"]["error"]
+    summary = json.loads((out / "report.json").read_text())
+    assert summary["images"] == len(files) and summary["failed"] >= 4
+
+
+def test_folder_outputs_and_report(photo_dir, tmp_path, tiny_weights):
+    (photo_dir / "notes.txt").write_text("skipped: not an image")
+    out = tmp_path / "out"
+    result = run(["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "--no-overlay"])
+    assert result.exit_code == 0, result.output
+    report = rows(out)
+    assert [r["path"].split("/")[-1] for r in report] == ["a.jpg", "b.png", "c.webp"]
+    blur = np.asarray(Image.open(out / "c_blur.png"))
+    assert blur.shape == (70, 50) and blur.dtype == np.uint8
+    assert not list(out.glob("*_overlay.jpg"))
+    row = report[2]
+    assert int(row["width"]) == 50 and int(row["height"]) == 70
+    assert float(row["blurred_fraction"]) == pytest.approx(np.mean(blur >= 127.5), abs=0.02)
+    assert row["verdict"] == verdict(float(row["blurred_fraction"]))
+
+
+def test_skip_existing_resumes(photo_dir, tmp_path, tiny_weights):
+    out = tmp_path / "out"
+    args = ["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"]
+    assert run(args).exit_code == 0
+    first = {r["path"]: r for r in rows(out)}
+    (out / "a_blur.png").write_bytes((out / "a_blur.png").read_bytes())  # still there
+    assert run(args + ["--skip-existing"]).exit_code == 0
+    second = {r["path"]: r for r in rows(out)}
+    assert all("(existing)" in r["verdict"] for r in second.values())
+    for path, r in first.items():
+        assert float(second[path]["blurred_fraction"]) == pytest.approx(float(r["blurred_fraction"]), abs=0.01)
+
+
+def test_same_stem_twice_and_recursive(tmp_path, tiny_weights):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    Image.fromarray(textured(32, 32)).save(src / "x.png")
+    Image.fromarray(textured(32, 32, 1)).save(src / "x.jpg")
+    Image.fromarray(textured(32, 32, 2)).save(src / "sub" / "y.png")
+    out = tmp_path / "out"
+    assert run(["detect", str(src), "-r", "-o", str(out), "--weights", str(tiny_weights), "-q"]).exit_code == 0
+    assert {p.name for p in out.glob("*_blur.png")} == {"x_blur.png", "x_png_blur.png", "y_blur.png"}
+
+
+def test_verdicts():
+    assert verdict(0.0) == "sharp" and verdict(0.5) == "partly blurred" and verdict(0.99) == "blurred"
+
+
+def test_no_images_and_bad_weights_exit_2(tmp_path, tiny_weights):
+    (tmp_path / "empty").mkdir()
+    assert run(["detect", str(tmp_path / "empty"), "-o", str(tmp_path / "o")]).exit_code == 2
+    Image.fromarray(textured(8, 8)).save(tmp_path / "p.png")
+    result = run(["detect", str(tmp_path / "p.png"), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "w.st")])
+    assert result.exit_code == 2 and "no such weights file" in result.stderr
+
+
+def test_version_does_not_import_torch():
+    code = "import sys; from msdunet.cli.main import main; sys.argv=['msdunet','--version']\n" \
+           "try:\n main()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch imported'"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "0." in done.stdout
+    module = subprocess.run([sys.executable, "-m", "msdunet", "--help"], capture_output=True, text=True)
+    assert module.returncode == 0 and "detect" in module.stdout
