@@ -36,7 +36,7 @@ def tiny_weights(tmp_path_factory) -> Path:
     """A randomly initialised width-4 MSDU-net saved with its card (fast, deterministic)."""
     import torch
 
-    from msdunet.model import MSDUNet, ModelConfig
+    from msdunet.model import ModelConfig, MSDUNet
     from msdunet.weights import save_weights
 
     torch.manual_seed(0)

@@ -22,7 +22,7 @@ def test_path_pil_and_arrays_give_the_same_map(detector, tmp_path):
     Image.fromarray(array).save(tmp_path / "x.png")
     from_path = detector(tmp_path / "x.png")
     assert from_path.shape == (60, 90) and from_path.dtype == np.float32
-    assert 0 <= from_path.min() and from_path.max() <= 1
+    assert from_path.min() >= 0 and from_path.max() <= 1
     np.testing.assert_array_equal(detector(Image.fromarray(array)), from_path)
     np.testing.assert_array_equal(detector(array), from_path)
     np.testing.assert_allclose(detector(array.astype(np.float32) / 255), from_path, atol=1e-6)

@@ -26,7 +26,7 @@ def test_exif_orientation_is_applied(tmp_path):
 def test_any_mode_becomes_rgb(tmp_path, mode):
     base = Image.fromarray(textured(30, 20))
     if mode == "I;16":
-        image = Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257))
+        image = Image.fromarray(np.asarray(base.convert("L"), dtype=np.uint16) * 257)
         path = tmp_path / "x.png"
     elif mode == "CMYK":
         image, path = base.convert("CMYK"), tmp_path / "x.jpg"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from msdunet.model import VARIANTS, MSDUNet, ModelConfig, count_parameters, gflops
+from msdunet.model import VARIANTS, ModelConfig, MSDUNet, count_parameters, gflops
 from msdunet.model.parts import EXTRACTOR_STRIDES, Extractor
 from msdunet.weights import load_weights, save_weights
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from msdunet.model import MSDUNet, ModelConfig
+from msdunet.model import ModelConfig, MSDUNet
 from msdunet.weights import WeightsError, load_weights, resolve_weights, save_weights, sha256, shipped_models
 
 
