@@ -145,6 +145,16 @@ def evaluate_pack(model, images: torch.Tensor, masks: torch.Tensor, device, amp:
     return scores(metrics.results())
 
 
+def out_of_time(cfg: TrainConfig, started: float, distributed: bool, device) -> bool:
+    """True once ``max_minutes`` have passed; under DDP rank 0 decides for all ranks."""
+    if not cfg.max_minutes:
+        return False
+    flag = torch.tensor([float((time.perf_counter() - started) / 60 > cfg.max_minutes)], device=device)
+    if distributed:
+        dist.broadcast(flag, src=0)
+    return bool(flag.item())
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
@@ -195,7 +205,12 @@ def fit(cfg: TrainConfig, resume: bool = False) -> dict:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(cfg, epoch)
         stats = train_one_epoch(net, sampler, optimizer, epoch, cfg, device)
+        stats["images"] *= world  # every rank trained on an equal shard
+        stats["images_per_s"] *= world
+        stop = out_of_time(cfg, started, distributed, device)
         if not main:
+            if stop:
+                break
             continue
         log = {"epoch": epoch + 1, "lr": lr_at(cfg, epoch), **stats}
         if val is not None:
@@ -208,7 +223,7 @@ def fit(cfg: TrainConfig, resume: bool = False) -> dict:
         print(line, flush=True)
         with open(out / "log.jsonl", "a") as f:
             f.write(line + "\n")
-        if cfg.max_minutes and (time.perf_counter() - started) / 60 > cfg.max_minutes:
+        if stop:
             print(f"stopping after {cfg.max_minutes} minutes (epoch {epoch + 1}); --resume continues",
                   file=sys.stderr)
             break

@@ -4,7 +4,7 @@ Why: decoding 1 000 photos of up to 6 600 px takes minutes; the pack loads in se
 JPEG) is small enough to travel to an accelerator.  Loaded with ``allow_pickle=False``.
 
 Contents: ``stems`` (str), ``masks`` (N,S,S) uint8 0/1, and either ``images`` (N,S,S,3) uint8
-(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality 95).
+(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality 95, 4:4:4 chroma).
 
 Mask decisions (each is counted and printed in the summary, nothing is dropped silently):
 
@@ -98,7 +98,7 @@ def build_pack(
         img, m = resize_pair(*pair, size)
         if image_format == "jpeg":
             buf = _io.BytesIO()
-            Image.fromarray(img).save(buf, "JPEG", quality=95)
+            Image.fromarray(img).save(buf, "JPEG", quality=95, subsampling=0)
             img = np.frombuffer(buf.getvalue(), dtype=np.uint8)
         images.append(img)
         masks.append(m)

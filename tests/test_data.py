@@ -1,0 +1,133 @@
+"""Dataset listing, packs (mask decisions, polarity), and the paper's dihedral augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from msdunet.data.batches import BatchSampler, dihedral
+from msdunet.data.pack import build_pack, load_pack
+from msdunet.data.sources import dataset_samples, read_stems
+
+from .conftest import DATA, half_blurred, needs_data
+
+
+@pytest.fixture()
+def folder_dataset(tmp_path):
+    """image/ + gt/ with the defects the real data has: RGB and RGBA masks, a smaller mask of the
+    same aspect, a misaligned mask, an all-white mask, mixed extensions."""
+    root = tmp_path / "ds"
+    (root / "image").mkdir(parents=True)
+    (root / "gt").mkdir()
+    for i in range(5):
+        image, mask = half_blurred(80, 60, seed=i)
+        image.save(root / "image" / f"s{i}.{'JPG' if i == 1 else 'jpg'}")
+        grey = mask.astype(np.uint8) * 255
+        if i == 0:
+            Image.fromarray(np.stack([grey] * 3, -1)).save(root / "gt" / "s0.png")
+        elif i == 1:
+            Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1)).save(root / "gt" / "s1.png")
+        elif i == 2:
+            Image.fromarray(grey).resize((40, 30), Image.NEAREST).save(root / "gt" / "s2.png")
+        elif i == 3:
+            Image.fromarray(grey).resize((60, 60)).save(root / "gt" / "s3.png")
+        else:
+            Image.fromarray(np.full_like(grey, 255)).save(root / "gt" / "s4.png")
+    return root
+
+
+def test_pack_applies_and_reports_mask_decisions(folder_dataset, tmp_path):
+    samples = dataset_samples("folder", "all", folder_dataset)
+    assert [s.stem for s in samples] == ["s0", "s1", "s2", "s3", "s4"]
+    summary = build_pack(samples, tmp_path / "p.npz", size=32)
+    assert summary.packed == ["s0", "s1", "s2", "s4"]
+    assert "s3" in summary.skipped and "aspect" in summary.skipped["s3"]
+    assert summary.resized_masks == ["s2"] and summary.constant_masks == ["s4"]
+    assert any("skipped s3" in line for line in summary.lines())
+    pack = load_pack(tmp_path / "p.npz")
+    assert pack.images.shape == (4, 32, 32, 3) and pack.masks.shape == (4, 32, 32)
+    for m in pack.masks[:3]:  # left half sharp, right half blurred
+        assert m[:, :14].sum() == 0 and m[:, 18:].all()
+    assert pack.masks[3].all()
+
+
+@pytest.mark.parametrize("image_format", ["jpeg", "raw"])
+def test_pack_formats_agree(folder_dataset, tmp_path, image_format):
+    samples = dataset_samples("folder", "all", folder_dataset)[:2]
+    build_pack(samples, tmp_path / "raw.npz", size=32, image_format="raw")
+    build_pack(samples, tmp_path / "x.npz", size=32, image_format=image_format)
+    raw, other = load_pack(tmp_path / "raw.npz"), load_pack(tmp_path / "x.npz")
+    assert np.abs(raw.images.astype(int) - other.images.astype(int)).mean() < 3
+    np.testing.assert_array_equal(raw.masks, other.masks)
+
+
+def test_inverted_masks_with_polarity_option(folder_dataset, tmp_path):
+    """A small copy in the original DUT convention (BMP, white = sharp) packs to the same masks."""
+    inverted = tmp_path / "inv"
+    (inverted / "gt").mkdir(parents=True)
+    (inverted / "image").symlink_to(folder_dataset / "image")
+    for stem in ("s0", "s1"):
+        grey = np.asarray(Image.open(folder_dataset / "gt" / f"{stem}.png").convert("L"))
+        Image.fromarray(255 - grey).save(inverted / "gt" / f"{stem}.bmp")
+    (tmp_path / "two.txt").write_text("s0\ns1\n")
+    build_pack(dataset_samples("folder", str(tmp_path / "two.txt"), folder_dataset), tmp_path / "a.npz", size=32)
+    build_pack(dataset_samples("folder", str(tmp_path / "two.txt"), inverted), tmp_path / "b.npz", size=32,
+               white_is_blurred=False)
+    np.testing.assert_array_equal(load_pack(tmp_path / "a.npz").masks, load_pack(tmp_path / "b.npz").masks)
+
+
+def test_missing_stem_is_an_error(folder_dataset, tmp_path):
+    (tmp_path / "s.txt").write_text("s0\nnope\n")
+    with pytest.raises(FileNotFoundError, match="nope"):
+        dataset_samples("folder", str(tmp_path / "s.txt"), folder_dataset)
+
+
+def test_dihedral_transforms_are_the_eight_distinct_ones():
+    x = torch.arange(9).view(3, 3)
+    outs = {tuple(dihedral(x, k).flatten().tolist()) for k in range(8)}
+    assert len(outs) == 8
+
+
+@pytest.mark.parametrize("expand", [True, False])
+def test_batches_transform_image_and_mask_together(expand):
+    n, s = 6, 16
+    masks = torch.zeros(n, s, s, dtype=torch.uint8)
+    masks[:, :, : s // 2] = 1  # left half blurred
+    images = (masks[..., None] * 255).repeat(1, 1, 1, 3)  # image white exactly where blurred
+    sampler = BatchSampler(images, masks, batch_size=2, expand=expand, crop=12)
+    seen = 0
+    for imgs, msks in sampler.epoch(torch.Generator().manual_seed(0)):
+        assert imgs.shape == (2, 12, 12, 3) and msks.shape == (2, 12, 12)
+        assert torch.equal((imgs[..., 0] == 255).long(), msks)
+        seen += len(imgs)
+    assert seen == len(sampler) * 2 == n * (8 if expand else 1)
+
+
+def test_ranks_see_disjoint_shards():
+    images = torch.arange(8).view(8, 1, 1, 1).repeat(1, 4, 4, 3).to(torch.uint8)
+    masks = torch.zeros(8, 4, 4, dtype=torch.uint8)
+    firsts = []
+    for rank in range(2):
+        sampler = BatchSampler(images, masks, 1, expand=False, rank=rank, world=2)
+        firsts.append({int(b[0][0, 0, 0, 0]) for b in sampler.epoch(torch.Generator().manual_seed(1))})
+    assert not firsts[0] & firsts[1] and len(firsts[0] | firsts[1]) == 8
+
+
+@needs_data
+def test_standard_splits_have_the_documented_sizes():
+    sizes = {("dut", "train"): 600, ("dut", "test"): 500, ("cuhk", "kim_train"): 800, ("cuhk", "kim_test"): 200,
+             ("cuhk", "defocus_train"): 604, ("cuhk", "defocus_test"): 100, ("cuhk", "sun_test"): 200}
+    for (dataset, split), n in sizes.items():
+        assert len(dataset_samples(dataset, split, DATA)) == n
+    kim_train = set(read_stems(DATA / "cuhk" / "splits" / "kim2018_train.txt"))
+    assert not kim_train & set(read_stems(DATA / "cuhk" / "splits" / "kim2018_test.txt"))
+
+
+@needs_data
+def test_real_mask_defects_are_handled(tmp_path):
+    samples = [s for s in dataset_samples("dut", "train", DATA) if s.stem in ("567", "620", "986", "1015")]
+    summary = build_pack(samples, tmp_path / "d.npz", size=64)
+    assert summary.skipped.keys() == {"986"} and summary.resized_masks == ["1015"]
+    assert summary.constant_masks == ["567"] and "620" in summary.packed
