@@ -1,0 +1,81 @@
+"""Export to ONNX and run it with onnxruntime (the optional ``onnx`` extra).
+
+The graph takes a normalised float32 image (N,3,H,W) with H and W multiples of 16 (dynamic) and
+returns P(blurred) (N,H,W).  Padding to a multiple of 16 happens outside the graph
+(``OnnxModel`` does it), so the graph holds no shape-dependent Python logic.  The TorchScript
+exporter (``dynamo=False``) is used: it needs no extra package and handles dynamic H/W.
+
+Verification: the exported graph is compared with PyTorch on two input sizes; the largest
+absolute difference in P(blurred) must stay below ``TOLERANCE`` (1e-4).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from msdunet.model import MSDUNet
+from msdunet.model.net import MULTIPLE
+from msdunet.weights import load_weights, resolve_weights
+
+TOLERANCE = 1e-4
+VERIFY_SIZES = ((256, 256), (320, 480))
+
+
+class _Probability(torch.nn.Module):
+    def __init__(self, model: MSDUNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        skips, x = self.model.encoder(image)
+        return torch.softmax(self.model.head(self.model.decoder(skips, x)), dim=1)[:, 1]
+
+
+def export_onnx(weights: str | os.PathLike | None, out: str | os.PathLike, opset: int = 17) -> dict:
+    """Export, verify against PyTorch, and return {'max_abs_diff', 'sizes'}; raises if off."""
+    model, _ = load_weights(resolve_weights(weights))
+    wrapper = _Probability(model).eval()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        wrapper, (torch.zeros(1, 3, 256, 256),), str(out), dynamo=False, opset_version=opset,
+        input_names=["image"], output_names=["blur"],
+        dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "blur": {0: "batch", 1: "height", 2: "width"}},
+    )
+    session = OnnxModel(out)
+    worst = 0.0
+    for h, w in VERIFY_SIZES:
+        x = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(h))
+        with torch.no_grad():
+            expected = wrapper(x).numpy()
+        worst = max(worst, float(np.abs(session.run(x.numpy()) - expected).max()))
+    if worst > TOLERANCE:
+        raise RuntimeError(f"{out}: ONNX output differs from PyTorch by {worst:.2e} (> {TOLERANCE})")
+    return {"max_abs_diff": worst, "sizes": [list(s) for s in VERIFY_SIZES]}
+
+
+class OnnxModel:
+    """onnxruntime session with the same contract as ``MSDUNet.blur_probability`` for numpy input."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        """(N,3,H,W) float32, any H/W → (N,H,W) P(blurred)."""
+        h, w = image.shape[-2:]
+        pad_h, pad_w = (-h) % MULTIPLE, (-w) % MULTIPLE
+        if pad_h or pad_w:
+            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+            image = F.pad(torch.from_numpy(image), (0, pad_w, 0, pad_h), mode=mode).numpy()
+        out = self.session.run(None, {"image": np.ascontiguousarray(image, dtype=np.float32)})[0]
+        return out[:, :h, :w]
