@@ -26,8 +26,8 @@ SPLITS = {"dut_test": ("dut", "test", "DUT-DBD test (500)"), "kim_test": ("cuhk"
 
 def evaluate(weights: Path, dataset: str, split: str, data: str, out: Path) -> dict:
     cmd = [sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data,
-           "--weights", str(weights), "--json", str(out.with_suffix(".json")), "--markdown", str(out.with_suffix(".md")),
-           "--plot", str(out.with_suffix(".png"))]
+           "--weights", str(weights), "--json", str(out.with_suffix(".json")),
+           "--markdown", str(out.with_suffix(".md")), "--plot", str(out.with_suffix(".png"))]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     return json.loads(out.with_suffix(".json").read_text())["results"]
