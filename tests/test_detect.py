@@ -120,3 +120,17 @@ def test_version_does_not_import_torch():
     assert "0." in done.stdout
     module = subprocess.run([sys.executable, "-m", "msdunet", "--help"], capture_output=True, text=True)
     assert module.returncode == 0 and "detect" in module.stdout
+
+
+def test_sequential_and_threaded_runs_agree(photo_dir, tmp_path, tiny_weights):
+    from msdunet.batch import run_batch
+    from msdunet.inference import BlurDetector
+    from msdunet.io import find_images
+
+    detector = BlurDetector(tiny_weights, working_size=64)
+    files = list(find_images([photo_dir]))
+    a = run_batch(detector, files, tmp_path / "seq", workers=0)
+    b = run_batch(detector, files, tmp_path / "par", workers=2)
+    assert [(r.path, r.blurred_fraction) for r in a] == [(r.path, r.blurred_fraction) for r in b]
+    for name in ("a_blur.png", "b_blur.png", "c_blur.png"):
+        assert (tmp_path / "seq" / name).read_bytes() == (tmp_path / "par" / name).read_bytes()

@@ -118,7 +118,11 @@ class ReportWriter:
 def run_batch(detector, paths: list[Path], out: Path, threshold: float = 0.5, with_overlay: bool = True,
               skip_existing: bool = False, on_row: Callable[[Row], None] | None = None,
               workers: int = 2) -> list[Row]:
-    """Process ``paths`` into ``out``; returns the rows (errors included, never raised)."""
+    """Process ``paths`` into ``out``; returns the rows (errors included, never raised).
+
+    ``workers`` decode threads run ahead of the network and one thread writes outputs;
+    ``workers=0`` does everything in turn on the calling thread (the baseline of the benchmark).
+    """
     out.mkdir(parents=True, exist_ok=True)
     names = output_names(paths)
     report = ReportWriter(out)
@@ -130,9 +134,9 @@ def run_batch(detector, paths: list[Path], out: Path, threshold: float = 0.5, wi
     def load(path: Path):
         return detector.load(path, max_side=overlay_side)
 
-    with ThreadPoolExecutor(max_workers=workers) as readers, ThreadPoolExecutor(max_workers=1) as writers:
+    with _pool(workers) as readers, _pool(min(workers, 1)) as writers:
         pending: list[Future] = []
-        jobs = _prefetch(readers, load, paths, [skip_existing and done(n) for n in names], depth=workers + 1)
+        jobs = _prefetch(readers, load, paths, [skip_existing and done(n) for n in names], depth=max(workers, 1))
         for (path, name), (skipped, loaded) in zip(zip(paths, names, strict=True), jobs, strict=True):
             start = time.perf_counter()
             try:
@@ -157,6 +161,28 @@ def run_batch(detector, paths: list[Path], out: Path, threshold: float = 0.5, wi
                 report.rows.append(Row("(outputs)", error=f"writing failed: {f.exception()}"))
     report.close({"threshold": threshold, "sharp_below": SHARP_BELOW, "blurred_from": BLURRED_FROM})
     return report.rows
+
+
+class _Inline:
+    """Executor stand-in that runs each job at once on the calling thread."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # delivered through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _pool(workers: int):
+    return ThreadPoolExecutor(max_workers=workers) if workers > 0 else _Inline()
 
 
 def _prefetch(pool: ThreadPoolExecutor, load, paths: list[Path], skip: list[bool], depth: int

@@ -95,6 +95,7 @@ class BlurDetector:
         tile_overlap: int = DEFAULT_OVERLAP,
         threads: int | None = None,
         bf16: bool = False,
+        backend: str = "torch",
         model: MSDUNet | None = None,
     ) -> None:
         if threads:
@@ -109,6 +110,10 @@ class BlurDetector:
             raise ValueError("tile_overlap must be less than half the tile size")
         self.working_size, self.square = working_size, square
         self.tile, self.tile_overlap, self.bf16 = tile, tile_overlap, bf16
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"backend is 'torch' or 'onnx', not {backend!r}")
+        self.backend = backend
+        self.onnx = onnx_session(self.model, self.card, threads) if backend == "onnx" else None
 
     def __call__(self, image: ImageInput) -> np.ndarray:
         return self.predict(image)
@@ -169,6 +174,8 @@ class BlurDetector:
 
     def _forward(self, rgb: np.ndarray) -> np.ndarray:
         x = normalize_images(torch.from_numpy(np.require(rgb, requirements=["C", "W"]))[None])
+        if self.onnx is not None:
+            return self.onnx.run(x.contiguous().numpy())[0]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             logits = self.model(x)
         return torch.softmax(logits.float(), dim=1)[0, 1].numpy()
@@ -181,7 +188,22 @@ class BlurDetector:
 __all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]
 
 
+def onnx_session(model: MSDUNet, card: dict, threads: int | None):
+    """An onnxruntime session for these weights, exported once into the user cache and reused
+    (keyed by the weights' sha256, or exported to a temporary folder for an in-memory model)."""
+    import tempfile
+
+    from msdunet.onnx_export import OnnxModel, export_module
+
+    digest = card.get("sha256")
+    cache = Path(os.environ.get("MSDUNET_CACHE", Path.home() / ".cache" / "msdunet"))
+    path = cache / f"{digest}.onnx" if digest else Path(tempfile.mkdtemp()) / "model.onnx"
+    if not path.exists():
+        export_module(model, path)
+    return OnnxModel(path, threads)
+
+
 def describe(detector: BlurDetector) -> str:
     where = Path(detector.weights_path).name if detector.weights_path else "in-memory model"
     c = detector.card["config"]
-    return f"{where} ({c['variant']}, width {c['width']}, norm {c['norm']})"
+    return f"{where} ({c['variant']}, width {c['width']}, norm {c['norm']}, backend {detector.backend})"

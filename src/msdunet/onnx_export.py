@@ -37,17 +37,23 @@ class _Probability(torch.nn.Module):
 
 
 def export_onnx(weights: str | os.PathLike | None, out: str | os.PathLike, opset: int = 17) -> dict:
-    """Export, verify against PyTorch, and return {'max_abs_diff', 'sizes'}; raises if off."""
+    """Export shipped or given weights; see ``export_module``."""
     model, _ = load_weights(resolve_weights(weights))
+    return export_module(model, out, opset)
+
+
+def export_module(model: MSDUNet, out: str | os.PathLike, opset: int = 17) -> dict:
+    """Export, verify against PyTorch, and return {'max_abs_diff', 'sizes'}; raises if off."""
     wrapper = _Probability(model).eval()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
     torch.onnx.export(
-        wrapper, (torch.zeros(1, 3, 256, 256),), str(out), dynamo=False, opset_version=opset,
+        wrapper, (torch.zeros(1, 3, 256, 256),), str(tmp), dynamo=False, opset_version=opset,
         input_names=["image"], output_names=["blur"],
         dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "blur": {0: "batch", 1: "height", 2: "width"}},
     )
-    session = OnnxModel(out)
+    session = OnnxModel(tmp)
     worst = 0.0
     for h, w in VERIFY_SIZES:
         x = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(h))
@@ -55,7 +61,9 @@ def export_onnx(weights: str | os.PathLike | None, out: str | os.PathLike, opset
             expected = wrapper(x).numpy()
         worst = max(worst, float(np.abs(session.run(x.numpy()) - expected).max()))
     if worst > TOLERANCE:
+        tmp.unlink()
         raise RuntimeError(f"{out}: ONNX output differs from PyTorch by {worst:.2e} (> {TOLERANCE})")
+    os.replace(tmp, out)
     return {"max_abs_diff": worst, "sizes": [list(s) for s in VERIFY_SIZES]}
 
 

@@ -22,8 +22,11 @@ import click
               help="Long side of the image the network sees (default: the model's; 0 = native, tiled).")
 @click.option("--threads", default=None, type=int, help="Torch CPU threads (default: all cores).")
 @click.option("--bf16/--fp32", default=False, show_default=True, help="bfloat16 autocast on CPUs that support it.")
+@click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+              help="onnx needs the optional extra: pip install 'msdunet[onnx]'.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def command(paths, out, recursive, weights, threshold, no_overlay, skip_existing, working_size, threads, bf16, quiet):
+def command(paths, out, recursive, weights, threshold, no_overlay, skip_existing, working_size, threads, bf16,
+            backend, quiet):
     """Detect blur in images and folders (image files are found by content, not extension).
 
     Exit status: 0 when every image worked, 1 when some failed (each is named on stderr and in the
@@ -41,7 +44,10 @@ def command(paths, out, recursive, weights, threshold, no_overlay, skip_existing
         raise click.UsageError("no image files found in " + ", ".join(map(str, paths)))
     size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
     try:
-        detector = BlurDetector(weights, working_size=size, threads=threads, bf16=bf16)
+        detector = BlurDetector(weights, working_size=size, threads=threads, bf16=bf16, backend=backend)
+    except ImportError as exc:
+        click.echo(f"error: the onnx backend needs onnxruntime: pip install 'msdunet[onnx]' ({exc})", err=True)
+        sys.exit(2)
     except WeightsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -1,0 +1,29 @@
+"""ONNX export (dynamic H/W) verified against PyTorch, and the onnx backend of BlurDetector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+
+from msdunet.inference import BlurDetector  # noqa: E402
+from msdunet.onnx_export import TOLERANCE, OnnxModel, export_onnx  # noqa: E402
+
+from .conftest import textured  # noqa: E402
+
+
+def test_export_verifies_two_sizes(tiny_weights, tmp_path):
+    report = export_onnx(tiny_weights, tmp_path / "m.onnx")
+    assert report["max_abs_diff"] <= TOLERANCE and len(report["sizes"]) == 2
+    out = OnnxModel(tmp_path / "m.onnx").run(np.zeros((1, 3, 37, 53), dtype=np.float32))
+    assert out.shape == (1, 37, 53)
+
+
+def test_onnx_backend_matches_torch(tiny_weights, tmp_path, monkeypatch):
+    monkeypatch.setenv("MSDUNET_CACHE", str(tmp_path / "cache"))
+    image = textured(120, 80, seed=5)
+    torch_map = BlurDetector(tiny_weights, working_size=96)(image)
+    onnx_map = BlurDetector(tiny_weights, working_size=96, backend="onnx")(image)
+    assert np.abs(torch_map - onnx_map).max() < 1e-4
+    assert len(list((tmp_path / "cache").glob("*.onnx"))) == 1  # exported once, cached by sha256
