@@ -24,9 +24,11 @@ import click
 @click.option("--bf16/--fp32", default=False, show_default=True, help="bfloat16 autocast on CPUs that support it.")
 @click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
               help="onnx needs the optional extra: pip install 'msdunet[onnx]'.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(0, 16),
+              help="Decode threads running ahead of the network (0: decode, detect, write in turn).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(paths, out, recursive, weights, threshold, no_overlay, skip_existing, working_size, threads, bf16,
-            backend, quiet):
+            backend, workers, quiet):
     """Detect blur in images and folders (image files are found by content, not extension).
 
     Exit status: 0 when every image worked, 1 when some failed (each is named on stderr and in the
@@ -60,7 +62,7 @@ def command(paths, out, recursive, weights, threshold, no_overlay, skip_existing
         if row.error:
             bar.write(f"error: {row.error}", file=sys.stderr)
 
-    rows = run_batch(detector, files, out, threshold, not no_overlay, skip_existing, on_row)
+    rows = run_batch(detector, files, out, threshold, not no_overlay, skip_existing, on_row, workers)
     bar.close()
     failed = sum(1 for r in rows if r.error)
     if not quiet:
