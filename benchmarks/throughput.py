@@ -51,7 +51,7 @@ def main() -> None:
                     det = BlurDetector(model=model, working_size=None, bf16=bf16, backend=backend)
                 except ImportError:
                     continue
-                seconds, _ = median_seconds(lambda det=det: det.probability(rgb), args.repeats)
+                seconds, _ = median_seconds(lambda det=det, rgb=rgb: det.probability(rgb), args.repeats)
                 name = f"{backend} {'bf16' if bf16 else 'fp32'}"
                 peak, _ = peak_gflops(info, "bf16" if bf16 else "fp32")
                 rate = flops / seconds
