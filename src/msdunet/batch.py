@@ -1,7 +1,7 @@
 """Blur maps for many files: outputs per image, a CSV/JSON report, and no crash on one bad file.
 
 Per image ``<name>_blur.png`` (8-bit map at the image's own size, white = blurred) and
-``<name>_overlay.jpg`` (the photo with blurred regions tinted, long side at most ``overlay_side``).
+``<name>_overlay.jpg`` (the photo with blurred regions tinted blue, long side at most ``overlay_side``).
 ``<name>`` is the file's stem; when two inputs share a stem, the later ones use the whole file
 name (``a_png``).  The report has one row per input, in input order:
 
@@ -35,7 +35,7 @@ from msdunet.io import ImageReadError, read_map
 SHARP_BELOW = 0.05
 BLURRED_FROM = 0.95
 OVERLAY_SIDE = 1600
-TINT = np.array([255, 40, 40], dtype=np.float32)
+TINT = np.array([40, 110, 255], dtype=np.float32)  # blue: rare in photos, unlike red
 FIELDS = ("path", "width", "height", "mean_blur", "blurred_fraction", "verdict", "ms", "error")
 
 
@@ -68,7 +68,7 @@ def summarize(path: str, blur: np.ndarray, threshold: float, ms: float) -> Row:
 
 
 def overlay(photo: Image.Image, blur: np.ndarray, max_side: int = OVERLAY_SIDE, strength: float = 0.6) -> Image.Image:
-    """The photo with P(blurred) tinted red, long side at most ``max_side``."""
+    """The photo with P(blurred) tinted blue, long side at most ``max_side``."""
     scale = min(1.0, max_side / max(photo.size))
     size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
     rgb = np.asarray(photo.resize(size, Image.BILINEAR) if photo.size != size else photo, dtype=np.float32)
