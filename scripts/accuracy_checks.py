@@ -1,0 +1,85 @@
+"""Accuracy checks behind three defaults, on DUT test (500) and CUHK Kim test (200), with the floor:
+
+1. scale policy — what the network sees: 256×256 squashed (paper) vs long side 256/320/384/512
+   with the aspect ratio kept (decides `detect`'s default working size);
+2. bf16 autocast vs fp32 on this CPU (bf16 is a default only if maxF drops by ≤ 0.002);
+3. JPEG (q95, 4:4:4) vs raw packs: the cost of the compact cache, scored at 256² on the packs.
+
+    python scripts/accuracy_checks.py [--weights W] [--data ../shared/data] [--out reports/accuracy_checks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import torch
+
+from msdunet.data.pack import build_pack, load_pack
+from msdunet.data.sources import dataset_samples
+from msdunet.evaluate import FLOOR, evaluate_detector
+from msdunet.inference import BlurDetector
+from msdunet.train import evaluate_pack
+
+SETS = {"DUT test": ("dut", "test"), "Kim test": ("cuhk", "kim_test")}
+
+
+def row(label: str, scored: dict[str, dict]) -> str:
+    cells = [f"{r['maxF']:.3f} / {r['MAE']:.3f}" for r in scored.values()]
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--weights", default=None)
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--out", type=Path, default=Path("reports/accuracy_checks.md"))
+    args = parser.parse_args()
+    samples = {name: dataset_samples(d, s, args.data) for name, (d, s) in SETS.items()}
+    header = "| setting | " + " | ".join(f"{n} maxF / MAE" for n in SETS) + " |\n|---|" + "---|" * len(SETS)
+    lines = ["# Accuracy checks", "", f"Weights: `{BlurDetector(args.weights).weights_path.name}`. "
+             "Command: `python scripts/accuracy_checks.py`.", ""]
+
+    lines += ["## 1. Scale policy (fp32, scored at each mask's resolution)", "", header]
+    floors = {}
+    settings = [("256×256 squashed (paper protocol)", dict(working_size=256, square=True))]
+    settings += [(f"long side {s}, aspect kept", dict(working_size=s)) for s in (256, 320, 384, 512)]
+    for label, kw in settings:
+        scored = {}
+        for name, smp in samples.items():
+            result = evaluate_detector(BlurDetector(args.weights, **kw), smp)
+            scored[name], floors[name] = result["model"], result[FLOOR]
+        lines.append(row(label, scored))
+        print(lines[-1], flush=True)
+    lines.append(row("floor (every pixel blurred)", floors))
+
+    lines += ["", "## 2. bf16 autocast vs fp32 (256×256, paper protocol)", "", header]
+    for label, bf16 in (("fp32", False), ("bf16 autocast", True)):
+        scored = {n: evaluate_detector(BlurDetector(args.weights, working_size=256, square=True, bf16=bf16), smp,
+                                       with_floor=False)["model"] for n, smp in samples.items()}
+        lines.append(row(label, scored))
+        print(lines[-1], flush=True)
+
+    lines += ["", "## 3. JPEG vs raw packs (fp32, scored on the 256² packs)", "", header]
+    model = BlurDetector(args.weights).model
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("raw", "jpeg"):
+            scored = {}
+            for name, smp in samples.items():
+                path = Path(tmp) / f"{name}_{fmt}.npz"
+                build_pack(smp, path, image_format=fmt)
+                pack = load_pack(path)
+                scored[name] = evaluate_pack(model, torch.from_numpy(pack.images), torch.from_numpy(pack.masks),
+                                             torch.device("cpu"), amp=False)
+                scored[name]["size_mb"] = path.stat().st_size / 1e6
+            sizes = ", ".join(f"{n} {s['size_mb']:.1f} MB" for n, s in scored.items())
+            lines.append(row(f"{fmt} ({sizes})", scored))
+            print(lines[-1], flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
