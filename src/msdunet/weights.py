@@ -14,7 +14,6 @@ import os
 from importlib import resources
 from pathlib import Path
 
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -121,7 +120,3 @@ def resolve_weights(weights: str | os.PathLike | None = None) -> Path:
         return shipped[str(weights)]
     return Path(weights).expanduser()
 
-
-def torch_threads(threads: int | None) -> None:
-    if threads:
-        torch.set_num_threads(threads)
