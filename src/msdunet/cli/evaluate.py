@@ -30,6 +30,16 @@ def command(pred, gt, split, dataset, data, weights, working_size, bf16, name, j
 
     Every table has the floor row: a map calling every pixel blurred, on the same masks.
     """
+    from msdunet.weights import WeightsError
+
+    try:
+        _evaluate(pred, gt, split, dataset, data, weights, working_size, bf16, name, json_path, csv_path, markdown,
+                  plot)
+    except (FileNotFoundError, ValueError, WeightsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _evaluate(pred, gt, split, dataset, data, weights, working_size, bf16, name, json_path, csv_path, markdown, plot):
     from msdunet.evaluate import evaluate_detector, evaluate_folder, markdown_table, plot_curves, write_outputs
 
     if (pred is None) == (dataset is None):

@@ -1,0 +1,90 @@
+"""``msdunet evaluate`` in both modes, its outputs, and ``msdunet models``."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from msdunet.cli.main import cli
+from msdunet.evaluate import FLOOR
+
+from .conftest import half_blurred
+
+
+@pytest.fixture()
+def maps_and_masks(tmp_path):
+    pred, gt = tmp_path / "pred", tmp_path / "gt"
+    pred.mkdir()
+    gt.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((30, 40), dtype=np.uint8)
+        mask[:, : 10 + 5 * i] = 255
+        Image.fromarray(mask).save(gt / f"im{i}.png")
+        noisy = np.clip(mask * 0.7 + rng.normal(40, 30, mask.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy).save(pred / f"im{i}.{'jpg' if i % 2 else 'png'}", quality=100)
+    return pred, gt
+
+
+def test_folder_mode_writes_table_json_csv(maps_and_masks, tmp_path):
+    pred, gt = maps_and_masks
+    out = tmp_path / "r"
+    result = CliRunner().invoke(cli, ["evaluate", "--pred", str(pred), "--gt", str(gt), "--json", f"{out}.json",
+                                      "--csv", f"{out}.csv", "--markdown", f"{out}.md", "--name", "noisy"])
+    assert result.exit_code == 0, result.output
+    assert "| noisy | 4 |" in result.output and FLOOR in result.output
+    data = json.loads(out.with_suffix(".json").read_text())["results"]
+    assert set(data) == {"noisy", FLOOR}
+    assert data["noisy"]["n"] == 4 and data["noisy"]["maxF"] > data[FLOOR]["maxF"]
+    assert all(len(data["noisy"]["curves"][k]) == 256 for k in ("precision", "recall", "f_curve"))
+    with open(out.with_suffix(".csv")) as f:
+        assert len(list(csv.DictReader(f))) == 2 * 256
+    assert out.with_suffix(".md").read_text().startswith("| method |")
+
+
+def test_split_file_and_missing_maps(maps_and_masks, tmp_path):
+    pred, gt = maps_and_masks
+    (tmp_path / "two.txt").write_text("im0\nim3\n")
+    split = str(tmp_path / "two.txt")
+    ok = CliRunner().invoke(cli, ["evaluate", "--pred", str(pred), "--gt", str(gt), "--split", split])
+    assert ok.exit_code == 0 and "| pred | 2 |" in ok.output
+    (pred / "im1.jpg").unlink()
+    missing = CliRunner().invoke(cli, ["evaluate", "--pred", str(pred), "--gt", str(gt)])
+    assert missing.exit_code == 1 and "im1" in missing.output and "no map" in missing.output
+
+
+def test_model_mode_on_a_folder_dataset(tmp_path, tiny_weights):
+    root = tmp_path / "ds"
+    (root / "image").mkdir(parents=True)
+    (root / "gt").mkdir()
+    for i in range(3):
+        image, mask = half_blurred(64, 48, seed=i)
+        image.save(root / "image" / f"x{i}.jpg")
+        Image.fromarray(mask.astype(np.uint8) * 255).save(root / "gt" / f"x{i}.png")
+    result = CliRunner().invoke(cli, ["evaluate", "--dataset", "folder", "--split", "all", "--data", str(root),
+                                      "--weights", str(tiny_weights), "--json", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert data["results"]["tiny"]["n"] == 3 and data["square"] is True
+    assert data["results"][FLOOR]["MAE"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_usage_errors():
+    assert CliRunner().invoke(cli, ["evaluate"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["evaluate", "--dataset", "dut"]).exit_code == 2
+
+
+def test_models_lists_shipped_weights():
+    from msdunet.weights import shipped_models
+
+    result = CliRunner().invoke(cli, ["models"])
+    assert result.exit_code == 0
+    for name in shipped_models():
+        assert name in result.output and "maxF" in result.output
+    if not shipped_models():
+        assert "no weights are installed" in result.output
