@@ -3,7 +3,7 @@
     python scripts/ship_weights.py runs/provisional --name msdunet-provisional \
         --recipe "..." --data-root ../shared/data
 
-Copies ``RUN/model.safetensors`` into ``src/msdunet/weights/NAME.safetensors``, scores it on DUT
+Copies ``RUN/model.safetensors`` into ``src/msdunet/shipped/NAME.safetensors``, scores it on DUT
 test (500) and CUHK Kim test (200) with ``msdunet evaluate`` (paper protocol: 256×256 input, scored
 at each mask's resolution; floor beside it), writes the scores into the card (``NAME.json``) and a
 model card ``NAME.md``, and the evaluation JSON/markdown into ``reports/``.
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WEIGHTS = ROOT / "src" / "msdunet" / "weights"
+WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
 SPLITS = {"dut_test": ("dut", "test", "DUT-DBD test (500)"), "kim_test": ("cuhk", "kim_test", "CUHK Kim test (200)")}
 
 

@@ -2,7 +2,7 @@
 
 Never pickled, never downloaded.  Loading checks the file's sha256 against the JSON card and
 refuses a mismatch, a missing card, or tensors that do not fit the architecture — each with a
-message that names the file.  Shipped weights live in the package (``msdunet/weights/``) and are
+message that names the file.  Shipped weights live in the package (``msdunet/shipped/``) and are
 found with ``importlib.resources``.
 """
 
@@ -93,7 +93,7 @@ def load_weights(path: str | os.PathLike, verify: bool = True) -> tuple[MSDUNet,
 
 
 def shipped_dir() -> Path:
-    return Path(str(resources.files("msdunet") / "weights"))
+    return Path(str(resources.files("msdunet") / "shipped"))
 
 
 def shipped_models() -> dict[str, Path]:
