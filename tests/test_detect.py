@@ -134,3 +134,12 @@ def test_sequential_and_threaded_runs_agree(photo_dir, tmp_path, tiny_weights):
     assert [(r.path, r.blurred_fraction) for r in a] == [(r.path, r.blurred_fraction) for r in b]
     for name in ("a_blur.png", "b_blur.png", "c_blur.png"):
         assert (tmp_path / "seq" / name).read_bytes() == (tmp_path / "par" / name).read_bytes()
+
+
+def test_missing_file_is_reported_as_missing(photo_dir, tmp_path, tiny_weights):
+    out = tmp_path / "out"
+    result = run(["detect", str(photo_dir / "a.jpg"), str(photo_dir / "gone.jpg"), "-o", str(out),
+                  "--weights", str(tiny_weights), "-q"])
+    assert result.exit_code == 1
+    errors = [r["error"] for r in rows(out)]
+    assert errors[0] == "" and "gone.jpg: no such file" in errors[1]

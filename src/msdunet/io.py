@@ -69,14 +69,19 @@ def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = False) ->
             yield path
 
 
+def _check_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(path, "no such file" if not path.exists() else "not a file")
+    if path.stat().st_size == 0:
+        raise ImageReadError(path, "file is empty (0 bytes)")
+    return path
+
+
 def _open(path: str | os.PathLike, max_side: int | None = None) -> Image.Image:
     """Open and decode; with ``max_side`` a JPEG may decode at 1/2, 1/4 or 1/8 scale, never with a
     long side below ``max_side`` (a 24 MP photo for a 512-px working image decodes ~8× faster)."""
-    path = Path(path)
-    if not path.exists():
-        raise ImageReadError(path, "no such file")
-    if path.stat().st_size == 0:
-        raise ImageReadError(path, "file is empty (0 bytes)")
+    path = _check_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -154,6 +159,7 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) of the upright image, read from the header only."""
+    path = _check_file(path)
     try:
         with Image.open(path) as image:
             width, height = image.size
