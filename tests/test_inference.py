@@ -81,9 +81,9 @@ def test_shipped_model_finds_the_blurred_half_at_any_size(size):
 @shipped
 def test_tiled_map_matches_untiled():
     """Tiled vs whole-image inference (native resolution, 640×480, tiles 320 with 96 overlap).
-    Stated tolerance: mean |difference| < 0.02, max < 0.35 (tile borders see less context)."""
+    Stated tolerance: mean |difference| < 0.002, max < 0.05 (measured: 0.0002 and 0.016)."""
     image, _ = half_blurred(640, 480, seed=3, cell=2, radius=5)
     whole = BlurDetector(working_size=None, tile=1024)(image)
     tiled = BlurDetector(working_size=None, tile=320, tile_overlap=96)(image)
     diff = np.abs(whole - tiled)
-    assert diff.mean() < 0.02 and diff.max() < 0.35, (diff.max(), diff.mean())
+    assert diff.mean() < 0.002 and diff.max() < 0.05, (diff.max(), diff.mean())
