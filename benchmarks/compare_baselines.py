@@ -5,7 +5,7 @@ Laplacian-variance map — time per image and maxF / MAE (peers' protocol), with
     python benchmarks/compare_baselines.py [--dataset dut --split test] [--limit 100]
 
 Every method gets the same decoded image; timing covers the method only (median over images).
-msdunet runs as `detect` does by default (working size 320, aspect kept, fp32 torch); HiFST with
+msdunet runs as `detect` does by default (working size 256, aspect kept, fp32 torch); HiFST with
 its README's settings (downsampling 4, 4 scales from 2, 3 filter iterations) on the grey image;
 its map is sharpness, so blur = 1 − map.  Laplacian variance: local variance (15×15) of the
 Laplacian of the grey image, blur = 1 − log(1 + var) scaled to [0, 1].

@@ -5,7 +5,8 @@ relative to the image, not to the pixel grid.  Real photos behave the same way: 
 scene has the same blur *relative to the frame* as a 1 MP photo of it, only spread over more
 pixels.  So every image is resized to a working resolution and the map is resized back:
 
-* ``working_size`` (default 320): the long side of the working image, aspect ratio kept (set
+* ``working_size`` (default 256, the training scale; measured best in reports/accuracy_checks.md):
+  the long side of the working image, aspect ratio kept (set
   ``square=True`` for the paper's evaluation protocol: 256×256 whatever the aspect);
 * ``working_size=None``: native resolution (no resize), for images already at the model's scale;
 * working images larger than ``tile`` pixels on a side are processed in overlapping tiles
@@ -32,7 +33,7 @@ from msdunet.preprocess import normalize_images
 from msdunet.weights import load_weights, resolve_weights
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray
-DEFAULT_WORKING_SIZE = 320
+DEFAULT_WORKING_SIZE = 256
 DEFAULT_TILE = 768
 DEFAULT_OVERLAP = 64
 
