@@ -62,3 +62,14 @@ def peak_rss_mb_children() -> float:
 
 def peak_rss_mb_self() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def gemm_gflops(dtype: str = "fp32", n: int = 2048, repeats: int = 7) -> float:
+    """Measured peak: median GFLOP/s of an n×n matrix product in torch (MKL/oneDNN), the practical
+    ceiling of this CPU as the VM runs it (boost clocks included, which /proc/cpuinfo does not show)."""
+    import torch
+
+    kind = torch.bfloat16 if dtype == "bf16" else torch.float32
+    a, b = torch.randn(n, n).to(kind), torch.randn(n, n).to(kind)
+    seconds, _ = median_seconds(lambda: a @ b, repeats)
+    return 2 * n**3 / seconds / 1e9

@@ -48,7 +48,7 @@ def main() -> None:
     for label, kw in settings:
         scored = {}
         for name, smp in samples.items():
-            result = evaluate_detector(BlurDetector(args.weights, **kw), smp)
+            result = evaluate_detector(BlurDetector(args.weights, bf16=False, **kw), smp)
             scored[name], floors[name] = result["model"], result[FLOOR]
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
@@ -62,7 +62,7 @@ def main() -> None:
         print(lines[-1], flush=True)
 
     lines += ["", "## 3. JPEG vs raw packs (fp32, scored on the 256² packs)", "", header]
-    model = BlurDetector(args.weights).model
+    model = BlurDetector(args.weights, bf16=False).model
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("raw", "jpeg"):
             scored = {}

@@ -32,8 +32,8 @@ def main() -> None:
         print(f"{width}×{height}: {100 * np.mean((blur >= 0.5) == mask):.1f} % of pixels right; mean P(blurred) "
               f"sharp half {blur[:, : width // 2].mean():.3f}, blurred half {blur[:, width // 2:].mean():.3f}")
     image, _ = half_blurred(640, 480, seed=3, cell=2, radius=5)
-    whole = BlurDetector(args.weights, working_size=None, tile=1024)(image)
-    tiled = BlurDetector(args.weights, working_size=None, tile=320, tile_overlap=96)(image)
+    whole = BlurDetector(args.weights, working_size=None, tile=1024, bf16=False)(image)
+    tiled = BlurDetector(args.weights, working_size=None, tile=320, tile_overlap=96, bf16=False)(image)
     diff = np.abs(whole - tiled)
     print(f"tiled vs whole (640×480, tiles 320/96): max |Δ| {diff.max():.3f}, mean {diff.mean():.4f}")
 

@@ -83,7 +83,17 @@ def test_tiled_map_matches_untiled():
     """Tiled vs whole-image inference (native resolution, 640×480, tiles 320 with 96 overlap).
     Stated tolerance: mean |difference| < 0.002, max < 0.05 (measured: 0.0002 and 0.016)."""
     image, _ = half_blurred(640, 480, seed=3, cell=2, radius=5)
-    whole = BlurDetector(working_size=None, tile=1024)(image)
-    tiled = BlurDetector(working_size=None, tile=320, tile_overlap=96)(image)
+    whole = BlurDetector(working_size=None, tile=1024, bf16=False)(image)
+    tiled = BlurDetector(working_size=None, tile=320, tile_overlap=96, bf16=False)(image)
     diff = np.abs(whole - tiled)
     assert diff.mean() < 0.002 and diff.max() < 0.05, (diff.max(), diff.mean())
+
+
+def test_bf16_default_follows_the_cpu(tiny_weights, monkeypatch):
+    import msdunet.inference as inference
+
+    monkeypatch.setattr(inference, "bf16_is_native", lambda: False)
+    assert BlurDetector(tiny_weights).bf16 is False
+    monkeypatch.setattr(inference, "bf16_is_native", lambda: True)
+    assert BlurDetector(tiny_weights).bf16 is True
+    assert BlurDetector(tiny_weights, bf16=False).bf16 is False

@@ -14,6 +14,10 @@ pixels.  So every image is resized to a working resolution and the map is resize
   whatever the input size;
 * JPEGs are decoded at reduced scale when the working image is much smaller (Pillow draft mode).
 
+Precision: bf16 autocast by default on CPUs with native bf16 (AVX512-BF16 / AMX), fp32 elsewhere;
+on the project's CPU it is 2× faster and scores the same maxF/MAE to three decimals on DUT and
+CUHK test (reports/accuracy_checks.md).
+
 The map is P(blurred) from the softmax, upsampled bilinearly to the input's own size.
 """
 
@@ -95,7 +99,7 @@ class BlurDetector:
         tile: int = DEFAULT_TILE,
         tile_overlap: int = DEFAULT_OVERLAP,
         threads: int | None = None,
-        bf16: bool = False,
+        bf16: bool | None = None,
         backend: str = "torch",
         model: MSDUNet | None = None,
     ) -> None:
@@ -110,7 +114,8 @@ class BlurDetector:
         if tile_overlap * 2 >= tile:
             raise ValueError("tile_overlap must be less than half the tile size")
         self.working_size, self.square = working_size, square
-        self.tile, self.tile_overlap, self.bf16 = tile, tile_overlap, bf16
+        self.tile, self.tile_overlap = tile, tile_overlap
+        self.bf16 = bf16_is_native() if bf16 is None else bf16
         if backend not in ("torch", "onnx"):
             raise ValueError(f"backend is 'torch' or 'onnx', not {backend!r}")
         self.backend = backend
@@ -187,6 +192,14 @@ class BlurDetector:
 
 
 __all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]
+
+
+def bf16_is_native() -> bool:
+    """bf16 autocast pays off only where the CPU computes bf16 natively (AVX512-BF16 or AMX); there
+    it runs ~2× faster than fp32 at no measured accuracy cost (reports/accuracy_checks.md)."""
+    cpu = torch.cpu
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(cpu, name, lambda: False)() for name in checks)
 
 
 def onnx_session(model: MSDUNet, card: dict, threads: int | None):

@@ -21,7 +21,8 @@ import click
 @click.option("--working-size", default=None, type=int,
               help="Long side of the image the network sees (default: the model's; 0 = native, tiled).")
 @click.option("--threads", default=None, type=int, help="Torch CPU threads (default: all cores).")
-@click.option("--bf16/--fp32", default=False, show_default=True, help="bfloat16 autocast on CPUs that support it.")
+@click.option("--bf16/--fp32", default=None,
+              help="Precision (default: bf16 autocast where the CPU has native bf16, else fp32).")
 @click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
               help="onnx needs the optional extra: pip install 'msdunet[onnx]'.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(0, 16),
