@@ -5,7 +5,9 @@
 2. bf16 autocast vs fp32 on this CPU (bf16 is a default only if maxF drops by ≤ 0.002);
 3. JPEG (q95, 4:4:4) vs raw packs: the cost of the compact cache, scored at 256² on the packs.
 
-    python scripts/accuracy_checks.py [--weights W] [--data ../shared/data] [--out reports/accuracy_checks.md]
+    python scripts/accuracy_checks.py [--weights W] [--data ../shared/data] [--only scale bf16 jpeg]
+
+Each check writes its own report: reports/accuracy_{scale,bf16,jpeg}.md.
 """
 
 from __future__ import annotations
@@ -34,14 +36,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", default=None)
     parser.add_argument("--data", default="../shared/data")
-    parser.add_argument("--out", type=Path, default=Path("reports/accuracy_checks.md"))
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument("--only", nargs="+", choices=["scale", "bf16", "jpeg"], default=["scale", "bf16", "jpeg"])
     args = parser.parse_args()
     samples = {name: dataset_samples(d, s, args.data) for name, (d, s) in SETS.items()}
     header = "| setting | " + " | ".join(f"{n} maxF / MAE" for n in SETS) + " |\n|---|" + "---|" * len(SETS)
-    lines = ["# Accuracy checks", "", f"Weights: `{BlurDetector(args.weights).weights_path.name}`. "
-             "Command: `python scripts/accuracy_checks.py`.", ""]
+    intro = [f"Weights: `{BlurDetector(args.weights).weights_path.name}`. "
+             "Command: `python scripts/accuracy_checks.py --only {}`.", ""]
+    args.out.mkdir(parents=True, exist_ok=True)
+    if "scale" in args.only:
+        check_scale(args, samples, header, intro)
+    if "bf16" in args.only:
+        check_bf16(args, samples, header, intro)
+    if "jpeg" in args.only:
+        check_jpeg(args, samples, header, intro)
 
-    lines += ["## 1. Scale policy (fp32, scored at each mask's resolution)", "", header]
+
+def write(args, name: str, lines: list[str]) -> None:
+    path = args.out / f"accuracy_{name}.md"
+    path.write_text("\n".join(lines).replace("{}", name) + "\n")
+    print(f"wrote {path}")
+
+
+def check_scale(args, samples, header, intro) -> None:
+    lines = ["# Scale policy (fp32, scored at each mask's resolution)", "", *intro, header]
     floors = {}
     settings = [("256×256 squashed (paper protocol)", dict(working_size=256, square=True))]
     settings += [(f"long side {s}, aspect kept", dict(working_size=s)) for s in (256, 320, 384, 512)]
@@ -53,15 +71,24 @@ def main() -> None:
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
     lines.append(row("floor (every pixel blurred)", floors))
+    write(args, "scale", lines)
 
-    lines += ["", "## 2. bf16 autocast vs fp32 (256×256, paper protocol)", "", header]
+
+def check_bf16(args, samples, header, intro) -> None:
+    lines = ["# bf16 autocast vs fp32 (256×256, paper protocol)", "", *intro, header]
     for label, bf16 in (("fp32", False), ("bf16 autocast", True)):
         scored = {n: evaluate_detector(BlurDetector(args.weights, working_size=256, square=True, bf16=bf16), smp,
                                        with_floor=False)["model"] for n, smp in samples.items()}
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
+    write(args, "bf16", lines)
 
-    lines += ["", "## 3. JPEG vs raw packs (fp32, scored on the 256² packs)", "", header]
+
+def check_jpeg(args, samples, header, intro) -> None:
+    from msdunet.data.pack import JPEG_QUALITY
+
+    lines = [f"# JPEG (quality {JPEG_QUALITY}, 4:4:4) vs raw packs (fp32, scored on the 256² packs)", "",
+             *intro, header]
     model = BlurDetector(args.weights, bf16=False).model
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("raw", "jpeg"):
@@ -76,9 +103,7 @@ def main() -> None:
             sizes = ", ".join(f"{n} {s['size_mb']:.1f} MB" for n, s in scored.items())
             lines.append(row(f"{fmt} ({sizes})", scored))
             print(lines[-1], flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.out}")
+    write(args, "jpeg", lines)
 
 
 if __name__ == "__main__":

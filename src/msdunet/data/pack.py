@@ -4,7 +4,9 @@ Why: decoding 1 000 photos of up to 6 600 px takes minutes; the pack loads in se
 JPEG) is small enough to travel to an accelerator.  Loaded with ``allow_pickle=False``.
 
 Contents: ``stems`` (str), ``masks`` (N,S,S) uint8 0/1, and either ``images`` (N,S,S,3) uint8
-(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality 95, 4:4:4 chroma).
+(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality 90,
+4:4:4 chroma: DUT + CUHK Kim train and test together stay under 50 MB; the cost in maxF is
+measured in reports/accuracy_jpeg.md).
 
 Mask decisions (each is counted and printed in the summary, nothing is dropped silently):
 
@@ -30,6 +32,7 @@ from msdunet.data.sources import Sample
 from msdunet.io import ImageReadError, read_image, read_mask
 
 ASPECT_TOLERANCE = 0.01
+JPEG_QUALITY = 90
 
 
 @dataclass
@@ -98,7 +101,7 @@ def build_pack(
         img, m = resize_pair(*pair, size)
         if image_format == "jpeg":
             buf = _io.BytesIO()
-            Image.fromarray(img).save(buf, "JPEG", quality=95, subsampling=0)
+            Image.fromarray(img).save(buf, "JPEG", quality=JPEG_QUALITY, subsampling=0)
             img = np.frombuffer(buf.getvalue(), dtype=np.uint8)
         images.append(img)
         masks.append(m)
