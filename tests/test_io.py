@@ -96,3 +96,13 @@ def test_images_are_found_by_content(tmp_path):
     assert [p.name for p in find_images([tmp_path], recursive=True)] == ["b.JPG", "photo.dat", "c.webp"]
     # a file named directly is passed through, so that a bad one is reported by name
     assert [p.name for p in find_images([tmp_path / "notes.jpg"])] == ["notes.jpg"]
+
+
+def test_wide_grey_modes_scale_to_8_bits(tmp_path):
+    from msdunet.io import grey_levels
+
+    assert grey_levels(Image.fromarray(np.array([[0, 65535]], dtype=np.uint16))).tolist() == [[0.0, 255.0]]
+    assert grey_levels(Image.fromarray(np.array([[0.0, 0.5]], dtype=np.float32))).tolist() == [[0.0, 127.5]]
+    assert grey_levels(Image.fromarray(np.array([[3, 200]], dtype=np.int32))).tolist() == [[3.0, 200.0]]
+    Image.fromarray(np.array([[0, 40000]], dtype=np.uint16)).save(tmp_path / "m16.png")
+    assert read_mask(tmp_path / "m16.png").tolist() == [[False, True]]

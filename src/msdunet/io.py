@@ -102,17 +102,28 @@ def _open(path: str | os.PathLike, max_side: int | None = None) -> Image.Image:
     return image
 
 
+WIDE_GREY_MODES = ("I;16", "I;16B", "I;16L", "I", "F")
+
+
+def grey_levels(image: Image.Image) -> np.ndarray:
+    """Any single-band or colour image → float64 grey levels in [0, 255].
+
+    Wide modes are scaled by their apparent range rather than clipped: values above 255 are read
+    as 16-bit (÷ 65535), float images with values ≤ 1 as [0, 1]; 8-bit and colour images go
+    through Pillow's luminance conversion."""
+    if image.mode not in WIDE_GREY_MODES:
+        return np.asarray(image.convert("L"), dtype=np.float64)
+    grey = np.asarray(image, dtype=np.float64)
+    top = grey.max()
+    scale = 255.0 / 65535.0 if top > 255 else 255.0 if image.mode == "F" and top <= 1 else 1.0
+    return np.clip(grey * scale, 0, 255)
+
+
 def to_rgb(image: Image.Image) -> Image.Image:
     """Any Pillow image → 8-bit RGB, upright (EXIF orientation applied)."""
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit (or 32-bit int) greyscale: scale the full range to 8 bits rather than clipping.
-        array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if array.max() > 255 else 255.0
-        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
-    if image.mode == "F":
-        array = np.asarray(image, dtype=np.float64)
-        image = Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if image.mode in WIDE_GREY_MODES:
+        image = Image.fromarray((grey_levels(image) + 0.5).astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -138,23 +149,13 @@ def read_mask(path: str | os.PathLike, white_is_blurred: bool = True) -> np.ndar
     Grey, RGB and RGBA masks are converted to grey first; ``white_is_blurred=False`` is for the
     original DUT release, whose BMP masks are white = sharp.
     """
-    image = _open(path)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        grey = np.asarray(image, dtype=np.float64)
-        grey = grey / (65535.0 if grey.max() > 255 else 255.0) * 255.0
-    else:
-        grey = np.asarray(image.convert("L"))
-    mask = grey > MASK_THRESHOLD
+    mask = grey_levels(_open(path)) > MASK_THRESHOLD
     return mask if white_is_blurred else ~mask
 
 
 def read_map(path: str | os.PathLike) -> np.ndarray:
     """Read a predicted blur map (any 8/16-bit grey or colour image) as float64 in [0, 255]."""
-    image = _open(path)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        grey = np.asarray(image, dtype=np.float64)
-        return grey / (65535.0 if grey.max() > 255 else 255.0) * 255.0
-    return np.asarray(image.convert("L"), dtype=np.float64)
+    return grey_levels(_open(path))
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
