@@ -59,11 +59,10 @@ def verdict(blurred_fraction: float) -> str:
     return "partly blurred"
 
 
-def summarize(path: str, blur: np.ndarray, threshold: float, ms: float) -> Row:
-    """Report row for a map in [0, 1] (float) or 0..255 (8-bit map read back from disk)."""
-    prob = blur / 255.0 if blur.dtype != np.float32 else blur
+def summarize(path: str, prob: np.ndarray, threshold: float, ms: float) -> Row:
+    """Report row for a P(blurred) map in [0, 1]."""
     fraction = float(np.mean(prob >= threshold))
-    return Row(path, blur.shape[1], blur.shape[0], round(float(prob.mean()), 4), round(fraction, 4),
+    return Row(path, prob.shape[1], prob.shape[0], round(float(prob.mean()), 4), round(fraction, 4),
                verdict(fraction), round(ms, 1))
 
 
@@ -141,7 +140,7 @@ def run_batch(detector, paths: list[Path], out: Path, threshold: float = 0.5, wi
             start = time.perf_counter()
             try:
                 if skipped:
-                    row = summarize(str(path), read_map(out / f"{name}_blur.png"), threshold, 0.0)
+                    row = summarize(str(path), read_map(out / f"{name}_blur.png") / 255.0, threshold, 0.0)
                     row.verdict += " (existing)"
                 else:
                     photo, size = loaded.result()
