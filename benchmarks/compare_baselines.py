@@ -1,7 +1,7 @@
 """Side by side on the same images: msdunet vs the PyPI HiFST port (`blur_detector`) vs a local
 Laplacian-variance map — time per image and maxF / MAE (peers' protocol), with the floor.
 
-    pip install blur_detector scipy   # the baselines (not msdunet dependencies)
+    pip install -e ".[bench]"   # the baselines: blur_detector, scipy (not msdunet dependencies)
     python benchmarks/compare_baselines.py [--dataset dut --split test] [--limit 100]
 
 Every method gets the same decoded image; timing covers the method only (median over images).
