@@ -5,7 +5,7 @@ relative to the image, not to the pixel grid.  Real photos behave the same way: 
 scene has the same blur *relative to the frame* as a 1 MP photo of it, only spread over more
 pixels.  So every image is resized to a working resolution and the map is resized back:
 
-* ``working_size`` (default 256, the training scale; measured best in reports/accuracy_checks.md):
+* ``working_size`` (default 256, the training scale; measured best in reports/accuracy_scale.md):
   the long side of the working image, aspect ratio kept (set
   ``square=True`` for the paper's evaluation protocol: 256×256 whatever the aspect);
 * ``working_size=None``: native resolution (no resize), for images already at the model's scale;
@@ -16,7 +16,7 @@ pixels.  So every image is resized to a working resolution and the map is resize
 
 Precision: bf16 autocast by default on CPUs with native bf16 (AVX512-BF16 / AMX), fp32 elsewhere;
 on the project's CPU it is 2× faster and scores the same maxF/MAE to three decimals on DUT and
-CUHK test (reports/accuracy_checks.md).
+CUHK test (reports/accuracy_bf16.md).
 
 The map is P(blurred) from the softmax, upsampled bilinearly to the input's own size.
 """
@@ -196,7 +196,7 @@ __all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]
 
 def bf16_is_native() -> bool:
     """bf16 autocast pays off only where the CPU computes bf16 natively (AVX512-BF16 or AMX); there
-    it runs ~2× faster than fp32 at no measured accuracy cost (reports/accuracy_checks.md)."""
+    it runs ~2× faster than fp32 at no measured accuracy cost (reports/accuracy_bf16.md)."""
     cpu = torch.cpu
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(cpu, name, lambda: False)() for name in checks)
