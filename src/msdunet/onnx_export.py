@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from msdunet.model import MSDUNet
-from msdunet.model.net import MULTIPLE
+from msdunet.model.net import pad_to_multiple
 from msdunet.weights import load_weights, resolve_weights
 
 TOLERANCE = 1e-4
@@ -81,9 +80,6 @@ class OnnxModel:
     def run(self, image: np.ndarray) -> np.ndarray:
         """(N,3,H,W) float32, any H/W → (N,H,W) P(blurred)."""
         h, w = image.shape[-2:]
-        pad_h, pad_w = (-h) % MULTIPLE, (-w) % MULTIPLE
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-            image = F.pad(torch.from_numpy(image), (0, pad_w, 0, pad_h), mode=mode).numpy()
-        out = self.session.run(None, {"image": np.ascontiguousarray(image, dtype=np.float32)})[0]
+        padded = pad_to_multiple(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))).numpy()
+        out = self.session.run(None, {"image": np.ascontiguousarray(padded)})[0]
         return out[:, :h, :w]

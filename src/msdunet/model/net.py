@@ -53,6 +53,17 @@ class ModelConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def pad_to_multiple(image: torch.Tensor, multiple: int = MULTIPLE) -> torch.Tensor:
+    """Pad bottom/right to a multiple of ``multiple`` (reflect; replicate when the image is too
+    small to reflect).  Callers crop the output back to the input's size."""
+    h, w = image.shape[-2:]
+    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    if not (pad_h or pad_w):
+        return image
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
+
+
 class MSDUNet(nn.Module):
     """Encoder (with optional extractors) → decoder → 2-class head. ``forward`` returns logits."""
 
@@ -77,11 +88,7 @@ class MSDUNet(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """(N,3,H,W) normalised image → (N,2,H,W) logits for (sharp, blurred)."""
         h, w = image.shape[-2:]
-        pad_h, pad_w = (-h) % MULTIPLE, (-w) % MULTIPLE
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-            image = F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
-        skips, x = self.encoder(image)
+        skips, x = self.encoder(pad_to_multiple(image))
         logits = self.head(self.decoder(skips, x))
         return logits[..., :h, :w]
 
