@@ -183,8 +183,7 @@ class BlurDetector:
         if self.onnx is not None:
             return self.onnx.run(x.contiguous().numpy())[0]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            logits = self.model(x)
-        return torch.softmax(logits.float(), dim=1)[0, 1].numpy()
+            return self.model.blur_probability(x)[0].numpy()
 
     def predict(self, image: ImageInput) -> np.ndarray:
         """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""

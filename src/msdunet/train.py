@@ -139,7 +139,7 @@ def evaluate_pack(model, images: torch.Tensor, masks: torch.Tensor, device, amp:
     for start in range(0, len(images), batch_size):
         x = normalize_images(images[start:start + batch_size].to(device))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            prob = torch.softmax(model(x).float(), dim=1)[:, 1]
+            prob = model.blur_probability(x)
         for p, m in zip(prob.cpu().numpy(), masks[start:start + batch_size].numpy(), strict=True):
             metrics.step(to_uint8_map(p), m.astype(bool))
     return scores(metrics.results())
