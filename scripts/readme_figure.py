@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 from msdunet.batch import overlay
 from msdunet.inference import BlurDetector
 from msdunet.io import read_image
+from msdunet.metrics import to_uint8_map
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("defocus_portrait", "motion_band")
@@ -30,7 +30,7 @@ def main() -> None:
     for name in EXAMPLES:
         photo = read_image(ROOT / "examples" / f"{name}.jpg")
         blur = detector(photo)
-        map_image = Image.fromarray((blur * 255 + 0.5).astype(np.uint8)).convert("RGB")
+        map_image = Image.fromarray(to_uint8_map(blur)).convert("RGB")
         panels = [photo, map_image, overlay(photo, blur)]
         h = round(photo.height * TILE_W / photo.width)
         rows.append([p.resize((TILE_W, h), Image.BILINEAR) for p in panels])

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from msdunet.io import ImageReadError, read_map
+from msdunet.metrics import to_uint8_map
 
 SHARP_BELOW = 0.05
 BLURRED_FROM = 0.95
@@ -86,8 +87,7 @@ def output_names(paths: list[Path]) -> list[str]:
 
 
 def write_outputs(out: Path, name: str, photo: Image.Image, blur: np.ndarray, with_overlay: bool) -> None:
-    map8 = np.clip(blur * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    Image.fromarray(map8).save(out / f"{name}_blur.png", compress_level=1)
+    Image.fromarray(to_uint8_map(blur)).save(out / f"{name}_blur.png", compress_level=1)
     if with_overlay:
         overlay(photo, blur).save(out / f"{name}_overlay.jpg", quality=90)
 
