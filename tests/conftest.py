@@ -31,6 +31,17 @@ def half_blurred(width: int, height: int, seed: int = 0, cell: int = 1, radius: 
     return image, mask
 
 
+def write_folder_dataset(root: Path, stems: list[str], width: int, height: int) -> Path:
+    """``root/image/<stem>.jpg`` (half-blurred texture) + ``root/gt/<stem>.png`` (its grey mask)."""
+    (root / "image").mkdir(parents=True)
+    (root / "gt").mkdir()
+    for i, stem in enumerate(stems):
+        image, mask = half_blurred(width, height, seed=i)
+        image.save(root / "image" / f"{stem}.jpg")
+        Image.fromarray(mask.astype(np.uint8) * 255).save(root / "gt" / f"{stem}.png")
+    return root
+
+
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
     """A randomly initialised width-4 MSDU-net saved with its card (fast, deterministic)."""

@@ -11,30 +11,21 @@ from msdunet.data.batches import BatchSampler, dihedral
 from msdunet.data.pack import build_pack, load_pack
 from msdunet.data.sources import dataset_samples, read_stems
 
-from .conftest import DATA, half_blurred, needs_data
+from .conftest import DATA, needs_data, write_folder_dataset
 
 
 @pytest.fixture()
 def folder_dataset(tmp_path):
     """image/ + gt/ with the defects the real data has: RGB and RGBA masks, a smaller mask of the
     same aspect, a misaligned mask, an all-white mask, mixed extensions."""
-    root = tmp_path / "ds"
-    (root / "image").mkdir(parents=True)
-    (root / "gt").mkdir()
-    for i in range(5):
-        image, mask = half_blurred(80, 60, seed=i)
-        image.save(root / "image" / f"s{i}.{'JPG' if i == 1 else 'jpg'}")
-        grey = mask.astype(np.uint8) * 255
-        if i == 0:
-            Image.fromarray(np.stack([grey] * 3, -1)).save(root / "gt" / "s0.png")
-        elif i == 1:
-            Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1)).save(root / "gt" / "s1.png")
-        elif i == 2:
-            Image.fromarray(grey).resize((40, 30), Image.NEAREST).save(root / "gt" / "s2.png")
-        elif i == 3:
-            Image.fromarray(grey).resize((60, 60)).save(root / "gt" / "s3.png")
-        else:
-            Image.fromarray(np.full_like(grey, 255)).save(root / "gt" / "s4.png")
+    root = write_folder_dataset(tmp_path / "ds", [f"s{i}" for i in range(5)], 80, 60)
+    (root / "image" / "s1.jpg").rename(root / "image" / "s1.JPG")
+    grey = np.asarray(Image.open(root / "gt" / "s0.png"))  # all five share the half-blurred mask
+    Image.fromarray(np.stack([grey] * 3, -1)).save(root / "gt" / "s0.png")
+    Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1)).save(root / "gt" / "s1.png")
+    Image.fromarray(grey).resize((40, 30), Image.NEAREST).save(root / "gt" / "s2.png")
+    Image.fromarray(grey).resize((60, 60)).save(root / "gt" / "s3.png")
+    Image.fromarray(np.full_like(grey, 255)).save(root / "gt" / "s4.png")
     return root
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from msdunet.cli.main import cli
 from msdunet.evaluate import FLOOR
 
-from .conftest import half_blurred
+from .conftest import write_folder_dataset
 
 
 @pytest.fixture()
@@ -59,13 +59,7 @@ def test_split_file_and_missing_maps(maps_and_masks, tmp_path):
 
 
 def test_model_mode_on_a_folder_dataset(tmp_path, tiny_weights):
-    root = tmp_path / "ds"
-    (root / "image").mkdir(parents=True)
-    (root / "gt").mkdir()
-    for i in range(3):
-        image, mask = half_blurred(64, 48, seed=i)
-        image.save(root / "image" / f"x{i}.jpg")
-        Image.fromarray(mask.astype(np.uint8) * 255).save(root / "gt" / f"x{i}.png")
+    root = write_folder_dataset(tmp_path / "ds", ["x0", "x1", "x2"], 64, 48)
     result = CliRunner().invoke(cli, ["evaluate", "--dataset", "folder", "--split", "all", "--data", str(root),
                                       "--weights", str(tiny_weights), "--json", str(tmp_path / "m.json")])
     assert result.exit_code == 0, result.output
