@@ -5,17 +5,24 @@ from __future__ import annotations
 import pytest
 import torch
 
-from msdunet.model import VARIANTS, ModelConfig, MSDUNet, count_parameters, gflops
+from msdunet.model import VARIANTS, ModelConfig, MSDUNet, build_model, count_parameters, gflops
+from msdunet.model.lite_unet import LiteUNet
 from msdunet.model.parts import EXTRACTOR_STRIDES, Extractor
 from msdunet.weights import load_weights, save_weights
 
-CONFIGS = [ModelConfig(v, 4, n) for v in VARIANTS for n in ("none", "batch")]
+LITE = "efficientnet-lite0"
+CONFIGS = [ModelConfig(v, 4, n) for v in VARIANTS for n in ("none", "batch")] + [
+    ModelConfig("msdunet", 4, "batch", upsample="bilinear"),
+    ModelConfig("msdunet", 4, "batch", LITE, "bilinear"),
+    ModelConfig("unet", 4, "batch", LITE, "bilinear"),
+    ModelConfig("msdunet", 4, "batch", LITE, "transposed"),
+]
 
 
-@pytest.fixture(params=CONFIGS, ids=lambda c: f"{c.variant}-{c.norm}")
-def model(request) -> MSDUNet:
+@pytest.fixture(params=CONFIGS, ids=lambda c: f"{c.encoder}-{c.variant}-{c.norm}-{c.upsample}")
+def model(request) -> torch.nn.Module:
     torch.manual_seed(0)
-    return MSDUNet(request.param)
+    return build_model(request.param)
 
 
 @pytest.mark.parametrize("size", [(32, 32), (37, 53), (16, 80), (5, 9)])
@@ -68,7 +75,26 @@ def test_gflops_scale_with_width_squared():
     assert 3.0 < large / small < 4.2
 
 
-@pytest.mark.parametrize("bad", [{"variant": "resnet"}, {"norm": "group"}, {"width": 0}])
+def test_pretrained_encoder_variants():
+    with_extractors = build_model(ModelConfig("msdunet", 8, "batch", LITE, "bilinear"))
+    without = build_model(ModelConfig("unet", 8, "batch", LITE, "bilinear"))
+    assert isinstance(with_extractors, LiteUNet) and len(with_extractors.extractors) == 4
+    assert len(without.extractors) == 0
+    # the extractors' outputs join the skips at strides 1, 2, 4, 8: each decoder level is wider by their width
+    assert count_parameters(with_extractors) > count_parameters(without)
+    transposed = build_model(ModelConfig("unet", 8, "batch", LITE, "transposed"))
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in transposed.modules())
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in without.modules())
+
+
+def test_old_cards_without_encoder_build_the_paper_model():
+    config = ModelConfig.from_dict({"variant": "msdunet", "width": 4, "norm": "batch"})
+    assert config.encoder == "plain" and isinstance(build_model(config), MSDUNet)
+
+
+@pytest.mark.parametrize("bad", [{"variant": "resnet"}, {"norm": "group"}, {"width": 0}, {"encoder": "vgg"},
+                                 {"upsample": "nearest"}, {"encoder": LITE, "variant": "noskip", "norm": "batch"},
+                                 {"encoder": LITE, "norm": "none"}])
 def test_bad_config_is_refused(bad):
     with pytest.raises(ValueError):
         ModelConfig(**bad)

@@ -16,7 +16,21 @@ from .conftest import textured  # noqa: E402
 def test_export_verifies_two_sizes(tiny_weights, tmp_path):
     report = export_onnx(tiny_weights, tmp_path / "m.onnx")
     assert report["max_abs_diff"] <= TOLERANCE and len(report["sizes"]) == 2
-    out = OnnxModel(tmp_path / "m.onnx").run(np.zeros((1, 3, 37, 53), dtype=np.float32))
+    out = OnnxModel(tmp_path / "m.onnx", multiple=16).run(np.zeros((1, 3, 37, 53), dtype=np.float32))
+    assert out.shape == (1, 37, 53)
+
+
+def test_pretrained_encoder_model_exports(tmp_path):
+    import torch
+
+    from msdunet.model import ModelConfig, build_model
+    from msdunet.onnx_export import export_module
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig("msdunet", 4, "batch", "efficientnet-lite0", "bilinear")).eval()
+    report = export_module(model, tmp_path / "lite.onnx")
+    assert report["max_abs_diff"] <= TOLERANCE
+    out = OnnxModel(tmp_path / "lite.onnx", multiple=model.multiple).run(np.zeros((1, 3, 37, 53), dtype=np.float32))
     assert out.shape == (1, 37, 53)
 
 

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torch import nn
 
 from msdunet.io import ImageReadError, image_size, read_image, to_rgb
-from msdunet.model import MSDUNet
 from msdunet.preprocess import normalize_images
 from msdunet.weights import load_weights, resolve_weights
 
@@ -101,7 +101,7 @@ class BlurDetector:
         threads: int | None = None,
         bf16: bool | None = None,
         backend: str = "torch",
-        model: MSDUNet | None = None,
+        model: nn.Module | None = None,
     ) -> None:
         if threads:
             torch.set_num_threads(threads)
@@ -201,7 +201,7 @@ def bf16_is_native() -> bool:
     return any(getattr(cpu, name, lambda: False)() for name in checks)
 
 
-def onnx_session(model: MSDUNet, card: dict, threads: int | None):
+def onnx_session(model: nn.Module, card: dict, threads: int | None):
     """An onnxruntime session for these weights, exported once into the user cache and reused
     (keyed by the weights' sha256, or exported to a temporary folder for an in-memory model)."""
     import tempfile
@@ -213,10 +213,12 @@ def onnx_session(model: MSDUNet, card: dict, threads: int | None):
     path = cache / f"{digest}.onnx" if digest else Path(tempfile.mkdtemp()) / "model.onnx"
     if not path.exists():
         export_module(model, path)
-    return OnnxModel(path, threads)
+    return OnnxModel(path, threads, multiple=model.multiple)
 
 
 def describe(detector: BlurDetector) -> str:
     where = Path(detector.weights_path).name if detector.weights_path else "in-memory model"
     c = detector.card["config"]
-    return f"{where} ({c['variant']}, width {c['width']}, norm {c['norm']}, backend {detector.backend})"
+    encoder = c.get("encoder", "plain")
+    arch = f"{c['variant']}" + (f" on {encoder}" if encoder != "plain" else "")
+    return f"{where} ({arch}, width {c['width']}, norm {c['norm']}, backend {detector.backend})"

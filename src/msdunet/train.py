@@ -32,7 +32,7 @@ from tqdm import tqdm
 from msdunet.data.batches import BatchSampler
 from msdunet.data.pack import concat_packs, load_pack
 from msdunet.metrics import BlurMetrics, scores, to_uint8_map
-from msdunet.model import ModelConfig, MSDUNet, count_parameters
+from msdunet.model import ModelConfig, build_model, count_parameters
 from msdunet.preprocess import normalize_images
 from msdunet.weights import save_weights
 
@@ -49,6 +49,10 @@ class TrainConfig:
     variant: str = "msdunet"
     width: int = 64
     norm: str = "none"
+    encoder: str = "plain"  # plain (the paper's) | efficientnet-lite0 (ImageNet-pretrained, lite_unet)
+    upsample: str = "transposed"
+    pretrained: bool = True  # start a non-plain encoder from ImageNet (False: random init, the control)
+    encoder_lr: float | None = None  # lr of a pretrained encoder's parameters (None: same as lr)
     epochs: int = 100
     batch_size: int = 16
     optimizer: str = "sgd"  # sgd | adamw
@@ -89,10 +93,17 @@ def lr_at(cfg: TrainConfig, epoch: int) -> float:
 
 
 def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """One parameter group, or two when ``encoder_lr`` is set for a non-plain encoder; each group's
+    ``lr_scale`` multiplies the schedule's lr (``lr_at``)."""
+    groups = [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    if cfg.encoder != "plain" and cfg.encoder_lr is not None:
+        encoder = {id(p) for p in model.encoder.parameters()}
+        groups = [{"params": [p for p in model.parameters() if id(p) not in encoder], "lr_scale": 1.0},
+                  {"params": list(model.encoder.parameters()), "lr_scale": cfg.encoder_lr / cfg.lr}]
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
 
 
@@ -179,7 +190,10 @@ def fit(cfg: TrainConfig, resume: bool = False) -> dict:
         (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
 
     torch.manual_seed(cfg.seed)
-    model = MSDUNet(ModelConfig(cfg.variant, cfg.width, cfg.norm)).to(device, memory_format=torch.channels_last)
+    model = build_model(ModelConfig(cfg.variant, cfg.width, cfg.norm, cfg.encoder, cfg.upsample))
+    if cfg.encoder != "plain" and cfg.pretrained and not (resume and (out / "checkpoint.pt").exists()):
+        model.load_pretrained_encoder()
+    model = model.to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
     first_epoch, log = 0, {}
     checkpoint = out / "checkpoint.pt"
@@ -203,7 +217,7 @@ def fit(cfg: TrainConfig, resume: bool = False) -> dict:
     started = time.perf_counter()
     for epoch in range(first_epoch, cfg.epochs):
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(cfg, epoch)
+            group["lr"] = lr_at(cfg, epoch) * group["lr_scale"]
         stats = train_one_epoch(net, sampler, optimizer, epoch, cfg, device)
         stats["images"] *= world  # every rank trained on an equal shard
         stats["images_per_s"] *= world

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
-from msdunet.model import ModelConfig, MSDUNet
+from msdunet.model import ModelConfig, build_model
 
 DEFAULT_MODEL = "msdunet-provisional"
 
@@ -38,7 +39,7 @@ def card_path(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
 
-def save_weights(model: MSDUNet, path: str | os.PathLike, meta: dict | None = None, half: bool = False) -> Path:
+def save_weights(model: nn.Module, path: str | os.PathLike, meta: dict | None = None, half: bool = False) -> Path:
     """Write ``path`` (.safetensors) and its card (.json); ``half`` stores float tensors as fp16."""
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +67,7 @@ def read_card(path: str | os.PathLike) -> dict:
         raise WeightsError(f"{card}: not valid JSON ({exc})") from exc
 
 
-def load_weights(path: str | os.PathLike, verify: bool = True) -> tuple[MSDUNet, dict]:
+def load_weights(path: str | os.PathLike, verify: bool = True) -> tuple[nn.Module, dict]:
     """Build the model described by the card and load the tensors; returns (model in eval mode, card)."""
     path = Path(path)
     if not path.exists():
@@ -83,7 +84,7 @@ def load_weights(path: str | os.PathLike, verify: bool = True) -> tuple[MSDUNet,
         state = load_file(str(path))
     except (SafetensorError, OSError) as exc:
         raise WeightsError(f"{path}: not a readable safetensors file ({exc})") from exc
-    model = MSDUNet(ModelConfig.from_dict(card["config"]))
+    model = build_model(ModelConfig.from_dict(card["config"]))
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     try:
         model.load_state_dict(state, strict=True)

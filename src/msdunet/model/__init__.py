@@ -1,5 +1,5 @@
 """The MSDU-net architecture: parts (``parts``) wired by ``MSDUNet`` (``net``)."""
 
-from msdunet.model.net import VARIANTS, ModelConfig, MSDUNet, count_parameters, gflops
+from msdunet.model.net import VARIANTS, ModelConfig, MSDUNet, build_model, count_parameters, gflops
 
-__all__ = ["VARIANTS", "MSDUNet", "ModelConfig", "count_parameters", "gflops"]
+__all__ = ["VARIANTS", "MSDUNet", "ModelConfig", "build_model", "count_parameters", "gflops"]

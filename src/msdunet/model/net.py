@@ -17,13 +17,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from msdunet.model.parts import Decoder, Encoder, SegmentationHead
+from msdunet.model.parts import Decoder, Encoder, SegmentationHead, pad_to_multiple
 
 VARIANTS = ("msdunet", "unet", "noskip", "nodilation")
 NORMS = ("none", "batch")
+ENCODERS = ("plain", "efficientnet-lite0")  # the paper's contracting path, or ImageNet-pretrained (lite_unet)
+UPSAMPLINGS = ("transposed", "bilinear")
 DEPTH = 4  # pooling steps; the paper's U-net has four
 MULTIPLE = 2**DEPTH
 
@@ -35,14 +36,20 @@ class ModelConfig:
     variant: str = "msdunet"
     width: int = 64  # channels of the first level; the paper's U-net uses 64
     norm: str = "none"
+    encoder: str = "plain"
+    upsample: str = "transposed"  # the paper's 2×2 transposed conv, or bilinear resize + 3×3 conv
 
     def __post_init__(self) -> None:
-        if self.variant not in VARIANTS:
-            raise ValueError(f"unknown variant {self.variant!r}; choose one of {VARIANTS}")
-        if self.norm not in NORMS:
-            raise ValueError(f"unknown norm {self.norm!r}; choose one of {NORMS}")
+        for name, allowed in (("variant", VARIANTS), ("norm", NORMS), ("encoder", ENCODERS),
+                              ("upsample", UPSAMPLINGS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")
         if self.width < 1:
             raise ValueError(f"width must be positive, got {self.width}")
+        if self.encoder != "plain" and self.variant not in ("msdunet", "unet"):
+            raise ValueError(f"encoder {self.encoder!r} has variants 'msdunet' (extractors) and 'unet' only")
+        if self.encoder != "plain" and self.norm != "batch":
+            raise ValueError(f"encoder {self.encoder!r} uses BatchNorm throughout: set norm='batch'")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,17 +58,6 @@ class ModelConfig:
     def from_dict(cls, data: dict) -> ModelConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def pad_to_multiple(image: torch.Tensor, multiple: int = MULTIPLE) -> torch.Tensor:
-    """Pad bottom/right to a multiple of ``multiple`` (reflect; replicate when the image is too
-    small to reflect).  Callers crop the output back to the input's size."""
-    h, w = image.shape[-2:]
-    pad_h, pad_w = (-h) % multiple, (-w) % multiple
-    if not (pad_h or pad_w):
-        return image
-    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
 
 
 class MSDUNet(nn.Module):
@@ -74,7 +70,7 @@ class MSDUNet(nn.Module):
         widths = [c.width * 2**i for i in range(DEPTH + 1)]
         extractor_widths = [] if c.variant == "unet" else widths[:DEPTH]
         self.encoder = Encoder(widths, extractor_widths, c.norm, dilated=c.variant != "nodilation")
-        self.decoder = Decoder(widths, c.norm, skip=c.variant != "noskip")
+        self.decoder = Decoder(widths, c.norm, skip=c.variant != "noskip", upsample=c.upsample)
         self.head = SegmentationHead(widths[0])
         self._init_weights()
 
@@ -85,17 +81,31 @@ class MSDUNet(nn.Module):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
+    multiple = MULTIPLE  # input sides must be multiples of this (``forward`` pads)
+
+    def forward_padded(self, image: torch.Tensor) -> torch.Tensor:
+        """Logits for an image whose sides are multiples of ``multiple`` (the ONNX graph)."""
+        skips, x = self.encoder(image)
+        return self.head(self.decoder(skips, x))
+
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """(N,3,H,W) normalised image → (N,2,H,W) logits for (sharp, blurred)."""
         h, w = image.shape[-2:]
-        skips, x = self.encoder(pad_to_multiple(image))
-        logits = self.head(self.decoder(skips, x))
-        return logits[..., :h, :w]
+        return self.forward_padded(pad_to_multiple(image, self.multiple))[..., :h, :w]
 
     @torch.no_grad()
     def blur_probability(self, image: torch.Tensor) -> torch.Tensor:
         """(N,3,H,W) → (N,H,W) P(blurred), the softmax of the two classes."""
         return torch.softmax(self.forward(image).float(), dim=1)[:, 1]
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """The network a config describes: ``MSDUNet`` (paper's encoder) or ``LiteUNet`` (pretrained encoder)."""
+    if config.encoder == "plain":
+        return MSDUNet(config)
+    from msdunet.model.lite_unet import LiteUNet
+
+    return LiteUNet(config)
 
 
 def count_parameters(model: nn.Module) -> int:

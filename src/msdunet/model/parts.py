@@ -17,10 +17,22 @@ wires them.  Choices the paper leaves open are written down here, in the README,
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 EXTRACTOR_DILATIONS = (1, 2, 2, 2)
 EXTRACTOR_STRIDES = (1, 2, 4, 8)
+
+
+def pad_to_multiple(image: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad bottom/right to a multiple of ``multiple`` (reflect; replicate when the image is too
+    small to reflect).  Callers crop the output back to the input's size."""
+    h, w = image.shape[-2:]
+    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    if not (pad_h or pad_w):
+        return image
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
 
 
 def conv_relu(cin: int, cout: int, norm: str, kernel: int = 3, stride: int = 1, dilation: int = 1) -> nn.Sequential:
@@ -96,12 +108,21 @@ class Encoder(nn.Module):
         return skips, self.bottleneck(x)
 
 
-class DecoderLevel(nn.Module):
-    """2×2 transposed conv halving the channels, [concat skip], two 3×3 conv + ReLU."""
+def upsampler(cin: int, cout: int, mode: str) -> nn.Module:
+    """×2 upsampling to ``cout`` channels: the paper's 2×2 transposed conv (stride 2), or a bilinear
+    resize then a 3×3 conv, which cannot leave the transposed conv's checkerboard."""
+    if mode == "transposed":
+        return nn.ConvTranspose2d(cin, cout, 2, stride=2)
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                         nn.Conv2d(cin, cout, 3, padding=1))
 
-    def __init__(self, cin: int, cout: int, norm: str, skip: bool) -> None:
+
+class DecoderLevel(nn.Module):
+    """×2 upsampling halving the channels, [concat skip], two 3×3 conv + ReLU."""
+
+    def __init__(self, cin: int, cout: int, norm: str, skip: bool, upsample: str = "transposed") -> None:
         super().__init__()
-        self.up = nn.ConvTranspose2d(cin, cout, 2, stride=2)
+        self.up = upsampler(cin, cout, upsample)
         self.skip = skip
         self.conv = DoubleConv(cout * 2 if skip else cout, cout, norm)
 
@@ -115,10 +136,10 @@ class DecoderLevel(nn.Module):
 class Decoder(nn.Module):
     """Expansive path: one ``DecoderLevel`` per encoder level, deepest first."""
 
-    def __init__(self, widths: list[int], norm: str, skip: bool) -> None:
+    def __init__(self, widths: list[int], norm: str, skip: bool, upsample: str = "transposed") -> None:
         super().__init__()
         self.levels = nn.ModuleList(
-            DecoderLevel(widths[i + 1], widths[i], norm, skip) for i in reversed(range(len(widths) - 1))
+            DecoderLevel(widths[i + 1], widths[i], norm, skip, upsample) for i in reversed(range(len(widths) - 1))
         )
 
     def forward(self, skips: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
