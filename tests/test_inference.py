@@ -29,6 +29,16 @@ def test_path_pil_and_arrays_give_the_same_map(detector, tmp_path):
     assert detector(array[..., 0]).shape == (60, 90)  # greyscale array
 
 
+def test_flip_tta_is_the_mean_over_the_mirror_image(tiny_weights):
+    image = textured(64, 48, seed=3)
+    mirror = image[:, ::-1]
+    plain = BlurDetector(tiny_weights, working_size=64, bf16=False)
+    tta = BlurDetector(tiny_weights, working_size=64, bf16=False, flip_tta=True)
+    assert np.abs(plain(mirror)[:, ::-1] - plain(image)).max() > 1e-3  # the network itself is not symmetric
+    np.testing.assert_allclose(tta(mirror)[:, ::-1], tta(image), atol=1e-5)
+    np.testing.assert_allclose(tta(image), (plain(image) + plain(mirror)[:, ::-1]) / 2, atol=1e-5)
+
+
 def test_bad_arrays_are_refused(detector):
     with pytest.raises(ValueError, match="shape"):
         detector(np.zeros((4, 4, 2), dtype=np.uint8))

@@ -102,6 +102,7 @@ class BlurDetector:
         bf16: bool | None = None,
         backend: str = "torch",
         model: nn.Module | None = None,
+        flip_tta: bool = False,
     ) -> None:
         if threads:
             torch.set_num_threads(threads)
@@ -119,6 +120,7 @@ class BlurDetector:
         if backend not in ("torch", "onnx"):
             raise ValueError(f"backend is 'torch' or 'onnx', not {backend!r}")
         self.backend = backend
+        self.flip_tta = flip_tta
         self.onnx = onnx_session(self.model, self.card, threads) if backend == "onnx" else None
 
     def __call__(self, image: ImageInput) -> np.ndarray:
@@ -179,11 +181,18 @@ class BlurDetector:
         return out / weight
 
     def _forward(self, rgb: np.ndarray) -> np.ndarray:
+        """P(blurred) of one working image; with ``flip_tta`` the mean over it and its mirror image."""
         x = normalize_images(torch.from_numpy(np.require(rgb, requirements=["C", "W"]))[None])
+        if self.flip_tta:
+            x = torch.cat([x, torch.flip(x, dims=(-1,))])
         if self.onnx is not None:
-            return self.onnx.run(x.contiguous().numpy())[0]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            return self.model.blur_probability(x)[0].numpy()
+            prob = torch.from_numpy(self.onnx.run(x.contiguous().numpy()))
+        else:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                prob = self.model.blur_probability(x)
+        if self.flip_tta:
+            return ((prob[0] + torch.flip(prob[1], dims=(-1,))) / 2).numpy()
+        return prob[0].numpy()
 
     def predict(self, image: ImageInput) -> np.ndarray:
         """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""

@@ -13,7 +13,8 @@ import click
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder for maps, overlays and the report (created if needed).")
 @click.option("-r", "--recursive", is_flag=True, help="Search folders recursively.")
-@click.option("--weights", default=None, help="Weights file (.safetensors with its .json card) or a shipped name.")
+@click.option("-m", "--model", "--weights", "weights", default=None,
+              help="A shipped model's name (`msdunet models`) or a weights file (.safetensors with its .json card).")
 @click.option("--threshold", default=0.5, show_default=True, type=click.FloatRange(0, 1),
               help="P(blurred) at which a pixel counts as blurred in the report.")
 @click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays.")
@@ -27,9 +28,10 @@ import click
               help="onnx needs the optional extra: pip install 'msdunet[onnx]'.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(0, 16),
               help="Decode threads running ahead of the network (0: decode, detect, write in turn).")
+@click.option("--flip-tta", is_flag=True, help="Average with the mirrored image (test-time augmentation; 2× time).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(paths, out, recursive, weights, threshold, no_overlay, skip_existing, working_size, threads, bf16,
-            backend, workers, quiet):
+            backend, workers, flip_tta, quiet):
     """Detect blur in images and folders (image files are found by content, not extension).
 
     Exit status: 0 when every image worked, 1 when some failed (each is named on stderr and in the
@@ -47,7 +49,8 @@ def command(paths, out, recursive, weights, threshold, no_overlay, skip_existing
         raise click.UsageError("no image files found in " + ", ".join(map(str, paths)))
     size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
     try:
-        detector = BlurDetector(weights, working_size=size, threads=threads, bf16=bf16, backend=backend)
+        detector = BlurDetector(weights, working_size=size, threads=threads, bf16=bf16, backend=backend,
+                                flip_tta=flip_tta)
     except ImportError as exc:
         click.echo(f"error: the onnx backend needs onnxruntime: pip install 'msdunet[onnx]' ({exc})", err=True)
         sys.exit(2)

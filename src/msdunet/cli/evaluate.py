@@ -16,7 +16,9 @@ import click
               help="With --pred: a stems file. With --dataset: a split name (dut: train/test; cuhk: kim_test, ...).")
 @click.option("--dataset", type=click.Choice(["dut", "cuhk", "folder"]), help="Evaluate a model on this dataset.")
 @click.option("--data", default=None, help="Data root (default $MSDUNET_DATA or ../shared/data).")
-@click.option("--weights", default=None, help="Weights for --dataset (default: the shipped model).")
+@click.option("-m", "--model", "--weights", "weights", default=None,
+              help="With --dataset: a shipped model's name or a weights file (default: the default model).")
+@click.option("--flip-tta", is_flag=True, help="With --dataset: average with the mirrored image.")
 @click.option("--working-size", default=None, type=int,
               help="Model input: long side in px, aspect kept (0 = native). Default: 256×256, the paper's protocol.")
 @click.option("--bf16/--fp32", default=False, show_default=True)
@@ -25,7 +27,8 @@ import click
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Write PR/F curves as CSV.")
 @click.option("--markdown", type=click.Path(path_type=Path), help="Write the table as markdown.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Write PR and F curves as PNG (needs matplotlib).")
-def command(pred, gt, split, dataset, data, weights, working_size, bf16, name, json_path, csv_path, markdown, plot):
+def command(pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path, markdown,
+            plot):
     """Score blur maps: maxF, meanF, adaptive F (β² = 0.3), MAE, and the 256-threshold curves.
 
     Every table has the floor row: a map calling every pixel blurred, on the same masks.
@@ -33,13 +36,14 @@ def command(pred, gt, split, dataset, data, weights, working_size, bf16, name, j
     from msdunet.weights import WeightsError
 
     try:
-        _evaluate(pred, gt, split, dataset, data, weights, working_size, bf16, name, json_path, csv_path, markdown,
-                  plot)
+        _evaluate(pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path,
+                  markdown, plot)
     except (FileNotFoundError, ValueError, WeightsError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-def _evaluate(pred, gt, split, dataset, data, weights, working_size, bf16, name, json_path, csv_path, markdown, plot):
+def _evaluate(pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path,
+              markdown, plot):
     from msdunet.evaluate import evaluate_detector, evaluate_folder, markdown_table, plot_curves, write_outputs
 
     if (pred is None) == (dataset is None):
@@ -63,13 +67,13 @@ def _evaluate(pred, gt, split, dataset, data, weights, working_size, bf16, name,
             raise click.UsageError("--dataset needs --split")
         samples = dataset_samples(dataset, split, data)
         if working_size is None:
-            detector = BlurDetector(weights, working_size=256, square=True, bf16=bf16)
+            detector = BlurDetector(weights, working_size=256, square=True, bf16=bf16, flip_tta=flip_tta)
         else:
-            detector = BlurDetector(weights, working_size=working_size or None, bf16=bf16)
+            detector = BlurDetector(weights, working_size=working_size or None, bf16=bf16, flip_tta=flip_tta)
         results = evaluate_detector(detector, samples, progress=lambda s: tqdm(s, file=sys.stderr, disable=None))
         label = name or (Path(str(detector.weights_path)).stem if detector.weights_path else "model")
         extra = {"dataset": dataset, "split": split, "weights": str(detector.weights_path),
-                 "working_size": working_size, "square": working_size is None, "bf16": bf16}
+                 "working_size": working_size, "square": working_size is None, "bf16": bf16, "flip_tta": flip_tta}
     first = next(iter(results))
     results = {label: results.pop(first), **results}
     click.echo(markdown_table(results))
