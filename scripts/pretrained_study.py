@@ -1,0 +1,135 @@
+"""The pretrained-encoder study: which parts of the default model earn their place, with seeds.
+
+    python scripts/pretrained_study.py                 # train what is missing, score, write the report
+    python scripts/pretrained_study.py --only lite0_unet_s1 lite0_msdunet_s1
+    python scripts/pretrained_study.py --report-only   # rewrite the report from the scores on disk
+
+Every run uses the same recipe and budget (``src/msdunet/configs/lite0_*_cpu.toml``: 30 epochs of
+DUT train + CUHK Kim train) and differs in one thing: the paper's extractors on or off, ImageNet
+initialisation or random, bilinear or transposed upsampling, the seed.  Runs are resumable
+(``msdunet train --resume``; weights stay in ``runs/``, never committed); each finished run is
+scored with ``msdunet evaluate`` on DUT test (500) and CUHK Kim test (200) — images no run trained
+on — and its scores are written to ``reports/pretrained_study/RUN.json``.  The table, with mean and
+spread over seeds and the floor beside it, goes to ``reports/pretrained_study.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "src" / "msdunet" / "configs"
+REPORT_DIR = ROOT / "reports" / "pretrained_study"
+TEST_SETS = {"dut_test": ("dut", "test"), "kim_test": ("cuhk", "kim_test")}
+
+# run name → (group label, config file, overrides); groups are averaged over their seeds
+RUNS = {
+    "lite0_unet_s0": ("Lite0 U-net (no extractors)", "lite0_unet_cpu.toml", {"seed": 0}),
+    "lite0_msdunet_s0": ("Lite0 + paper extractors", "lite0_msdunet_cpu.toml", {"seed": 0}),
+    "lite0_unet_s1": ("Lite0 U-net (no extractors)", "lite0_unet_cpu.toml", {"seed": 1}),
+    "lite0_msdunet_s1": ("Lite0 + paper extractors", "lite0_msdunet_cpu.toml", {"seed": 1}),
+    "lite0_unet_random_s0": ("same network, random init", "lite0_unet_cpu.toml", {"seed": 0, "pretrained": "false"}),
+    "lite0_unet_transposed_s0": ("Lite0 U-net, transposed-conv upsampling", "lite0_unet_cpu.toml",
+                                 {"seed": 0, "upsample": "transposed"}),
+}
+
+
+def run(cmd: list[str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def train(name: str, config: str, overrides: dict) -> Path:
+    out = ROOT / "runs" / name
+    if (out / "model.safetensors").exists():
+        return out
+    cmd = [sys.executable, "-m", "msdunet", "train", "--config", str(CONFIGS / config), "--out", str(out)]
+    for key, value in overrides.items():
+        cmd += ["--set", f"{key}={value}"]
+    if (out / "checkpoint.pt").exists():
+        cmd.append("--resume")
+    run(cmd)
+    return out
+
+
+def score(name: str, out: Path, data: str) -> dict:
+    path = REPORT_DIR / f"{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    result = {"run": name, "training": json.loads((out / "model.json").read_text())["training"]}
+    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    result["epochs"] = len(log)
+    result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
+    for key, (dataset, split) in TEST_SETS.items():
+        tmp = REPORT_DIR / f".{name}_{key}.json"
+        run([sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data,
+             "--model", str(out / "model.safetensors"), "--name", name, "--json", str(tmp)])
+        results = json.loads(tmp.read_text())["results"]
+        tmp.unlink()
+        floor = next(v for k, v in results.items() if k.startswith("floor"))
+        result[key] = {k: round(results[name][k], 4) for k in ("maxF", "meanF", "MAE")}
+        result[key]["floor_maxF"], result[key]["floor_MAE"] = round(floor["maxF"], 4), round(floor["MAE"], 4)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def spread(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {(max(values) - min(values)) / 2:.3f}"
+
+
+def write_report() -> Path:
+    scored = {p.stem: json.loads(p.read_text()) for p in sorted(REPORT_DIR.glob("*.json"))}
+    groups: dict[str, list[dict]] = {}
+    for name, (label, _, _) in RUNS.items():
+        if name in scored:
+            groups.setdefault(label, []).append(scored[name])
+    lines = [
+        "# Pretrained-encoder study (issue: accurate maps on a plain CPU)",
+        "",
+        "Command: `python scripts/pretrained_study.py`. Each run: 30 epochs of DUT train (599) + CUHK Kim",
+        "train (800) on the 2-core CPU, recipe `src/msdunet/configs/lite0_*_cpu.toml`; scored by",
+        "`msdunet evaluate` (paper protocol: 256×256 input, scored at the mask's resolution) on test sets",
+        "no run trained on. Cells: mean ± half the range over seeds (one value: one seed).",
+        "",
+        "| network | seeds | DUT test maxF | DUT MAE | Kim test maxF | Kim MAE | train min |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, results in groups.items():
+        cells = [spread([r[t][m] for r in results]) for t in TEST_SETS for m in ("maxF", "MAE")]
+        minutes = spread([r["training_minutes"] for r in results])
+        lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + f" | {minutes} |")
+    if scored:
+        any_run = next(iter(scored.values()))
+        floor = [f"{any_run[t][m]:.3f}" for t in TEST_SETS for m in ("floor_maxF", "floor_MAE")]
+        lines.append("| floor (every pixel \"blurred\") | | " + " | ".join(floor) + " | |")
+    lines += ["", "Runs: " + ", ".join(f"`{n}`" for n in scored) + " (scores per run in `reports/pretrained_study/`)."]
+    path = ROOT / "reports" / "pretrained_study.md"
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=list(RUNS), help="These runs only, in this order.")
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    if not args.report_only:
+        for name in args.only or list(RUNS):
+            _, config, overrides = RUNS[name]
+            score(name, train(name, config, overrides), args.data)
+            write_report()
+    write_report()
+
+
+if __name__ == "__main__":
+    main()
