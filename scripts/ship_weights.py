@@ -1,12 +1,14 @@
 """Ship a trained run as package weights, with its model card and scores (one command, rerunnable).
 
     python scripts/ship_weights.py runs/provisional --name msdunet-provisional \
-        --recipe "..." --data-root ../shared/data
+        --config src/msdunet/configs/provisional_cpu.toml --recipe "..." --data-root ../shared/data
 
-Copies ``RUN/model.safetensors`` into ``src/msdunet/shipped/NAME.safetensors``, scores it on DUT
-test (500) and CUHK Kim test (200) with ``msdunet evaluate`` (paper protocol: 256×256 input, scored
-at each mask's resolution; floor beside it), writes the scores into the card (``NAME.json``) and a
-model card ``NAME.md``, and the evaluation JSON/markdown into ``reports/``.
+Copies ``RUN/model.safetensors`` into ``src/msdunet/shipped/NAME.safetensors``, scores it with
+``msdunet evaluate`` (paper protocol: 256×256 input, scored at each mask's resolution; floor beside
+it) on DUT test (500) and CUHK Kim test (200), and — for comparison with published work — on CUHK*
+(BTBNet defocus test 100) and the Sun-2019 test 200, stating how many of their images the training
+splits contain.  Writes the scores into the card (``NAME.json``), a model card ``NAME.md``, and the
+evaluation JSON/markdown/PR figure into ``reports/``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
-SPLITS = {"dut_test": ("dut", "test", "DUT-DBD test (500)"), "kim_test": ("cuhk", "kim_test", "CUHK Kim test (200)")}
+SPLITS = {
+    "dut_test": ("dut", "test", "DUT-DBD test (500)"),
+    "kim_test": ("cuhk", "kim_test", "CUHK Kim test (200)"),
+    "cuhk_star_test": ("cuhk", "defocus_test", "CUHK* BTBNet defocus test (100)"),
+    "sun_test": ("cuhk", "sun_test", "CUHK Sun-2019 test (200)"),
+}
+TRAINING_SPLITS = (("dut", "train"), ("cuhk", "kim_train"))  # what the shipped recipes train on
+
+
+def overlap(dataset: str, split: str, data: str) -> int:
+    """How many images of a test split are also in the training splits."""
+    from msdunet.data.sources import dataset_samples
+
+    trained = {(d, x.stem) for d, sp in TRAINING_SPLITS for x in dataset_samples(d, sp, data)}
+    return sum((dataset, x.stem) in trained for x in dataset_samples(dataset, split, data))
 
 
 def evaluate(weights: Path, dataset: str, split: str, data: str, out: Path) -> dict:
@@ -39,6 +55,7 @@ def main() -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--data-root", default="../shared/data")
     parser.add_argument("--recipe", default="", help="One paragraph: what was trained how, and why.")
+    parser.add_argument("--config", required=True, help="The training config the run used (named in the card).")
     parser.add_argument("--trained-on", default="DUT-DBD train (600, 599 used) + CUHK Kim train (800)")
     args = parser.parse_args()
 
@@ -62,12 +79,14 @@ def main() -> None:
     for key, (dataset, split, label) in SPLITS.items():
         results = evaluate(target, dataset, split, args.data_root, ROOT / "reports" / f"{args.name}_{key}")
         model, floor = results[args.name], results['floor (every pixel "blurred")']
+        seen = overlap(dataset, split, args.data_root)
         metrics[key] = {"n": model["n"], "maxF": round(model["maxF"], 4), "meanF": round(model["meanF"], 4),
                         "adpF": round(model["adpF"], 4), "MAE": round(model["MAE"], 4),
-                        "floor_maxF": round(floor["maxF"], 4), "floor_MAE": round(floor["MAE"], 4)}
+                        "floor_maxF": round(floor["maxF"], 4), "floor_MAE": round(floor["MAE"], 4),
+                        "in_training_set": seen}
         m = metrics[key]
         rows.append(f"| {label} | {m['maxF']:.3f} | {m['meanF']:.3f} | {m['MAE']:.3f} | "
-                    f"{m['floor_maxF']:.3f} | {m['floor_MAE']:.3f} |")
+                    f"{m['floor_maxF']:.3f} | {m['floor_MAE']:.3f} | {seen} |")
     # DUT test 181's mask is all white though the image has a sharp region: show its effect.
     from msdunet.data.sources import dataset_samples
     from msdunet.evaluate import evaluate_detector
@@ -77,17 +96,27 @@ def main() -> None:
     scored = evaluate_detector(BlurDetector(target, working_size=256, square=True), without)
     model, floor = scored["model"], scored['floor (every pixel "blurred")']
     rows.append(f"| DUT-DBD test without 181 (499) | {model['maxF']:.3f} | {model['meanF']:.3f} | {model['MAE']:.3f} | "
-                f"{floor['maxF']:.3f} | {floor['MAE']:.3f} |")
+                f"{floor['maxF']:.3f} | {floor['MAE']:.3f} | 0 |")
     card["metrics"] = metrics
     target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
 
     c, t = card["config"], card["training"]
+    encoder = c.get("encoder", "plain")
+    if encoder == "plain":
+        arch = f"MSDU-net (the paper's encoder), variant `{c['variant']}`, width {c['width']}, norm `{c['norm']}`"
+    else:
+        extractors = "with" if c["variant"] == "msdunet" else "without"
+        arch = (f"U-net on an ImageNet-pretrained {encoder} encoder ({extractors} the paper's extractors), "
+                f"decoder width {c['width']}, {c['upsample']} upsampling")
+    encoder_lr = f" (encoder {t['encoder_lr']})" if t.get("encoder_lr") else ""
     md = f"""# Model card: {args.name}
 
-- Architecture: MSDU-net, variant `{c['variant']}`, width {c['width']}, norm `{c['norm']}`
+- Architecture: {arch}
   ({target.stat().st_size / 1e6:.1f} MB, {card['dtype']}); sha256 `{card['sha256']}`.
-- Trained on: {args.trained_on}. Never a DUT test or CUHK Kim test image.
-- Recipe: optimizer {t['optimizer']} lr {t['lr']} ({t['schedule']} schedule, warm-up {t['warmup_epochs']}),
+- Trained on: {args.trained_on}. Never a DUT test or CUHK Kim test image; the last column below
+  counts the test images that the training splits contain (CUHK* and Sun-2019 overlap Kim train).
+- Recipe (`{args.config}`): optimizer {t['optimizer']} lr {t['lr']}{encoder_lr} ({t['schedule']} schedule,
+  warm-up {t['warmup_epochs']}),
   weight decay {t['weight_decay']}, batch {t['batch_size']}, {card['epochs_done']} of {t['epochs']} planned epochs,
   crops {t['crop']} of the 256² pack images, dihedral augmentation ({'all 8 per epoch' if t['expand'] else
   'one random transform per image per epoch'}), bf16 autocast = {t['amp']}, seed {t['seed']}.
@@ -98,13 +127,13 @@ def main() -> None:
 
 ## Scores (paper protocol: input resized to 256×256, map scored at the mask's resolution)
 
-| test set | maxF | meanF | MAE | floor maxF | floor MAE |
-|---|---|---|---|---|---|
+| test set | maxF | meanF | MAE | floor maxF | floor MAE | test images in training set |
+|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 The floor is a map that calls every pixel blurred. Regenerate with:
-`python scripts/ship_weights.py {args.run} --name {args.name}` (after training the run with
-`msdunet train --config src/msdunet/configs/provisional_cpu.toml`).
+`python scripts/ship_weights.py {args.run} --name {args.name} --config {args.config}` (after training
+the run with `msdunet train --config {args.config} --out {args.run}`).
 """
     target.with_suffix(".md").write_text(md)
     print(md)
