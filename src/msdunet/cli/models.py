@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import click
 
+LABELS = {"dut_test": "DUT test", "kim_test": "CUHK Kim test", "cuhk_star_test": "CUHK* test",
+          "sun_test": "CUHK Sun-2019 test"}
+
+
+def describe_config(config: dict) -> str:
+    encoder = config.get("encoder", "plain")
+    if encoder == "plain":
+        return f"MSDU-net ({config['variant']}), width {config['width']}, norm {config['norm']}"
+    extractors = "with" if config["variant"] == "msdunet" else "without"
+    return f"U-net on pretrained {encoder} ({extractors} the paper's extractors), decoder width {config['width']}"
+
 
 @click.command("models")
 def command() -> None:
-    """List the weights shipped in the package (the first one marked * is the default)."""
+    """List the weights shipped in the package (* marks the default); pass a name to --model."""
     from msdunet.weights import DEFAULT_MODEL, read_card, shipped_models
 
     shipped = shipped_models()
@@ -16,9 +27,11 @@ def command() -> None:
         return
     for name, path in shipped.items():
         card = read_card(path)
-        c = card["config"]
         mark = "*" if name == DEFAULT_MODEL else " "
         size = path.stat().st_size / 1e6
-        click.echo(f"{mark} {name}: {c['variant']} width {c['width']} norm {c['norm']}, {size:.1f} MB, {path}")
+        click.echo(f"{mark} {name}: {describe_config(card['config'])}, {size:.1f} MB, {path}")
         for split, s in card.get("metrics", {}).items():
-            click.echo(f"    {split}: maxF {s['maxF']:.3f}, MAE {s['MAE']:.3f} (floor maxF {s['floor_maxF']:.3f})")
+            seen = s.get("in_training_set")
+            note = f"; {seen} of {s['n']} images in its training set" if seen else ""
+            click.echo(f"    {LABELS.get(split, split)}: maxF {s['maxF']:.3f}, MAE {s['MAE']:.3f} "
+                       f"(floor maxF {s['floor_maxF']:.3f}, MAE {s['floor_MAE']:.3f}){note}")
