@@ -1,0 +1,70 @@
+"""Report rows, verdicts, and report.csv / report.json."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+SHARP_BELOW = 0.05
+BLURRED_FROM = 0.95
+FIELDS = ("path", "width", "height", "mean_blur", "blurred_fraction", "verdict", "ms", "error")
+
+
+@dataclass
+class Row:
+    path: str
+    width: int | None = None
+    height: int | None = None
+    mean_blur: float | None = None
+    blurred_fraction: float | None = None
+    verdict: str = ""
+    ms: float | None = None
+    error: str = ""
+
+
+def verdict(blurred_fraction: float) -> str:
+    if blurred_fraction < SHARP_BELOW:
+        return "sharp"
+    if blurred_fraction >= BLURRED_FROM:
+        return "blurred"
+    return "partly blurred"
+
+
+def summarize(path: str, prob: np.ndarray, threshold: float, ms: float) -> Row:
+    """Report row for a P(blurred) map in [0, 1]."""
+    fraction = float(np.mean(prob >= threshold))
+    return Row(
+        path,
+        prob.shape[1],
+        prob.shape[0],
+        round(float(prob.mean()), 4),
+        round(fraction, 4),
+        verdict(fraction),
+        round(ms, 1),
+    )
+
+
+class ReportWriter:
+    """report.csv appended row by row (flushed), report.json written at the end."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.rows: list[Row] = []
+        self.file = open(out / "report.csv", "w", newline="")  # noqa: SIM115 (closed in close())
+        self.writer = csv.DictWriter(self.file, fieldnames=FIELDS)
+        self.writer.writeheader()
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        self.writer.writerow(asdict(row))
+        self.file.flush()
+
+    def close(self, meta: dict) -> None:
+        self.file.close()
+        failed = sum(1 for r in self.rows if r.error)
+        summary = {**meta, "images": len(self.rows), "failed": failed, "rows": [asdict(r) for r in self.rows]}
+        (self.out / "report.json").write_text(json.dumps(summary, indent=1) + "\n")
