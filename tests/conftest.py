@@ -20,13 +20,14 @@ def textured(width: int, height: int, seed: int = 0, cell: int = 1) -> np.ndarra
     return np.asarray(Image.fromarray(small).resize((width, height), Image.NEAREST))
 
 
-def half_blurred(width: int, height: int, seed: int = 0, cell: int = 1, radius: float = 4.0
-                 ) -> tuple[Image.Image, np.ndarray]:
+def half_blurred(
+    width: int, height: int, seed: int = 0, cell: int = 1, radius: float = 4.0
+) -> tuple[Image.Image, np.ndarray]:
     """Sharp texture whose right half is Gaussian-blurred; returns (image, mask True = blurred)."""
     sharp = Image.fromarray(textured(width, height, seed, cell))
     blurred = sharp.filter(ImageFilter.GaussianBlur(radius))
     mask = np.zeros((height, width), dtype=bool)
-    mask[:, width // 2:] = True
+    mask[:, width // 2 :] = True
     image = Image.composite(blurred, sharp, Image.fromarray(mask.astype(np.uint8) * 255))
     return image, mask
 

@@ -113,8 +113,10 @@ def test_no_images_and_bad_weights_exit_2(tmp_path, tiny_weights):
 
 
 def test_version_does_not_import_torch():
-    code = "import sys; from msdunet.cli.main import main; sys.argv=['msdunet','--version']\n" \
-           "try:\n main()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch imported'"
+    code = (
+        "import sys; from msdunet.cli.main import main; sys.argv=['msdunet','--version']\n"
+        "try:\n main()\nexcept SystemExit: pass\nassert 'torch' not in sys.modules, 'torch imported'"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "0." in done.stdout
@@ -138,8 +140,18 @@ def test_sequential_and_threaded_runs_agree(photo_dir, tmp_path, tiny_weights):
 
 def test_missing_file_is_reported_as_missing(photo_dir, tmp_path, tiny_weights):
     out = tmp_path / "out"
-    result = run(["detect", str(photo_dir / "a.jpg"), str(photo_dir / "gone.jpg"), "-o", str(out),
-                  "--weights", str(tiny_weights), "-q"])
+    result = run(
+        [
+            "detect",
+            str(photo_dir / "a.jpg"),
+            str(photo_dir / "gone.jpg"),
+            "-o",
+            str(out),
+            "--weights",
+            str(tiny_weights),
+            "-q",
+        ]
+    )
     assert result.exit_code == 1
     errors = [r["error"] for r in rows(out)]
     assert errors[0] == "" and "gone.jpg: no such file" in errors[1]

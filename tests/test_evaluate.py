@@ -34,8 +34,24 @@ def maps_and_masks(tmp_path):
 def test_folder_mode_writes_table_json_csv(maps_and_masks, tmp_path):
     pred, gt = maps_and_masks
     out = tmp_path / "r"
-    result = CliRunner().invoke(cli, ["evaluate", "--pred", str(pred), "--gt", str(gt), "--json", f"{out}.json",
-                                      "--csv", f"{out}.csv", "--markdown", f"{out}.md", "--name", "noisy"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--pred",
+            str(pred),
+            "--gt",
+            str(gt),
+            "--json",
+            f"{out}.json",
+            "--csv",
+            f"{out}.csv",
+            "--markdown",
+            f"{out}.md",
+            "--name",
+            "noisy",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "| noisy | 4 |" in result.output and FLOOR in result.output
     data = json.loads(out.with_suffix(".json").read_text())["results"]
@@ -60,8 +76,22 @@ def test_split_file_and_missing_maps(maps_and_masks, tmp_path):
 
 def test_model_mode_on_a_folder_dataset(tmp_path, tiny_weights):
     root = write_folder_dataset(tmp_path / "ds", ["x0", "x1", "x2"], 64, 48)
-    result = CliRunner().invoke(cli, ["evaluate", "--dataset", "folder", "--split", "all", "--data", str(root),
-                                      "--weights", str(tiny_weights), "--json", str(tmp_path / "m.json")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--dataset",
+            "folder",
+            "--split",
+            "all",
+            "--data",
+            str(root),
+            "--weights",
+            str(tiny_weights),
+            "--json",
+            str(tmp_path / "m.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "m.json").read_text())
     assert data["results"]["tiny"]["n"] == 3 and data["square"] is True

@@ -30,15 +30,22 @@ def pack(folder_dataset, tmp_path):  # noqa: F811
 
 
 def tiny(pack, out, **kw) -> TrainConfig:
-    options = dict(train=[str(pack)], val=str(pack), out=str(out), width=4, batch_size=2, epochs=3,
-                   expand=False, amp=False, seed=1)
+    options = dict(
+        train=[str(pack)], val=str(pack), out=str(out), width=4, batch_size=2, epochs=3, expand=False, amp=False, seed=1
+    )
     return TrainConfig(**{**options, **kw})
 
 
 def test_defaults_are_the_papers_recipe():
     cfg = TrainConfig()
-    assert (cfg.optimizer, cfg.momentum, cfg.weight_decay, cfg.lr, cfg.batch_size, cfg.epochs) == \
-        ("sgd", 0.9, 5e-4, 0.01, 16, 100)
+    assert (cfg.optimizer, cfg.momentum, cfg.weight_decay, cfg.lr, cfg.batch_size, cfg.epochs) == (
+        "sgd",
+        0.9,
+        5e-4,
+        0.01,
+        16,
+        100,
+    )
     assert cfg.expand and cfg.crop is None and cfg.norm == "none" and cfg.width == 64
     assert [lr_at(cfg, e) for e in (0, 24, 25, 50, 99)] == pytest.approx([0.01, 0.01, 0.001, 1e-4, 1e-5])
 
@@ -74,9 +81,26 @@ def test_cli_train_with_overrides(pack, tmp_path):
 
     from msdunet.cli.main import cli
 
-    result = CliRunner().invoke(cli, ["train", "--train", str(pack), "--out", str(tmp_path / "cli"), "--set",
-                                      "width=4", "--set", "epochs=1", "--set", "batch_size=2", "--set", "amp=false",
-                                      "--set", "expand=false"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            "--train",
+            str(pack),
+            "--out",
+            str(tmp_path / "cli"),
+            "--set",
+            "width=4",
+            "--set",
+            "epochs=1",
+            "--set",
+            "batch_size=2",
+            "--set",
+            "amp=false",
+            "--set",
+            "expand=false",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "cli" / "config.json").read_text())["width"] == 4
     bad = CliRunner().invoke(cli, ["train", "--train", str(pack), "--set", "nonsense=1"])
@@ -84,9 +108,26 @@ def test_cli_train_with_overrides(pack, tmp_path):
 
 
 def _train_cmd(pack, out, epochs):
-    return [sys.executable, "-m", "msdunet", "train", "--train", str(pack), "--out", str(out),
-            "--set", "width=4", "--set", f"epochs={epochs}", "--set", "batch_size=2", "--set", "amp=false",
-            "--set", "expand=true"]
+    return [
+        sys.executable,
+        "-m",
+        "msdunet",
+        "train",
+        "--train",
+        str(pack),
+        "--out",
+        str(out),
+        "--set",
+        "width=4",
+        "--set",
+        f"epochs={epochs}",
+        "--set",
+        "batch_size=2",
+        "--set",
+        "amp=false",
+        "--set",
+        "expand=true",
+    ]
 
 
 def test_kill_minus_9_loses_at_most_the_running_epoch(pack, tmp_path):
@@ -101,8 +142,9 @@ def test_kill_minus_9_loses_at_most_the_running_epoch(pack, tmp_path):
     done = len(log.read_text().splitlines())
     state = torch.load(out / "checkpoint.pt", weights_only=True)
     assert state["epoch"] >= done - 1 >= 1  # the checkpoint is complete and at most one epoch behind the log
-    resumed = subprocess.run(_train_cmd(pack, out, state["epoch"] + 1) + ["--resume"], capture_output=True,
-                             text=True, timeout=300)
+    resumed = subprocess.run(
+        _train_cmd(pack, out, state["epoch"] + 1) + ["--resume"], capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"after epoch {state['epoch']}" in resumed.stderr
     assert json.loads(resumed.stdout.splitlines()[-1])["epoch"] == state["epoch"] + 1
@@ -111,9 +153,30 @@ def test_kill_minus_9_loses_at_most_the_running_epoch(pack, tmp_path):
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not on PATH")
 def test_ddp_two_cpu_processes(pack, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = ["torchrun", "--standalone", "--nproc-per-node=2", "-m", "msdunet", "train", "--train", str(pack),
-           "--out", str(tmp_path / "ddp"), "--set", "width=4", "--set", "epochs=2", "--set", "batch_size=1",
-           "--set", "amp=false", "--set", "expand=false", "--set", "device=cpu"]
+    cmd = [
+        "torchrun",
+        "--standalone",
+        "--nproc-per-node=2",
+        "-m",
+        "msdunet",
+        "train",
+        "--train",
+        str(pack),
+        "--out",
+        str(tmp_path / "ddp"),
+        "--set",
+        "width=4",
+        "--set",
+        "epochs=2",
+        "--set",
+        "batch_size=1",
+        "--set",
+        "amp=false",
+        "--set",
+        "expand=false",
+        "--set",
+        "device=cpu",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [json.loads(x) for x in Path(tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]

@@ -44,8 +44,9 @@ def floor_results(masks: Iterable[np.ndarray]) -> dict:
     return score_pairs((np.full(m.shape, 255.0), m) for m in masks)
 
 
-def match_maps(pred_dir: str | os.PathLike, gt_dir: str | os.PathLike, stems: list[str] | None = None
-               ) -> list[tuple[str, Path, Path]]:
+def match_maps(
+    pred_dir: str | os.PathLike, gt_dir: str | os.PathLike, stems: list[str] | None = None
+) -> list[tuple[str, Path, Path]]:
     """(stem, map, mask) matched by stem whatever the extension; a missing map is an error."""
     preds, masks = files_by_stem(Path(pred_dir)), files_by_stem(Path(gt_dir))
     stems = stems if stems is not None else sorted(masks)
@@ -101,9 +102,13 @@ def to_json(results: dict[str, dict], extra: dict | None = None) -> dict:
     return {**(extra or {}), "results": rows}
 
 
-def write_outputs(results: dict[str, dict], json_path: str | os.PathLike | None = None,
-                  curves_csv: str | os.PathLike | None = None, markdown: str | os.PathLike | None = None,
-                  extra: dict | None = None) -> None:
+def write_outputs(
+    results: dict[str, dict],
+    json_path: str | os.PathLike | None = None,
+    curves_csv: str | os.PathLike | None = None,
+    markdown: str | os.PathLike | None = None,
+    extra: dict | None = None,
+) -> None:
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(to_json(results, extra), indent=1) + "\n")
@@ -115,8 +120,9 @@ def write_outputs(results: dict[str, dict], json_path: str | os.PathLike | None 
             writer.writerow(["method", "threshold", "precision", "recall", "f"])
             for name, r in results.items():
                 for t in range(len(r["f_curve"])):
-                    writer.writerow([name, t, f"{r['precision'][t]:.6f}", f"{r['recall'][t]:.6f}",
-                                     f"{r['f_curve'][t]:.6f}"])
+                    writer.writerow(
+                        [name, t, f"{r['precision'][t]:.6f}", f"{r['recall'][t]:.6f}", f"{r['f_curve'][t]:.6f}"]
+                    )
 
 
 def plot_curves(results: dict[str, dict], path: str | os.PathLike, title: str = "") -> None:

@@ -171,13 +171,13 @@ class BlurDetector:
         ys, xs = tile_starts(h, t, o), tile_starts(w, t, o)
         for y in ys:
             for x in xs:
-                crop = rgb[y:y + t, x:x + t]
+                crop = rgb[y : y + t, x : x + t]
                 ch, cw = crop.shape[:2]
                 wy = ramp(ch, o, y == 0, y + ch >= h)
                 wx = ramp(cw, o, x == 0, x + cw >= w)
                 window = wy[:, None] * wx[None, :]
-                out[y:y + ch, x:x + cw] += self._forward(crop) * window
-                weight[y:y + ch, x:x + cw] += window
+                out[y : y + ch, x : x + cw] += self._forward(crop) * window
+                weight[y : y + ch, x : x + cw] += window
         return out / weight
 
     def _forward(self, rgb: np.ndarray) -> np.ndarray:

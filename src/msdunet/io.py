@@ -92,8 +92,9 @@ def _open(path: str | os.PathLike, max_side: int | None = None) -> Image.Image:
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageReadError(
-            path, f"image too large for Pillow's decompression-bomb guard ({exc}); "
-            "raise PIL.Image.MAX_IMAGE_PIXELS if you trust this file"
+            path,
+            f"image too large for Pillow's decompression-bomb guard ({exc}); "
+            "raise PIL.Image.MAX_IMAGE_PIXELS if you trust this file",
         ) from exc
     except UnidentifiedImageError as exc:
         raise ImageReadError(path, "not an image Pillow can read") from exc

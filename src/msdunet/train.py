@@ -98,8 +98,10 @@ def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opti
     groups = [{"params": list(model.parameters()), "lr_scale": 1.0}]
     if cfg.encoder != "plain" and cfg.encoder_lr is not None:
         encoder = {id(p) for p in model.encoder.parameters()}
-        groups = [{"params": [p for p in model.parameters() if id(p) not in encoder], "lr_scale": 1.0},
-                  {"params": list(model.encoder.parameters()), "lr_scale": cfg.encoder_lr / cfg.lr}]
+        groups = [
+            {"params": [p for p in model.parameters() if id(p) not in encoder], "lr_scale": 1.0},
+            {"params": list(model.encoder.parameters()), "lr_scale": cfg.encoder_lr / cfg.lr},
+        ]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
@@ -117,8 +119,14 @@ def train_one_epoch(model, sampler: BatchSampler, optimizer, epoch: int, cfg: Tr
     model.train()
     generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
     total, count, start = 0.0, 0, time.perf_counter()
-    bar = tqdm(sampler.epoch(generator), total=len(sampler), desc=f"epoch {epoch + 1}", leave=False,
-               disable=None, file=sys.stderr)
+    bar = tqdm(
+        sampler.epoch(generator),
+        total=len(sampler),
+        desc=f"epoch {epoch + 1}",
+        leave=False,
+        disable=None,
+        file=sys.stderr,
+    )
     for step, (images, masks) in enumerate(bar):
         x = normalize_images(images.to(device, non_blocking=True))
         y = masks.to(device, non_blocking=True)
@@ -137,8 +145,12 @@ def train_one_epoch(model, sampler: BatchSampler, optimizer, epoch: int, cfg: Tr
         count += len(images)
         bar.set_postfix(loss=f"{total / count:.4f}")
     seconds = time.perf_counter() - start
-    return {"loss": total / max(count, 1), "images": count, "seconds": seconds,
-            "images_per_s": count / max(seconds, 1e-9)}
+    return {
+        "loss": total / max(count, 1),
+        "images": count,
+        "seconds": seconds,
+        "images_per_s": count / max(seconds, 1e-9),
+    }
 
 
 @torch.no_grad()
@@ -148,10 +160,10 @@ def evaluate_pack(model, images: torch.Tensor, masks: torch.Tensor, device, amp:
     model.eval()
     metrics = BlurMetrics()
     for start in range(0, len(images), batch_size):
-        x = normalize_images(images[start:start + batch_size].to(device))
+        x = normalize_images(images[start : start + batch_size].to(device))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             prob = model.blur_probability(x)
-        for p, m in zip(prob.cpu().numpy(), masks[start:start + batch_size].numpy(), strict=True):
+        for p, m in zip(prob.cpu().numpy(), masks[start : start + batch_size].numpy(), strict=True):
             metrics.step(to_uint8_map(p), m.astype(bool))
     return scores(metrics.results())
 
@@ -211,8 +223,10 @@ def fit(cfg: TrainConfig, resume: bool = False) -> dict:
     sampler = BatchSampler(images, masks, cfg.batch_size, cfg.expand, cfg.crop, rank, world)
     val = load_pack(cfg.val) if cfg.val and main else None
     if main:
-        print(f"{len(train.stems)} training images, {count_parameters(model):,} parameters, device {device}",
-              file=sys.stderr)
+        print(
+            f"{len(train.stems)} training images, {count_parameters(model):,} parameters, device {device}",
+            file=sys.stderr,
+        )
 
     started = time.perf_counter()
     for epoch in range(first_epoch, cfg.epochs):
@@ -228,25 +242,36 @@ def fit(cfg: TrainConfig, resume: bool = False) -> dict:
             continue
         log = {"epoch": epoch + 1, "lr": lr_at(cfg, epoch), **stats}
         if val is not None:
-            val_scores = evaluate_pack(model, torch.from_numpy(val.images), torch.from_numpy(val.masks),
-                                       device, cfg.amp)
+            val_scores = evaluate_pack(
+                model, torch.from_numpy(val.images), torch.from_numpy(val.masks), device, cfg.amp
+            )
             log.update({f"val_{k}": v for k, v in val_scores.items() if k != "n"})
-        save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                     "epoch": epoch + 1, "config": asdict(cfg)})
+        save_checkpoint(
+            checkpoint,
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch + 1,
+                "config": asdict(cfg),
+            },
+        )
         line = json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in log.items()})
         print(line, flush=True)
         with open(out / "log.jsonl", "a") as f:
             f.write(line + "\n")
         if stop:
-            print(f"stopping after {cfg.max_minutes} minutes (epoch {epoch + 1}); --resume continues",
-                  file=sys.stderr)
+            print(f"stopping after {cfg.max_minutes} minutes (epoch {epoch + 1}); --resume continues", file=sys.stderr)
             break
     if main:
-        save_weights(model, out / "model.safetensors",
-                     {"training": {k: v for k, v in asdict(cfg).items() if k not in ("out",)},
-                      "epochs_done": log.get("epoch", first_epoch), "last_epoch": log})
+        save_weights(
+            model,
+            out / "model.safetensors",
+            {
+                "training": {k: v for k, v in asdict(cfg).items() if k not in ("out",)},
+                "epochs_done": log.get("epoch", first_epoch),
+                "last_epoch": log,
+            },
+        )
     if distributed:
         dist.destroy_process_group()
     return log
-
-

@@ -9,26 +9,43 @@ import click
 
 
 @click.command("evaluate")
-@click.option("--pred", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of predicted maps (white = blurred), matched to masks by stem.")
+@click.option(
+    "--pred",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of predicted maps (white = blurred), matched to masks by stem.",
+)
 @click.option("--gt", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder of masks.")
-@click.option("--split", default=None,
-              help="With --pred: a stems file. With --dataset: a split name (dut: train/test; cuhk: kim_test, ...).")
+@click.option(
+    "--split",
+    default=None,
+    help="With --pred: a stems file. With --dataset: a split name (dut: train/test; cuhk: kim_test, ...).",
+)
 @click.option("--dataset", type=click.Choice(["dut", "cuhk", "folder"]), help="Evaluate a model on this dataset.")
 @click.option("--data", default=None, help="Data root (default $MSDUNET_DATA or ../shared/data).")
-@click.option("-m", "--model", "--weights", "weights", default=None,
-              help="With --dataset: a shipped model's name or a weights file (default: the default model).")
+@click.option(
+    "-m",
+    "--model",
+    "--weights",
+    "weights",
+    default=None,
+    help="With --dataset: a shipped model's name or a weights file (default: the default model).",
+)
 @click.option("--flip-tta", is_flag=True, help="With --dataset: average with the mirrored image.")
-@click.option("--working-size", default=None, type=int,
-              help="Model input: long side in px, aspect kept (0 = native). Default: 256×256, the paper's protocol.")
+@click.option(
+    "--working-size",
+    default=None,
+    type=int,
+    help="Model input: long side in px, aspect kept (0 = native). Default: 256×256, the paper's protocol.",
+)
 @click.option("--bf16/--fp32", default=False, show_default=True)
 @click.option("--name", default=None, help="Row name in the table (default: folder or weights name).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write scores and curves as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Write PR/F curves as CSV.")
 @click.option("--markdown", type=click.Path(path_type=Path), help="Write the table as markdown.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Write PR and F curves as PNG (needs matplotlib).")
-def command(pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path, markdown,
-            plot):
+def command(
+    pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path, markdown, plot
+):
     """Score blur maps: maxF, meanF, adaptive F (β² = 0.3), MAE, and the 256-threshold curves.
 
     Every table has the floor row: a map calling every pixel blurred, on the same masks.
@@ -36,14 +53,29 @@ def command(pred, gt, split, dataset, data, weights, flip_tta, working_size, bf1
     from msdunet.weights import WeightsError
 
     try:
-        _evaluate(pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path,
-                  markdown, plot)
+        _evaluate(
+            pred,
+            gt,
+            split,
+            dataset,
+            data,
+            weights,
+            flip_tta,
+            working_size,
+            bf16,
+            name,
+            json_path,
+            csv_path,
+            markdown,
+            plot,
+        )
     except (FileNotFoundError, ValueError, WeightsError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-def _evaluate(pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path,
-              markdown, plot):
+def _evaluate(
+    pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path, markdown, plot
+):
     from msdunet.evaluate import evaluate_detector, evaluate_folder, markdown_table, plot_curves, write_outputs
 
     if (pred is None) == (dataset is None):
@@ -72,8 +104,15 @@ def _evaluate(pred, gt, split, dataset, data, weights, flip_tta, working_size, b
             detector = BlurDetector(weights, working_size=working_size or None, bf16=bf16, flip_tta=flip_tta)
         results = evaluate_detector(detector, samples, progress=lambda s: tqdm(s, file=sys.stderr, disable=None))
         label = name or (Path(str(detector.weights_path)).stem if detector.weights_path else "model")
-        extra = {"dataset": dataset, "split": split, "weights": str(detector.weights_path),
-                 "working_size": working_size, "square": working_size is None, "bf16": bf16, "flip_tta": flip_tta}
+        extra = {
+            "dataset": dataset,
+            "split": split,
+            "weights": str(detector.weights_path),
+            "working_size": working_size,
+            "square": working_size is None,
+            "bf16": bf16,
+            "flip_tta": flip_tta,
+        }
     first = next(iter(results))
     results = {label: results.pop(first), **results}
     click.echo(markdown_table(results))

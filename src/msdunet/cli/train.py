@@ -18,14 +18,23 @@ def _parse(value: str):
 
 
 @click.command("train", context_settings={"show_default": True})
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML file of training options (see configs/).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file of training options (see configs/).",
+)
 @click.option("--train", "train_packs", multiple=True, help="Training pack(s) from `msdunet data pack`.")
 @click.option("--val", default=None, help="Validation pack, scored after each epoch.")
 @click.option("--out", default=None, help="Run folder: config.json, log.jsonl, checkpoint.pt, model.safetensors.")
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt exactly.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override any option, e.g. --set width=16 --set epochs=10 --set optimizer=adamw.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override any option, e.g. --set width=16 --set epochs=10 --set optimizer=adamw.",
+)
 def command(config_file, train_packs, val, out, resume, overrides):
     """Train MSDU-net. Defaults: SGD 0.9, wd 5e-4, lr 0.01 ×0.1 every 25 epochs, batch 16, 256², 100 epochs."""
     import tomllib
