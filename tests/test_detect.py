@@ -15,7 +15,7 @@ from PIL import Image
 from msdunet.batch import verdict
 from msdunet.cli.main import cli
 
-from .conftest import textured
+from .conftest import half_blurred, textured
 
 
 def run(args):
@@ -155,3 +155,24 @@ def test_missing_file_is_reported_as_missing(photo_dir, tmp_path, tiny_weights):
     assert result.exit_code == 1
     errors = [r["error"] for r in rows(out)]
     assert errors[0] == "" and "gone.jpg: no such file" in errors[1]
+
+
+def test_one_photo_one_map_whatever_the_route(tmp_path, tiny_weights):
+    """A JPEG larger than the working size gives the same map from a path, from a PIL image, and
+    from detect with and without --no-overlay (the overlay used to need a larger decode)."""
+    from msdunet.inference import BlurDetector
+    from msdunet.metrics import to_uint8_map
+
+    image, _ = half_blurred(640, 480, seed=5)
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / "big.jpg"
+    image.save(path, quality=95)
+    detector = BlurDetector(tiny_weights, working_size=64)
+    from_path = to_uint8_map(detector(path)).astype(int)
+    assert np.abs(to_uint8_map(detector(Image.open(path))).astype(int) - from_path).max() <= 1
+    for flags in ([], ["--no-overlay"]):
+        out = tmp_path / f"out{len(flags)}"
+        args = ["detect", str(path), "-o", str(out), "--weights", str(tiny_weights), "--working-size", "64", "-q"]
+        assert run(args + flags).exit_code == 0
+        written = np.asarray(Image.open(out / "big_blur.png")).astype(int)
+        assert np.abs(written - from_path).max() <= 1, flags

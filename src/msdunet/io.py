@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator
@@ -78,17 +77,13 @@ def _check_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def _open(path: str | os.PathLike, max_side: int | None = None) -> Image.Image:
-    """Open and decode; with ``max_side`` a JPEG may decode at 1/2, 1/4 or 1/8 scale, never with a
-    long side below ``max_side`` (a 24 MP photo for a 512-px working image decodes ~8× faster)."""
+def _open(path: str | os.PathLike) -> Image.Image:
+    """Open and decode at full size (never a reduced JPEG draft: the map must not depend on it)."""
     path = _check_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
-            if max_side and image.format == "JPEG" and max(image.size) > max_side:
-                scale = max_side / max(image.size)
-                image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageReadError(
@@ -132,12 +127,9 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def read_image(path: str | os.PathLike, max_side: int | None = None) -> Image.Image:
-    """Read a photo as upright 8-bit RGB, or raise ``ImageReadError``.
-
-    With ``max_side`` a JPEG may come back smaller (long side still >= ``max_side``); the full
-    size is ``image_size(path)``."""
-    image = _open(path, max_side)
+def read_image(path: str | os.PathLike) -> Image.Image:
+    """Read a photo as upright 8-bit RGB at its full size, or raise ``ImageReadError``."""
+    image = _open(path)
     try:
         return to_rgb(image)
     except (OSError, ValueError) as exc:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from msdunet.batch.outputs import OVERLAY_SIDE, output_names, write_outputs
+from msdunet.batch.outputs import output_names, write_outputs
 from msdunet.batch.report import BLURRED_FROM, SHARP_BELOW, ReportWriter, Row, summarize
 from msdunet.io import ImageReadError, read_map
 
@@ -31,13 +31,12 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     names = output_names(paths)
     report = ReportWriter(out)
-    overlay_side = OVERLAY_SIDE if with_overlay else None
 
     def done(name: str) -> bool:
         return (out / f"{name}_blur.png").exists() and (not with_overlay or (out / f"{name}_overlay.jpg").exists())
 
     def load(path: Path):
-        return detector.load(path, max_side=overlay_side)
+        return detector.load(path)
 
     with _pool(workers) as readers, _pool(min(workers, 1)) as writers:
         pending: list[Future] = []
