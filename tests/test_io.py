@@ -45,11 +45,17 @@ def test_transparent_pixels_become_white(tmp_path):
     assert np.asarray(read_image(tmp_path / "t.png")).min() == 255
 
 
-def test_decompression_bomb_guard_stays_on(tmp_path, monkeypatch):
+@pytest.mark.parametrize("limit", [1000, 3000])  # 64×64 = 4096 px: over twice the limit (error), over it (warning)
+def test_decompression_bomb_guard_refuses_without_a_stray_warning(tmp_path, monkeypatch, limit):
+    import warnings
+
     Image.fromarray(textured(64, 64)).save(tmp_path / "big.png")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    with pytest.raises(ImageReadError, match="big.png.*decompression-bomb"):
-        read_image(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a DecompressionBombWarning escaping would fail here
+        for read in (read_image, image_size):
+            with pytest.raises(ImageReadError, match="big.png.*decompression-bomb.*4,096 pixels.*--max-pixels"):
+                read(tmp_path / "big.png")
 
 
 @pytest.mark.parametrize(
@@ -85,17 +91,42 @@ def test_masks_grey_rgb_rgba_and_polarity(tmp_path):
     assert read_map(tmp_path / "c.png").tolist() == [[0.0, 100.0, 128.0, 255.0]]
 
 
-def test_images_are_found_by_content(tmp_path):
+def test_photos_are_found_by_extension_or_content(tmp_path):
     Image.fromarray(textured(8, 8)).save(tmp_path / "photo.dat", format="PNG")
     Image.fromarray(textured(8, 8)).save(tmp_path / "b.JPG", format="JPEG")
-    (tmp_path / "notes.jpg").write_text("not an image")
+    (tmp_path / "notes.jpg").write_text("not an image")  # a photo by name: reported, not skipped
+    (tmp_path / "raw.CR2").write_bytes(b"\x00" * 16)
+    (tmp_path / "notes.txt").write_text("not an image")
     (tmp_path / "sub").mkdir()
     Image.fromarray(textured(8, 8)).save(tmp_path / "sub" / "c.webp")
     assert looks_like_image(tmp_path / "photo.dat") and not looks_like_image(tmp_path / "notes.jpg")
-    assert [p.name for p in find_images([tmp_path])] == ["b.JPG", "photo.dat"]
-    assert [p.name for p in find_images([tmp_path], recursive=True)] == ["b.JPG", "photo.dat", "c.webp"]
+    assert [p.name for p in find_images([tmp_path])] == ["b.JPG", "notes.jpg", "photo.dat", "raw.CR2"]
+    assert [p.name for p in find_images([tmp_path], recursive=True)][-1] == "c.webp"
     # a file named directly is passed through, so that a bad one is reported by name
-    assert [p.name for p in find_images([tmp_path / "notes.jpg"])] == ["notes.jpg"]
+    assert [p.name for p in find_images([tmp_path / "notes.txt"])] == ["notes.txt"]
+    with pytest.raises(ImageReadError, match="raw.CR2.*RAW"):
+        read_image(tmp_path / "raw.CR2")
+
+
+def test_scan_keeps_relative_paths_counts_other_files_and_names_missing_ones(tmp_path):
+    from msdunet.io import scan_inputs
+
+    (tmp_path / "in" / "a").mkdir(parents=True)
+    (tmp_path / "in" / "out").mkdir()
+    for name in ("in/x.jpg", "in/a/x.jpg", "in/out/x_blur.png", "single.png"):
+        Image.fromarray(textured(8, 8)).save(tmp_path / name)
+    (tmp_path / "in" / "notes.txt").write_text("no")
+    scan = scan_inputs(
+        [tmp_path / "in", tmp_path / "single.png", tmp_path / "gone.jpg"],
+        recursive=True,
+        exclude=tmp_path / "in" / "out",
+    )
+    assert [(f.path.relative_to(tmp_path).as_posix(), f.rel.as_posix()) for f in scan.inputs] == [
+        ("in/a/x.jpg", "a/x.jpg"),
+        ("in/x.jpg", "x.jpg"),
+        ("single.png", "single.png"),
+    ]
+    assert scan.skipped == 1 and scan.missing == [tmp_path / "gone.jpg"]
 
 
 def test_wide_grey_modes_scale_to_8_bits(tmp_path):

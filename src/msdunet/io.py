@@ -1,8 +1,11 @@
-"""Reading photos and masks as they really are, and finding image files by content.
+"""Reading photos and masks as they really are, and finding photos in folders.
 
 * Photos: EXIF orientation applied; greyscale, palette, RGBA (composited on white), 16-bit,
-  CMYK and other modes converted to 8-bit RGB.  Pillow's decompression-bomb guard stays on; a
-  refused image raises ``ImageReadError`` that names the file and says how to allow it.
+  CMYK and other modes converted to 8-bit RGB.  Pillow's decompression-bomb guard stays on and
+  its warning (over ``MAX_IMAGE_PIXELS``) refuses a file just as its error (over twice that) does:
+  ``ImageReadError`` naming the file and how to allow it.
+* Folders: a file is a photo by its extension (RAW and HEIC included, so that one Pillow cannot
+  read is reported, not skipped) or by its first bytes; other files are only counted.
 * Masks: read as grey (RGB/RGBA → luminance), thresholded at 127 → bool (True = blurred).
 * Every failure is an ``ImageReadError`` carrying the path and the reason in plain words.
 """
@@ -10,8 +13,11 @@
 from __future__ import annotations
 
 import os
+import re
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +37,12 @@ _SIGNATURES = (
     b"P5",
     b"P6",  # PGM/PPM
 )
+# A file with one of these extensions is a photo even when Pillow cannot read it (it gets a row).
+_PLAIN = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
+HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".avif"})
+RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2"})
+PHOTO_EXTENSIONS = frozenset(_PLAIN) | HEIF_EXTENSIONS | RAW_EXTENSIONS
+_GUARD = threading.Lock()  # warning filters are process-wide: one guarded Image.open at a time
 
 
 class ImageReadError(ValueError):
@@ -54,16 +66,67 @@ def looks_like_image(path: str | os.PathLike) -> bool:
     return head.startswith(_SIGNATURES)
 
 
-def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = False) -> Iterator[Path]:
-    """Files given directly are yielded as they are (a bad one is reported later, by name);
-    folders are searched for files whose content looks like an image, in sorted order."""
+def looks_like_photo(path: str | os.PathLike) -> bool:
+    """True for a photo's extension (readable or not) or an image's first bytes."""
+    return Path(path).suffix.lower() in PHOTO_EXTENSIONS or looks_like_image(path)
+
+
+@dataclass(frozen=True)
+class Found:
+    """An input and its place in the output tree: ``rel`` is its path relative to the folder
+    argument it was found in, or its name when it was named directly."""
+
+    path: Path
+    rel: Path
+
+
+@dataclass
+class Scan:
+    """What the arguments hold: photos in order, how many other files were passed over, and the
+    arguments that do not exist."""
+
+    inputs: list[Found] = field(default_factory=list)
+    skipped: int = 0
+    missing: list[Path] = field(default_factory=list)
+
+
+def _folder(folder: Path, recursive: bool, exclude: Path | None) -> Iterator[tuple[Path, bool]]:
+    """(file, is a photo) in sorted order, leaving out anything under ``exclude`` (resolved)."""
+    inside = exclude is not None and exclude.is_relative_to(folder.resolve())
+    for child in sorted(folder.glob("**/*" if recursive else "*")):
+        if child.is_file() and not (inside and child.resolve().is_relative_to(exclude)):
+            yield child, looks_like_photo(child)
+
+
+def scan_inputs(
+    inputs: Iterable[str | os.PathLike], *, recursive: bool = False, exclude: str | os.PathLike | None = None
+) -> Scan:
+    """Photos in the arguments: files named directly as they are (a bad one gets its row later),
+    folders searched (``recursive``: subfolders too) with ``exclude`` (the output folder) left out."""
+    scan = Scan()
+    skip = Path(exclude).resolve() if exclude is not None else None
     for item in inputs:
         path = Path(item).expanduser()
         if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            for child in sorted(path.glob(pattern)):
-                if child.is_file() and looks_like_image(child):
-                    yield child
+            for child, photo in _folder(path, recursive, skip):
+                if photo:
+                    scan.inputs.append(Found(child, child.relative_to(path)))
+                else:
+                    scan.skipped += 1
+        elif path.exists():
+            scan.inputs.append(Found(path, Path(path.name)))
+        else:
+            scan.missing.append(path)
+    return scan
+
+
+def find_images(inputs: Iterable[str | os.PathLike], recursive: bool = False) -> Iterator[Path]:
+    """Files given directly are yielded as they are (a bad or missing one is reported later, by
+    name); folders are searched for photos (``looks_like_photo``), in sorted order."""
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            yield from (child for child, photo in _folder(path, recursive, None) if photo)
         else:
             yield path
 
@@ -77,22 +140,45 @@ def _check_file(path: str | os.PathLike) -> Path:
     return path
 
 
+def _too_large(path: Path, exc: Exception) -> ImageReadError:
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(found[1]):,} pixels" if found else "its size"
+    return ImageReadError(
+        path,
+        f"image too large for Pillow's decompression-bomb guard ({size}, limit {Image.MAX_IMAGE_PIXELS:,}); "
+        "if you trust it, raise the limit: msdunet detect --max-pixels N (Python: PIL.Image.MAX_IMAGE_PIXELS)",
+    )
+
+
+def _unreadable(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in RAW_EXTENSIONS:
+        return "a camera RAW file Pillow cannot read (convert it to JPEG or TIFF first)"
+    if suffix in HEIF_EXTENSIONS:
+        return f"a {suffix[1:].upper()} file this Pillow cannot read (install pillow-heif, or convert it)"
+    return "not an image Pillow can read"
+
+
+def _guarded_open(path: Path) -> Image.Image:
+    """``Image.open`` with the decompression-bomb warning and error both turned into a refusal."""
+    try:
+        with _GUARD, warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_large(path, exc) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageReadError(path, _unreadable(path)) from exc
+
+
 def _open(path: str | os.PathLike) -> Image.Image:
     """Open and decode at full size (never a reduced JPEG draft: the map must not depend on it)."""
     path = _check_file(path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageReadError(
-            path,
-            f"image too large for Pillow's decompression-bomb guard ({exc}); "
-            "raise PIL.Image.MAX_IMAGE_PIXELS if you trust this file",
-        ) from exc
-    except UnidentifiedImageError as exc:
-        raise ImageReadError(path, "not an image Pillow can read") from exc
+        image = _guarded_open(path)
+        image.load()
+    except ImageReadError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(path, f"corrupt or truncated image ({exc})") from exc
     return image
@@ -155,9 +241,11 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) of the upright image, read from the header only."""
     path = _check_file(path)
     try:
-        with Image.open(path) as image:
+        with _guarded_open(path) as image:
             width, height = image.size
             orientation = image.getexif().get(0x0112, 1)
+    except ImageReadError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(path, f"not an image Pillow can read ({exc})") from exc
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
