@@ -6,6 +6,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,7 +98,47 @@ def test_same_stem_twice_and_recursive(tmp_path, tiny_weights):
     Image.fromarray(textured(32, 32, 2)).save(src / "sub" / "y.png")
     out = tmp_path / "out"
     assert run(["detect", str(src), "-r", "-o", str(out), "--weights", str(tiny_weights), "-q"]).exit_code == 0
-    assert {p.name for p in out.glob("*_blur.png")} == {"x_blur.png", "x_png_blur.png", "y_blur.png"}
+    maps = {p.relative_to(out).as_posix() for p in out.rglob("*_blur.png")}
+    assert maps == {"x_blur.png", "x_png_blur.png", "sub/y_blur.png"}
+
+
+def test_outputs_mirror_the_input_tree_and_the_report_names_each_map(tmp_path, tiny_weights):
+    """Cameras reuse names: coll/{a,b,c}/IMG_0001.jpg must give three maps, each named in its row."""
+    coll = tmp_path / "coll"
+    for i, sub in enumerate("abc"):
+        (coll / sub).mkdir(parents=True)
+        Image.fromarray(textured(30 + 4 * i, 24, seed=i)).save(coll / sub / "IMG_0001.jpg")
+    Image.fromarray(textured(50, 24, seed=5)).save(coll / "a" / "IMG_0001.png")  # same folder, same stem
+    Image.fromarray(textured(54, 24, seed=6)).save(tmp_path / "IMG_0001.jpg")  # named directly: top of OUT
+    out = tmp_path / "out"
+    result = run(
+        [
+            "detect",
+            str(coll),
+            str(tmp_path / "IMG_0001.jpg"),
+            "-r",
+            "-o",
+            str(out),
+            "--weights",
+            str(tiny_weights),
+            "-q",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    report = rows(out)
+    outputs = {Path(r["path"]).relative_to(tmp_path).as_posix(): r["output"] for r in report}
+    assert outputs == {
+        "coll/a/IMG_0001.jpg": "a/IMG_0001_blur.png",
+        "coll/a/IMG_0001.png": "a/IMG_0001_png_blur.png",
+        "coll/b/IMG_0001.jpg": "b/IMG_0001_blur.png",
+        "coll/c/IMG_0001.jpg": "c/IMG_0001_blur.png",
+        "IMG_0001.jpg": "IMG_0001_blur.png",
+    }
+    for r in report:  # each map is its own photo's: same size, overlay beside it
+        assert Image.open(out / r["output"]).size == Image.open(r["path"]).size
+        assert (out / r["output"].replace("_blur.png", "_overlay.jpg")).exists()
+    assert len(list(out.rglob("*_blur.png"))) == 5
+    assert [r["output"] for r in json.loads((out / "report.json").read_text())["rows"]] == [r["output"] for r in report]
 
 
 def test_verdicts():
@@ -138,7 +179,7 @@ def test_sequential_and_threaded_runs_agree(photo_dir, tmp_path, tiny_weights):
         assert (tmp_path / "seq" / name).read_bytes() == (tmp_path / "par" / name).read_bytes()
 
 
-def test_missing_file_is_reported_as_missing(photo_dir, tmp_path, tiny_weights):
+def test_missing_input_is_a_usage_error_and_creates_nothing(photo_dir, tmp_path, tiny_weights):
     out = tmp_path / "out"
     result = run(
         [
@@ -152,9 +193,41 @@ def test_missing_file_is_reported_as_missing(photo_dir, tmp_path, tiny_weights):
             "-q",
         ]
     )
+    assert result.exit_code == 2 and "gone.jpg" in result.stderr
+    assert not out.exists()
+
+
+def test_unwritable_output_folder_is_one_clear_line(photo_dir, tmp_path, tiny_weights):
+    (tmp_path / "file").write_text("a file, not a folder")
+    result = CliRunner().invoke(
+        cli, ["detect", str(photo_dir), "-o", str(tmp_path / "file" / "out"), "--weights", str(tiny_weights), "-q"]
+    )  # catch_exceptions: a traceback would show here
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert (
+        result.stderr.strip().splitlines() == [result.stderr.strip()]
+        and "cannot write to output folder" in result.stderr
+    )
+    assert "Traceback" not in result.output
+
+
+def test_max_pixels_refuses_big_photos_by_name_and_can_be_raised(tmp_path, tiny_weights, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)  # restored after the test
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(textured(40, 30)).save(src / "small.png")  # 1 200 px
+    Image.fromarray(textured(80, 60)).save(src / "over.png")  # 4 800 px: over the limit (Pillow warns)
+    Image.fromarray(textured(120, 90)).save(src / "far_over.png")  # 10 800 px: over twice the limit (Pillow errors)
+    out = tmp_path / "out"
+    args = ["detect", str(src), "-o", str(out), "--weights", str(tiny_weights), "-q"]
+    result = run(args + ["--max-pixels", "4000"])
     assert result.exit_code == 1
-    errors = [r["error"] for r in rows(out)]
-    assert errors[0] == "" and "gone.jpg: no such file" in errors[1]
+    report = {Path(r["path"]).name: r for r in rows(out)}
+    assert report["small.png"]["error"] == ""
+    for name in ("over.png", "far_over.png"):
+        assert name in report[name]["error"] and "--max-pixels" in report[name]["error"]
+        assert not (out / name.replace(".png", "_blur.png")).exists()
+    assert "DecompressionBomb" not in result.output
+    assert run(args + ["--max-pixels", "20000"]).exit_code == 0
 
 
 def test_one_photo_one_map_whatever_the_route(tmp_path, tiny_weights):

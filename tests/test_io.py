@@ -127,6 +127,7 @@ def test_scan_keeps_relative_paths_counts_other_files_and_names_missing_ones(tmp
         ("single.png", "single.png"),
     ]
     assert scan.skipped == 1 and scan.missing == [tmp_path / "gone.jpg"]
+    assert len(scan_inputs([tmp_path / "in"], recursive=True, exclude=tmp_path / "in").inputs) == 3  # -o IN itself
 
 
 def test_wide_grey_modes_scale_to_8_bits(tmp_path):

@@ -91,8 +91,9 @@ class Scan:
 
 
 def _folder(folder: Path, recursive: bool, exclude: Path | None) -> Iterator[tuple[Path, bool]]:
-    """(file, is a photo) in sorted order, leaving out anything under ``exclude`` (resolved)."""
-    inside = exclude is not None and exclude.is_relative_to(folder.resolve())
+    """(file, is a photo) in sorted order, leaving out a subfolder ``exclude`` (resolved)."""
+    top = folder.resolve()
+    inside = exclude is not None and exclude != top and exclude.is_relative_to(top)
     for child in sorted(folder.glob("**/*" if recursive else "*")):
         if child.is_file() and not (inside and child.resolve().is_relative_to(exclude)):
             yield child, looks_like_photo(child)

@@ -16,7 +16,7 @@ torch release the GIL); the CSV is appended and flushed row by row, so an interr
 what it did, and ``skip_existing`` resumes it.
 """
 
-from msdunet.batch.outputs import OVERLAY_SIDE, TINT, output_names, overlay, write_outputs
+from msdunet.batch.outputs import OVERLAY_SIDE, TINT, Target, overlay, plan_outputs, write_outputs
 from msdunet.batch.report import BLURRED_FROM, FIELDS, SHARP_BELOW, ReportWriter, Row, summarize, verdict
 from msdunet.batch.run import run_batch
 
@@ -28,8 +28,9 @@ __all__ = [
     "TINT",
     "ReportWriter",
     "Row",
-    "output_names",
+    "Target",
     "overlay",
+    "plan_outputs",
     "run_batch",
     "summarize",
     "verdict",

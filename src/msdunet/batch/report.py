@@ -11,7 +11,7 @@ import numpy as np
 
 SHARP_BELOW = 0.05
 BLURRED_FROM = 0.95
-FIELDS = ("path", "width", "height", "mean_blur", "blurred_fraction", "verdict", "ms", "error")
+FIELDS = ("path", "width", "height", "mean_blur", "blurred_fraction", "verdict", "ms", "error", "output")
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Row:
     verdict: str = ""
     ms: float | None = None
     error: str = ""
+    output: str = ""  # the map, relative to OUT (empty when there is none)
 
 
 def verdict(blurred_fraction: float) -> str:

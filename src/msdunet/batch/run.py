@@ -4,54 +4,59 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from msdunet.batch.outputs import output_names, write_outputs
+from msdunet.batch.outputs import plan_outputs, write_outputs
 from msdunet.batch.report import BLURRED_FROM, SHARP_BELOW, ReportWriter, Row, summarize
-from msdunet.io import ImageReadError, read_map
+from msdunet.io import Found, ImageReadError, read_map
 
 
 def run_batch(
     detector,
-    paths: list[Path],
+    inputs: Sequence[Found | Path],
     out: Path,
+    *,
     threshold: float = 0.5,
     with_overlay: bool = True,
     skip_existing: bool = False,
     on_row: Callable[[Row], None] | None = None,
     workers: int = 2,
 ) -> list[Row]:
-    """Process ``paths`` into ``out``; returns the rows (errors included, never raised).
+    """Process ``inputs`` (``Found`` from ``io.scan_inputs``, or plain paths, which go to the top of
+    ``out``) into ``out``; returns the rows (errors included, never raised).
 
     ``workers`` decode threads run ahead of the network and one thread writes outputs;
     ``workers=0`` does everything in turn on the calling thread (the baseline of the benchmark).
     """
+    found = [x if isinstance(x, Found) else Found(Path(x), Path(Path(x).name)) for x in inputs]
+    paths = [f.path for f in found]
     out.mkdir(parents=True, exist_ok=True)
-    names = output_names(paths)
+    targets = plan_outputs(found)
     report = ReportWriter(out)
 
-    def done(name: str) -> bool:
-        return (out / f"{name}_blur.png").exists() and (not with_overlay or (out / f"{name}_overlay.jpg").exists())
+    def done(target) -> bool:
+        return (out / target.map).exists() and (not with_overlay or (out / target.overlay).exists())
 
     def load(path: Path):
         return detector.load(path)
 
     with _pool(workers) as readers, _pool(min(workers, 1)) as writers:
         pending: list[Future] = []
-        jobs = _prefetch(readers, load, paths, [skip_existing and done(n) for n in names], depth=max(workers, 1))
-        for (path, name), (skipped, loaded) in zip(zip(paths, names, strict=True), jobs, strict=True):
+        jobs = _prefetch(readers, load, paths, [skip_existing and done(t) for t in targets], depth=max(workers, 1))
+        for (path, target), (skipped, loaded) in zip(zip(paths, targets, strict=True), jobs, strict=True):
             start = time.perf_counter()
             try:
                 if skipped:
-                    row = summarize(str(path), read_map(out / f"{name}_blur.png") / 255.0, threshold, 0.0)
+                    row = summarize(str(path), read_map(out / target.map) / 255.0, threshold, 0.0)
                     row.verdict += " (existing)"
                 else:
                     photo, size = loaded.result()
                     blur = detector.map_for(photo, size)
-                    pending.append(writers.submit(write_outputs, out, name, photo, blur, with_overlay))
+                    pending.append(writers.submit(write_outputs, out, target, photo, blur, with_overlay))
                     row = summarize(str(path), blur, threshold, (time.perf_counter() - start) * 1e3)
+                row.output = target.map.as_posix()
             except (ImageReadError, OSError, ValueError) as exc:
                 row = Row(str(path), error=str(exc) if str(path) in str(exc) else f"{path}: {exc}")
             except MemoryError:

@@ -16,7 +16,7 @@ import click
     "out",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for maps, overlays and the report (created if needed).",
+    help="Folder for maps, overlays and the report (created if needed); mirrors the input folders.",
 )
 @click.option("-r", "--recursive", is_flag=True, help="Search folders recursively.")
 @click.option(
@@ -61,6 +61,12 @@ import click
     help="Decode threads running ahead of the network (0: decode, detect, write in turn).",
 )
 @click.option("--flip-tta", is_flag=True, help="Average with the mirrored image (test-time augmentation; 2× time).")
+@click.option(
+    "--max-pixels",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Refuse images over N pixels (Pillow's decompression-bomb guard, default 89,478,485; 0 = no limit).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(
     paths,
@@ -76,46 +82,93 @@ def command(
     backend,
     workers,
     flip_tta,
+    max_pixels,
     quiet,
 ):
-    """Detect blur in images and folders (image files are found by content, not extension).
+    """Detect blur in images and folders (photos are found by extension or by content).
 
-    Exit status: 0 when every image worked, 1 when some failed (each is named on stderr and in the
-    report's error column), 2 on a usage error or when no image was found.
+    Outputs mirror the input folders under OUT. Exit status: 0 when every image worked, 1 when some
+    failed (each is named on stderr and in the report's error column), 2 on a usage error, a missing
+    input, an output folder that cannot be written, or no image found, 130 when interrupted (the
+    report then holds the rows done).
     """
-    from tqdm import tqdm
+    from PIL import Image
 
-    from msdunet.batch import run_batch
-    from msdunet.inference import DEFAULT_WORKING_SIZE, BlurDetector, describe
-    from msdunet.io import find_images
+    from msdunet.io import scan_inputs
+
+    if max_pixels is not None:
+        Image.MAX_IMAGE_PIXELS = max_pixels or None
+    scan = scan_inputs(paths, recursive=recursive, exclude=out)
+    if scan.missing:
+        raise click.UsageError("no such file or folder: " + ", ".join(map(str, scan.missing)))
+    if scan.skipped:
+        what = "file that is not an image" if scan.skipped == 1 else "files that are not images"
+        click.echo(f"msdunet: skipped {scan.skipped} {what}", err=True)
+    if not scan.inputs:
+        raise click.UsageError("no image files found in " + ", ".join(map(str, paths)))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _probe_writable(out)
+    except OSError as exc:
+        click.echo(f"error: cannot write to output folder {out}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    done = 0
+    try:
+        detector = _detector(weights, working_size, threads, bf16, backend, flip_tta)
+        from tqdm import tqdm
+
+        from msdunet.batch import run_batch
+        from msdunet.inference import describe
+
+        if not quiet:
+            click.echo(f"msdunet: {len(scan.inputs)} image(s), model {describe(detector)}", err=True)
+        bar = tqdm(total=len(scan.inputs), unit="img", disable=quiet, file=sys.stderr)
+
+        def on_row(row):
+            nonlocal done
+            done += 1
+            bar.update(1)
+            if row.error:
+                bar.write(f"error: {row.error}", file=sys.stderr)
+
+        options = dict(threshold=threshold, with_overlay=not no_overlay, skip_existing=skip_existing, workers=workers)
+        rows = run_batch(detector, scan.inputs, out, on_row=on_row, **options)
+        bar.close()
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted: {done} of {len(scan.inputs)} image(s) done, their rows are in {out / 'report.json'}; "
+            "rerun with --skip-existing to go on",
+            err=True,
+        )
+        sys.exit(130)
+    except OSError as exc:  # the report itself
+        click.echo(f"error: cannot write the report in {out}: {exc}", err=True)
+        sys.exit(1)
+    failed = sum(1 for r in rows if r.error)
+    if not quiet:
+        click.echo(f"{len(rows) - failed} done, {failed} failed; report: {out / 'report.csv'}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+def _probe_writable(folder: Path) -> None:
+    """Raise OSError now, rather than after the model has loaded, when ``folder`` is not writable."""
+    import tempfile
+
+    with tempfile.TemporaryFile(dir=folder):
+        pass
+
+
+def _detector(weights, working_size, threads, bf16, backend, flip_tta):
+    """The detector, or exit 2 with one line when the weights or the backend are not there."""
+    from msdunet.inference import DEFAULT_WORKING_SIZE, BlurDetector
     from msdunet.weights import WeightsError
 
-    files = list(find_images(paths, recursive=recursive))
-    if not files:
-        raise click.UsageError("no image files found in " + ", ".join(map(str, paths)))
     size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
     try:
-        detector = BlurDetector(
-            weights, working_size=size, threads=threads, bf16=bf16, backend=backend, flip_tta=flip_tta
-        )
+        return BlurDetector(weights, working_size=size, threads=threads, bf16=bf16, backend=backend, flip_tta=flip_tta)
     except ImportError as exc:
         click.echo(f"error: the onnx backend needs onnxruntime: pip install 'msdunet[onnx]' ({exc})", err=True)
         sys.exit(2)
     except WeightsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    if not quiet:
-        click.echo(f"msdunet: {len(files)} image(s), model {describe(detector)}", err=True)
-    bar = tqdm(total=len(files), unit="img", disable=quiet, file=sys.stderr)
-
-    def on_row(row):
-        bar.update(1)
-        if row.error:
-            bar.write(f"error: {row.error}", file=sys.stderr)
-
-    rows = run_batch(detector, files, out, threshold, not no_overlay, skip_existing, on_row, workers)
-    bar.close()
-    failed = sum(1 for r in rows if r.error)
-    if not quiet:
-        click.echo(f"{len(rows) - failed} done, {failed} failed; report: {out / 'report.csv'}", err=True)
-    sys.exit(1 if failed else 0)
