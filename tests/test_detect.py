@@ -61,6 +61,34 @@ def test_bad_files_are_reported_and_good_ones_processed(bad_corpus, tmp_path, ti
     assert summary["images"] == len(files) and summary["failed"] >= 4
 
 
+def test_broken_photos_inside_folders_get_rows_and_other_files_are_counted(bad_corpus, tmp_path, tiny_weights):
+    (bad_corpus / "notes.txt").write_text("not a photo")
+    (bad_corpus / "data.bin").write_bytes(bytes(64))
+    (bad_corpus / "raw.NEF").write_bytes(bytes(64))  # a RAW photo Pillow cannot read
+    Image.fromarray(textured(16, 16)).save(bad_corpus / "photo.dat", format="PNG")  # a photo by content
+    out = tmp_path / "out"
+    result = run(["detect", str(bad_corpus), "-o", str(out), "--weights", str(tiny_weights), "-q"])
+    assert result.exit_code == 1
+    report = {Path(r["path"]).name: r for r in rows(out)}
+    assert set(report) == {
+        "a.jpg",
+        "b.png",
+        "c.webp",
+        "photo.dat",
+        "empty.jpg",
+        "text.jpg",
+        "truncated.jpg",
+        "corrupt.jpg",
+        "header_only.png",
+        "raw.NEF",
+    }
+    for name in ("a.jpg", "b.png", "c.webp", "photo.dat"):
+        assert report[name]["error"] == "", report[name]
+    for name in ("empty.jpg", "text.jpg", "truncated.jpg", "header_only.png", "raw.NEF"):
+        assert name in report[name]["error"] and report[name]["output"] == "", report[name]
+    assert "skipped 2 files that are not images" in result.stderr
+
+
 def test_folder_outputs_and_report(photo_dir, tmp_path, tiny_weights):
     (photo_dir / "notes.txt").write_text("skipped: not an image")
     out = tmp_path / "out"
