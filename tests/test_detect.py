@@ -105,17 +105,69 @@ def test_folder_outputs_and_report(photo_dir, tmp_path, tiny_weights):
     assert row["verdict"] == verdict(float(row["blurred_fraction"]))
 
 
-def test_skip_existing_resumes(photo_dir, tmp_path, tiny_weights):
+def test_skip_existing_recomputes_a_damaged_map_and_keeps_the_verdicts(photo_dir, tmp_path, tiny_weights):
     out = tmp_path / "out"
     args = ["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"]
     assert run(args).exit_code == 0
     first = {r["path"]: r for r in rows(out)}
-    (out / "a_blur.png").write_bytes((out / "a_blur.png").read_bytes())  # still there
-    assert run(args + ["--skip-existing"]).exit_code == 0
+    good = np.asarray(Image.open(out / "a_blur.png"))
+    data = (out / "a_blur.png").read_bytes()
+    (out / "a_blur.png").write_bytes(data[: len(data) // 2])  # truncated by an earlier crash
+    result = run(args + ["--skip-existing"])
+    assert result.exit_code == 0, result.output
     second = {r["path"]: r for r in rows(out)}
-    assert all("(existing)" in r["verdict"] for r in second.values())
-    for path, r in first.items():
-        assert float(second[path]["blurred_fraction"]) == pytest.approx(float(r["blurred_fraction"]), abs=0.01)
+    assert list(second) == list(first)
+    for path, r in first.items():  # a resumed row says what a fresh one did
+        for key in ("width", "height", "mean_blur", "blurred_fraction", "verdict", "error", "output"):
+            assert second[path][key] == r[key], (path, key)
+    assert [r["reused"] for r in second.values()] == ["False", "True", "True"]  # a.jpg computed again
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "a_blur.png")), good)
+
+
+def test_a_failed_write_is_an_error_in_that_row(photo_dir, tmp_path, tiny_weights, monkeypatch):
+    """Disk full while writing b's outputs: b's row says so, by name; no extra rows; no temp files left."""
+    save = Image.Image.save
+
+    def disk_full_for_b(self, fp, *args, **kwargs):
+        if "b_blur" in str(fp) or "b_overlay" in str(fp):
+            raise OSError(28, "No space left on device")
+        return save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", disk_full_for_b)
+    out = tmp_path / "out"
+    result = run(["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"])
+    assert result.exit_code == 1
+    report = {Path(r["path"]).name: r for r in rows(out)}
+    assert list(report) == ["a.jpg", "b.png", "c.webp"]
+    assert report["a.jpg"]["error"] == report["c.webp"]["error"] == ""
+    assert "b.png" in report["b.png"]["error"] and "No space left on device" in report["b.png"]["error"]
+    assert report["b.png"]["output"] == "" and report["b.png"]["verdict"] == ""
+    assert "b.png" in result.stderr
+    summary = json.loads((out / "report.json").read_text())
+    assert summary["images"] == 3 and summary["failed"] == 1 and len(summary["rows"]) == 3
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["a_blur.png", "a_overlay.jpg", "c_blur.png", "c_overlay.jpg", "report.csv", "report.json"]
+
+
+def test_ctrl_c_exits_130_with_a_report_of_the_rows_done(photo_dir, tmp_path, tiny_weights, monkeypatch):
+    from msdunet.inference import BlurDetector
+
+    map_for, calls = BlurDetector.map_for, []
+
+    def interrupted_on_the_second(self, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return map_for(self, *args)
+
+    monkeypatch.setattr(BlurDetector, "map_for", interrupted_on_the_second)
+    out = tmp_path / "out"
+    result = run(["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"])
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+    summary = json.loads((out / "report.json").read_text())
+    assert summary["interrupted"] is True and summary["planned"] == 3 and summary["images"] == 1
+    assert summary["rows"][0]["path"].endswith("a.jpg") and summary["rows"][0]["error"] == ""
+    assert (out / "a_blur.png").exists() and len(rows(out)) == 1
 
 
 def test_same_stem_twice_and_recursive(tmp_path, tiny_weights):

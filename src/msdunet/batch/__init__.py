@@ -1,19 +1,22 @@
-"""Blur maps for many files: outputs per image, a CSV/JSON report, and no crash on one bad file.
+"""Blur maps for many files: outputs per image, a CSV/JSON report, and no result lost or mislabelled.
 
 Per image ``<name>_blur.png`` (8-bit map at the image's own size, white = blurred) and
-``<name>_overlay.jpg`` (the photo with blurred regions tinted blue, long side at most ``overlay_side``).
-``<name>`` is the file's stem; when two inputs share a stem, the later ones use the whole file
-name (``a_png``).  The report has one row per input, in input order:
+``<name>_overlay.jpg`` (the photo with blurred regions tinted blue, long side at most 1600 px),
+in the input's own subfolder of OUT (``outputs``).  The report has one row per input, in input
+order, written once that input's files are on disk:
 
 path, width, height, mean_blur (mean P(blurred)), blurred_fraction (share of pixels with
-P ≥ threshold), verdict, ms (time for this image), error (empty when it worked).
+P ≥ threshold), verdict, ms (network time for this image), error (empty when it worked and its
+files are written), output (the map, relative to OUT), reused (an earlier run's map, kept by
+``skip_existing``).  The numbers come from the 8-bit map as saved, so a reused map reports what
+a fresh one did.
 
 Verdict from the blurred fraction f: ``sharp`` when f < ``SHARP_BELOW`` (0.05), ``blurred`` when
 f ≥ ``BLURRED_FROM`` (0.95), else ``partly blurred``.
 
 Decoding and writing run in small thread pools so that they overlap with the network (Pillow and
-torch release the GIL); the CSV is appended and flushed row by row, so an interrupted run keeps
-what it did, and ``skip_existing`` resumes it.
+torch release the GIL); the CSV is appended and flushed row by row, and an interrupt still writes
+report.json for the rows done, so ``skip_existing`` resumes either.
 """
 
 from msdunet.batch.outputs import OVERLAY_SIDE, TINT, Target, overlay, plan_outputs, write_outputs

@@ -1,5 +1,8 @@
 """What a batch writes per image: the 8-bit blur map and the tinted overlay, and their names.
 
+Each file is written to a temp file in its folder and renamed, so a file under its final name is
+complete; ``--skip-existing`` reuses a map only when it reads back whole, at the photo's size.
+
 Outputs mirror the input tree: ``photos/a/IMG_1.jpg`` found in the argument ``photos`` gives
 ``OUT/a/IMG_1_blur.png``; a file named directly goes to the top of OUT.  No two inputs share an
 output: when a name is taken (``a.jpg`` then ``a.png`` in one folder), the later input uses its
@@ -9,6 +12,7 @@ whole file name (``a_png``), then a counter.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,19 +20,26 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from msdunet.io import Found
-from msdunet.metrics import to_uint8_map
+from msdunet.io import Found, ImageReadError, image_size, read_image, read_map
 
 OVERLAY_SIDE = 1600
 TINT = np.array([40, 110, 255], dtype=np.float32)  # blue: rare in photos, unlike red
 
 
-def overlay(photo: Image.Image, blur: np.ndarray, max_side: int = OVERLAY_SIDE, strength: float = 0.6) -> Image.Image:
-    """The photo with P(blurred) tinted blue, long side at most ``max_side``."""
+def preview(photo: Image.Image, max_side: int = OVERLAY_SIDE) -> Image.Image:
+    """The photo with its long side at most ``max_side`` (the overlay's base)."""
     scale = min(1.0, max_side / max(photo.size))
     size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
-    rgb = np.asarray(photo.resize(size, Image.BILINEAR) if photo.size != size else photo, dtype=np.float32)
-    alpha = np.asarray(Image.fromarray(blur).resize(size, Image.BILINEAR), dtype=np.float32)[..., None] * strength
+    return photo if photo.size == size else photo.resize(size, Image.BILINEAR)
+
+
+def overlay(photo: Image.Image, blur: np.ndarray, max_side: int = OVERLAY_SIDE, strength: float = 0.6) -> Image.Image:
+    """The photo with P(blurred) tinted blue, long side at most ``max_side``; ``blur`` is a float map
+    in [0, 1] or an 8-bit map."""
+    rgb = np.asarray(preview(photo, max_side), dtype=np.float32)
+    size = (rgb.shape[1], rgb.shape[0])
+    alpha = np.asarray(Image.fromarray(blur).resize(size, Image.BILINEAR), dtype=np.float32)[..., None]
+    alpha *= strength / 255.0 if blur.dtype == np.uint8 else strength
     return Image.fromarray((rgb * (1 - alpha) + TINT * alpha + 0.5).astype(np.uint8))
 
 
@@ -61,8 +72,37 @@ def plan_outputs(inputs: list[Found]) -> list[Target]:
     return targets
 
 
-def write_outputs(out: Path, target: Target, photo: Image.Image, blur: np.ndarray, with_overlay: bool) -> None:
+def write_outputs(out: Path, target: Target, map8: np.ndarray, photo: Image.Image | None) -> None:
+    """The 8-bit map, and the overlay when ``photo`` (at overlay size) is given; the map last, so
+    that a map under its final name means both are there."""
     (out / target.map).parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(to_uint8_map(blur)).save(out / target.map, compress_level=1)
-    if with_overlay:
-        overlay(photo, blur).save(out / target.overlay, quality=90)
+    if photo is not None:
+        _save(overlay(photo, map8), out / target.overlay, format="JPEG", quality=90)
+    _save(Image.fromarray(map8), out / target.map, format="PNG", compress_level=1)
+
+
+def _save(image: Image.Image, path: Path, **params) -> None:
+    """Write to a temp file beside ``path``, then rename it over ``path`` (atomic on one file system)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        image.save(tmp, **params)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_existing(out: Path, target: Target, photo: Path, with_overlay: bool) -> np.ndarray | None:
+    """The 8-bit map a previous run left for ``photo``, or None when it has to be computed again:
+    missing, unreadable (truncated, say), of another size than the photo, or its overlay missing
+    or unreadable."""
+    if not (out / target.map).is_file() or (with_overlay and not (out / target.overlay).is_file()):
+        return None
+    try:
+        levels = read_map(out / target.map)
+        if with_overlay:
+            read_image(out / target.overlay)
+        if (levels.shape[1], levels.shape[0]) != image_size(photo):
+            return None
+    except ImageReadError:
+        return None
+    return np.rint(levels).astype(np.uint8)

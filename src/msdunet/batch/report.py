@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import numpy as np
 
 SHARP_BELOW = 0.05
 BLURRED_FROM = 0.95
-FIELDS = ("path", "width", "height", "mean_blur", "blurred_fraction", "verdict", "ms", "error", "output")
+FIELDS = ("path", "width", "height", "mean_blur", "blurred_fraction", "verdict", "ms", "error", "output", "reused")
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Row:
     ms: float | None = None
     error: str = ""
     output: str = ""  # the map, relative to OUT (empty when there is none)
+    reused: bool = False  # True: the map of an earlier run (--skip-existing), not computed again
 
 
 def verdict(blurred_fraction: float) -> str:
@@ -35,18 +38,13 @@ def verdict(blurred_fraction: float) -> str:
     return "partly blurred"
 
 
-def summarize(path: str, prob: np.ndarray, threshold: float, ms: float) -> Row:
-    """Report row for a P(blurred) map in [0, 1]."""
-    fraction = float(np.mean(prob >= threshold))
-    return Row(
-        path,
-        prob.shape[1],
-        prob.shape[0],
-        round(float(prob.mean()), 4),
-        round(fraction, 4),
-        verdict(fraction),
-        round(ms, 1),
-    )
+def summarize(path: str, map8: np.ndarray, threshold: float, ms: float) -> Row:
+    """Report row for an 8-bit map as saved (P = level / 255), so that a map computed now and one
+    read back from disk give the same row."""
+    level = math.ceil(threshold * 255 - 1e-6)  # P >= threshold  <=>  level >= this
+    fraction = float(np.count_nonzero(map8 >= level)) / map8.size
+    mean = float(map8.mean()) / 255.0
+    return Row(path, map8.shape[1], map8.shape[0], round(mean, 4), round(fraction, 4), verdict(fraction), round(ms, 1))
 
 
 class ReportWriter:
@@ -65,7 +63,11 @@ class ReportWriter:
         self.file.flush()
 
     def close(self, meta: dict) -> None:
+        """Close report.csv and write report.json (temp file + rename) with ``meta`` and the rows."""
         self.file.close()
         failed = sum(1 for r in self.rows if r.error)
         summary = {**meta, "images": len(self.rows), "failed": failed, "rows": [asdict(r) for r in self.rows]}
-        (self.out / "report.json").write_text(json.dumps(summary, indent=1) + "\n")
+        path = self.out / "report.json"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(summary, indent=1) + "\n")
+        os.replace(tmp, path)

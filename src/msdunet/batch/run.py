@@ -1,16 +1,38 @@
-"""The batch loop: decode ahead in threads, run the network, write outputs, report each row."""
+"""The batch loop: decode ahead in threads, run the network, write outputs in a thread, and report
+each row, in input order, once its files are on disk (or with the error that kept them off it)."""
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from msdunet.batch.outputs import plan_outputs, write_outputs
+import numpy as np
+from PIL import Image
+
+from msdunet.batch.outputs import Target, plan_outputs, preview, read_existing, write_outputs
 from msdunet.batch.report import BLURRED_FROM, SHARP_BELOW, ReportWriter, Row, summarize
-from msdunet.io import Found, ImageReadError, read_map
+from msdunet.io import Found, ImageReadError
+from msdunet.metrics import to_uint8_map
+
+MAX_PENDING_WRITES = 4  # computed maps waiting for the writer thread (bounds memory)
+
+
+@dataclass
+class _Decoded:
+    work: Image.Image  # what the network sees
+    size: tuple[int, int]  # the photo's (width, height)
+    photo: Image.Image | None  # the photo at overlay size, when overlays are wanted
+
+
+@dataclass
+class _Reused:
+    map8: np.ndarray
+    ms: float
 
 
 def run_batch(
@@ -23,63 +45,92 @@ def run_batch(
     skip_existing: bool = False,
     on_row: Callable[[Row], None] | None = None,
     workers: int = 2,
+    meta: dict | None = None,
 ) -> list[Row]:
     """Process ``inputs`` (``Found`` from ``io.scan_inputs``, or plain paths, which go to the top of
     ``out``) into ``out``; returns the rows (errors included, never raised).
 
     ``workers`` decode threads run ahead of the network and one thread writes outputs;
     ``workers=0`` does everything in turn on the calling thread (the baseline of the benchmark).
+    On KeyboardInterrupt the writes already started finish, report.json gets the rows done
+    (``"interrupted": true``) and the interrupt is raised again.
     """
     found = [x if isinstance(x, Found) else Found(Path(x), Path(Path(x).name)) for x in inputs]
-    paths = [f.path for f in found]
-    out.mkdir(parents=True, exist_ok=True)
     targets = plan_outputs(found)
+    out.mkdir(parents=True, exist_ok=True)
     report = ReportWriter(out)
-
-    def done(target) -> bool:
-        return (out / target.map).exists() and (not with_overlay or (out / target.overlay).exists())
-
-    def load(path: Path):
-        return detector.load(path)
-
-    with _pool(workers) as readers, _pool(min(workers, 1)) as writers:
-        pending: list[Future] = []
-        jobs = _prefetch(readers, load, paths, [skip_existing and done(t) for t in targets], depth=max(workers, 1))
-        for (path, target), (skipped, loaded) in zip(zip(paths, targets, strict=True), jobs, strict=True):
-            start = time.perf_counter()
-            try:
-                if skipped:
-                    row = summarize(str(path), read_map(out / target.map) / 255.0, threshold, 0.0)
-                    row.verdict += " (existing)"
-                else:
-                    photo, size = loaded.result()
-                    blur = detector.map_for(photo, size)
-                    pending.append(writers.submit(write_outputs, out, target, photo, blur, with_overlay))
-                    row = summarize(str(path), blur, threshold, (time.perf_counter() - start) * 1e3)
-                row.output = target.map.as_posix()
-            except (ImageReadError, OSError, ValueError) as exc:
-                row = Row(str(path), error=str(exc) if str(path) in str(exc) else f"{path}: {exc}")
-            except MemoryError:
-                row = Row(str(path), error=f"{path}: out of memory")
-            report.add(row)
-            if on_row:
-                on_row(row)
-        for f in pending:
-            if f.exception() is not None:
-                print(f"error writing outputs: {f.exception()}", file=sys.stderr)
-                report.rows.append(Row("(outputs)", error=f"writing failed: {f.exception()}"))
-    report.close({"threshold": threshold, "sharp_below": SHARP_BELOW, "blurred_from": BLURRED_FROM})
+    prepare = partial(_prepare, detector, out, with_overlay, skip_existing)
+    readers, writers = _pool(workers), _pool(min(workers, 1))
+    queue: deque[tuple[Row, Future | None]] = deque()
+    interrupted = False
+    try:
+        jobs = _prefetch(readers, prepare, zip(found, targets, strict=True), depth=max(workers, 1))
+        for item, target, job in zip(found, targets, jobs, strict=True):
+            queue.append(_step(detector, item, target, job, out, threshold, writers))
+            _report_done(queue, report, on_row, keep=MAX_PENDING_WRITES)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        readers.shutdown(wait=True, cancel_futures=True)
+        writers.shutdown(wait=True)  # writes already queued finish, so their rows are true
+        _report_done(queue, report, on_row, keep=0)
+        info = {"threshold": threshold, "sharp_below": SHARP_BELOW, "blurred_from": BLURRED_FROM}
+        report.close({**info, **(meta or {}), "planned": len(found), "interrupted": interrupted})
     return report.rows
+
+
+def _prepare(detector, out: Path, with_overlay: bool, skip_existing: bool, item: tuple[Found, Target]):
+    """In a reader thread: the map of an earlier run when it can be reused, else the decoded photo
+    resized for the network (and for the overlay); the full-size photo is dropped here."""
+    found, target = item
+    if skip_existing:
+        start = time.perf_counter()
+        map8 = read_existing(out, target, found.path, with_overlay)
+        if map8 is not None:
+            return _Reused(map8, (time.perf_counter() - start) * 1e3)
+    rgb, size = detector.load(found.path)
+    return _Decoded(detector.working_image(rgb), size, preview(rgb) if with_overlay else None)
+
+
+def _step(detector, found: Found, target: Target, job: Future, out: Path, threshold: float, writers):
+    """(row, write future or None) for one input; errors go into the row, naming the file."""
+    path = str(found.path)
+    try:
+        prepared = job.result()
+        if isinstance(prepared, _Reused):
+            row = summarize(path, prepared.map8, threshold, prepared.ms)
+            row.output, row.reused = target.map.as_posix(), True
+            return row, None
+        start = time.perf_counter()
+        map8 = to_uint8_map(detector.map_for(prepared.work, prepared.size))
+        row = summarize(path, map8, threshold, (time.perf_counter() - start) * 1e3)
+        row.output = target.map.as_posix()
+        return row, writers.submit(write_outputs, out, target, map8, prepared.photo)
+    except (ImageReadError, OSError, ValueError) as exc:
+        return Row(path, error=str(exc) if path in str(exc) else f"{path}: {exc}"), None
+    except MemoryError:
+        return Row(path, error=f"{path}: out of memory"), None
+
+
+def _report_done(queue: deque, report: ReportWriter, on_row, *, keep: int) -> None:
+    """Report the rows at the head of ``queue`` whose outputs are written (or failed), in input
+    order; waits for the oldest write while more than ``keep`` rows are queued."""
+    while queue:
+        row, write = queue[0]
+        if write is not None and not write.done() and len(queue) <= keep:
+            return
+        if write is not None and write.exception() is not None:
+            exc = write.exception()
+            row = Row(row.path, row.width, row.height, ms=row.ms, error=f"{row.path}: outputs not written ({exc})")
+        queue.popleft()
+        report.add(row)
+        if on_row:
+            on_row(row)
 
 
 class _Inline:
     """Executor stand-in that runs each job at once on the calling thread."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
 
     def submit(self, fn, *args) -> Future:
         future: Future = Future()
@@ -89,19 +140,20 @@ class _Inline:
             future.set_exception(exc)
         return future
 
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None
+
 
 def _pool(workers: int):
     return ThreadPoolExecutor(max_workers=workers) if workers > 0 else _Inline()
 
 
-def _prefetch(
-    pool: ThreadPoolExecutor, load, paths: list[Path], skip: list[bool], depth: int
-) -> Iterator[tuple[bool, Future | None]]:
-    """Yield (skipped, future) in order, keeping up to ``depth`` decodes running ahead."""
-    futures: list[Future | None] = []
-    for i, path in enumerate(paths):
-        futures.append(None if skip[i] else pool.submit(load, path))
-        if i >= depth:
-            yield skip[i - depth], futures[i - depth]
-    for j in range(max(0, len(paths) - depth), len(paths)):
-        yield skip[j], futures[j]
+def _prefetch(pool, fn, items: Iterable, depth: int) -> Iterator[Future]:
+    """Futures of ``fn(item)`` in order, keeping up to ``depth`` jobs running ahead of the consumer."""
+    ahead: deque[Future] = deque()
+    for item in items:
+        ahead.append(pool.submit(fn, item))
+        if len(ahead) > depth:
+            yield ahead.popleft()
+    while ahead:
+        yield ahead.popleft()
