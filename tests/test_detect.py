@@ -163,7 +163,7 @@ def test_ctrl_c_exits_130_with_a_report_of_the_rows_done(photo_dir, tmp_path, ti
     monkeypatch.setattr(BlurDetector, "map_for", interrupted_on_the_second)
     out = tmp_path / "out"
     result = run(["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"])
-    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert result.exit_code == 130 and "interrupted: 1 of 3 image(s) done" in result.stderr
     summary = json.loads((out / "report.json").read_text())
     assert summary["interrupted"] is True and summary["planned"] == 3 and summary["images"] == 1
     assert summary["rows"][0]["path"].endswith("a.jpg") and summary["rows"][0]["error"] == ""

@@ -112,38 +112,38 @@ def command(
     except OSError as exc:
         click.echo(f"error: cannot write to output folder {out}: {exc.strerror or exc}", err=True)
         sys.exit(2)
-    done = 0
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(scan.inputs), unit="img", disable=quiet, file=sys.stderr, delay=0.5)
+    started, done = False, []
+
+    def on_row(row):
+        done.append(row)
+        bar.update(1)
+        if row.error:
+            bar.write(f"error: {row.error}", file=sys.stderr)
+
     try:
         detector = _detector(weights, working_size, threads, bf16, backend, flip_tta)
-        from tqdm import tqdm
-
         from msdunet.batch import run_batch
         from msdunet.inference import describe
 
         if not quiet:
-            click.echo(f"msdunet: {len(scan.inputs)} image(s), model {describe(detector)}", err=True)
-        bar = tqdm(total=len(scan.inputs), unit="img", disable=quiet, file=sys.stderr)
-
-        def on_row(row):
-            nonlocal done
-            done += 1
-            bar.update(1)
-            if row.error:
-                bar.write(f"error: {row.error}", file=sys.stderr)
-
+            bar.write(f"msdunet: {len(scan.inputs)} image(s), model {describe(detector)}", file=sys.stderr)
         options = dict(threshold=threshold, with_overlay=not no_overlay, skip_existing=skip_existing, workers=workers)
-        rows = run_batch(detector, scan.inputs, out, on_row=on_row, **options)
-        bar.close()
+        started = True
+        rows = run_batch(detector, scan.inputs, out, on_row=on_row, meta={"not_images": scan.skipped}, **options)
     except KeyboardInterrupt:
-        click.echo(
-            f"\ninterrupted: {done} of {len(scan.inputs)} image(s) done, their rows are in {out / 'report.json'}; "
-            "rerun with --skip-existing to go on",
-            err=True,
-        )
+        bar.close()
+        where = f"their rows are in {out / 'report.json'}" if started else "no report written"
+        count = f"{len(done)} of {len(scan.inputs)} image(s) done"
+        click.echo(f"interrupted: {count}, {where}; rerun with --skip-existing to go on", err=True)
         sys.exit(130)
-    except OSError as exc:  # the report itself
+    except OSError as exc:  # the report itself could not be written
+        bar.close()
         click.echo(f"error: cannot write the report in {out}: {exc}", err=True)
         sys.exit(1)
+    bar.close()
     failed = sum(1 for r in rows if r.error)
     if not quiet:
         click.echo(f"{len(rows) - failed} done, {failed} failed; report: {out / 'report.csv'}", err=True)
