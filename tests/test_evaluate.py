@@ -98,6 +98,19 @@ def test_model_mode_on_a_folder_dataset(tmp_path, tiny_weights):
     assert data["results"][FLOOR]["MAE"] == pytest.approx(0.5, abs=0.01)
 
 
+def test_folder_mode_reads_detects_own_map_names(tmp_path, tiny_weights):
+    """detect writes <stem>_blur.png (and overlays, and a report) beside each other: evaluate reads that folder."""
+    root = write_folder_dataset(tmp_path / "ds", ["x0", "x1", "x2"], 64, 48)
+    out = tmp_path / "out"
+    detected = CliRunner().invoke(
+        cli, ["detect", str(root / "image"), "-o", str(out), "--weights", str(tiny_weights), "-q"]
+    )
+    assert detected.exit_code == 0, detected.output
+    result = CliRunner().invoke(cli, ["evaluate", "--pred", str(out), "--gt", str(root / "gt")])
+    assert result.exit_code == 0, result.output
+    assert "| out | 3 |" in result.output
+
+
 def test_usage_errors():
     assert CliRunner().invoke(cli, ["evaluate"]).exit_code == 2
     assert CliRunner().invoke(cli, ["evaluate", "--dataset", "dut"]).exit_code == 2

@@ -22,6 +22,7 @@ from msdunet.metrics import BlurMetrics, scores, to_uint8_map
 
 FLOOR = 'floor (every pixel "blurred")'
 COLUMNS = ("n", "maxF", "meanF", "adpF", "MAE")
+MAP_TAG = "_blur"  # msdunet detect writes <stem>_blur.png
 
 
 def fit_to_mask(blur_map: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -47,8 +48,9 @@ def floor_results(masks: Iterable[np.ndarray]) -> dict:
 def match_maps(
     pred_dir: str | os.PathLike, gt_dir: str | os.PathLike, stems: list[str] | None = None
 ) -> list[tuple[str, Path, Path]]:
-    """(stem, map, mask) matched by stem whatever the extension; a missing map is an error."""
-    preds, masks = files_by_stem(Path(pred_dir)), files_by_stem(Path(gt_dir))
+    """(stem, map, mask) matched by stem whatever the extension, a map also as ``<stem>_blur``
+    (``msdunet detect``'s name); a missing map is an error."""
+    preds, masks = files_by_stem(Path(pred_dir), tag=MAP_TAG), files_by_stem(Path(gt_dir))
     stems = stems if stems is not None else sorted(masks)
     missing = [s for s in stems if s not in preds]
     if missing:

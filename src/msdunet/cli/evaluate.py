@@ -12,7 +12,7 @@ import click
 @click.option(
     "--pred",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of predicted maps (white = blurred), matched to masks by stem.",
+    help="Folder of maps (white = blurred), matched to masks by stem; detect's <stem>_blur.png too.",
 )
 @click.option("--gt", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder of masks.")
 @click.option(

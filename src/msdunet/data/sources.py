@@ -44,8 +44,16 @@ def read_stems(path: str | os.PathLike) -> list[str]:
     return stems
 
 
-def files_by_stem(folder: Path) -> dict[str, Path]:
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+def files_by_stem(folder: Path, tag: str = "") -> dict[str, Path]:
+    """Files by stem, hidden ones left out.  With ``tag``, a file whose stem ends in it also answers
+    to the stem without it (``x_blur.png`` → ``x``, as ``msdunet detect`` names its maps), unless
+    a file has that stem itself."""
+    files = {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    if tag:
+        for stem, path in list(files.items()):
+            if stem.endswith(tag) and len(stem) > len(tag):
+                files.setdefault(stem[: -len(tag)], path)
+    return files
 
 
 def pair_folder(image_dir: Path, gt_dir: Path, stems: list[str] | None = None) -> list[Sample]:
