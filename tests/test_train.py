@@ -107,6 +107,56 @@ def test_cli_train_with_overrides(pack, tmp_path):
     assert bad.exit_code != 0 and "nonsense" in bad.output
 
 
+def _cli_train(*args):
+    from click.testing import CliRunner
+
+    from msdunet.cli.main import cli
+
+    return CliRunner().invoke(cli, ["train", *map(str, args)])
+
+
+TINY_SETS = [
+    "--set",
+    "width=4",
+    "--set",
+    "epochs=1",
+    "--set",
+    "batch_size=2",
+    "--set",
+    "amp=false",
+    "--set",
+    "expand=false",
+]
+
+
+def test_resume_starts_from_the_runs_config_and_keeps_its_architecture(pack, tmp_path):
+    run = tmp_path / "run"
+    first = _cli_train("--train", pack, "--out", run, *TINY_SETS)
+    assert first.exit_code == 0, first.output
+    other = _cli_train("--resume", "--out", run, "--set", "width=8", "--set", "epochs=2")
+    assert other.exit_code == 2 and "width=8 (was 4)" in other.output and "architecture" in other.output
+    resumed = _cli_train("--resume", "--out", run, "--set", "epochs=2")  # nothing else repeated
+    assert resumed.exit_code == 0, resumed.output
+    assert [json.loads(x)["epoch"] for x in (run / "log.jsonl").read_text().splitlines()] == [1, 2]
+    config = json.loads((run / "config.json").read_text())
+    assert (config["width"], config["batch_size"], config["epochs"], config["encoder"]) == (4, 2, 2, "plain")
+    nothing = _cli_train("--resume", "--out", tmp_path / "typo")
+    assert nothing.exit_code == 2 and "nothing to resume" in nothing.output
+
+
+def test_a_fresh_run_into_a_run_folder_is_refused(pack, tmp_path):
+    run = tmp_path / "run"
+    fit(tiny(pack, run, epochs=1))
+    before = {name: (run / name).read_bytes() for name in ("config.json", "log.jsonl", "checkpoint.pt")}
+    again = _cli_train("--train", pack, "--out", run, *TINY_SETS)
+    assert again.exit_code == 2 and "--resume" in again.output and "another --out" in again.output
+    from msdunet.run_folder import RunFolderError
+
+    with pytest.raises(RunFolderError, match="--resume"):
+        fit(tiny(pack, run, epochs=1))
+    assert {name: (run / name).read_bytes() for name in before} == before
+
+
 def _train_cmd(pack, out, epochs):
     return [
         sys.executable,

@@ -9,6 +9,8 @@ Defaults are the paper's recipe (§4.1): SGD momentum 0.9, weight decay 5e-4, lr
 * The learning rate is a pure function of the epoch, and each epoch's shuffling uses a generator
   seeded with (seed, epoch), so ``--resume`` continues exactly where the last checkpoint stopped.
 * Checkpoints are written to a temp file and renamed: a kill -9 loses at most the running epoch.
+* A fresh run never writes into a folder holding a run; ``--resume`` keeps the run's architecture
+  (``msdunet.run_folder``).
 * A non-finite loss stops training with a message naming the epoch and step.
 * Multi-process data parallel: run under ``torchrun``; each rank takes a disjoint shard of every
   epoch; gloo on CPU, nccl on CUDA; only rank 0 writes.
@@ -34,6 +36,7 @@ from msdunet.data.pack import concat_packs, load_pack
 from msdunet.metrics import BlurMetrics, scores, to_uint8_map
 from msdunet.model import ModelConfig, build_model, count_parameters
 from msdunet.preprocess import normalize_images
+from msdunet.run_folder import check_architecture, check_fresh
 from msdunet.weights import save_weights
 
 
@@ -185,7 +188,10 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 
 def fit(cfg: TrainConfig, resume: bool = False) -> dict:
-    """Train per ``cfg``; returns the last epoch's log record."""
+    """Train per ``cfg``; returns the last epoch's log record.  A fresh run into a folder that holds
+    a run, or a resume with another architecture than the checkpoint's, is refused."""
+    if not resume:
+        check_fresh(Path(cfg.out))
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     device = pick_device(cfg.device)
     rank, world = 0, 1
@@ -211,6 +217,8 @@ def fit(cfg: TrainConfig, resume: bool = False) -> dict:
     checkpoint = out / "checkpoint.pt"
     if resume and checkpoint.exists():
         state = torch.load(checkpoint, map_location=device, weights_only=True)
+        if "config" in state:
+            check_architecture(state["config"], asdict(cfg), checkpoint)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         first_epoch = state["epoch"]

@@ -27,7 +27,11 @@ def _parse(value: str):
 @click.option("--train", "train_packs", multiple=True, help="Training pack(s) from `msdunet data pack`.")
 @click.option("--val", default=None, help="Validation pack, scored after each epoch.")
 @click.option("--out", default=None, help="Run folder: config.json, log.jsonl, checkpoint.pt, model.safetensors.")
-@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt exactly.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue OUT's run exactly, from its config.json (--set may change e.g. epochs, not the architecture).",
+)
 @click.option(
     "--set",
     "overrides",
@@ -39,6 +43,7 @@ def command(config_file, train_packs, val, out, resume, overrides):
     """Train MSDU-net. Defaults: SGD 0.9, wd 5e-4, lr 0.01 ×0.1 every 25 epochs, batch 16, 256², 100 epochs."""
     import tomllib
 
+    from msdunet.run_folder import RunFolderError, resume_options
     from msdunet.train import TrainConfig, TrainingDiverged, fit
 
     options: dict = tomllib.loads(config_file.read_text()) if config_file else {}
@@ -54,6 +59,8 @@ def command(config_file, train_packs, val, out, resume, overrides):
         key, value = item.split("=", 1)
         options[key.strip()] = _parse(value.strip())
     try:
+        if resume:
+            options = resume_options(Path(options.get("out", TrainConfig.out)), options)
         cfg = TrainConfig.from_dict(options)
     except (TypeError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
@@ -61,6 +68,8 @@ def command(config_file, train_packs, val, out, resume, overrides):
         raise click.UsageError("no training data: give --train PACK (build one with `msdunet data pack`)")
     try:
         fit(cfg, resume=resume)
+    except RunFolderError as exc:
+        raise click.UsageError(str(exc)) from exc
     except TrainingDiverged as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
