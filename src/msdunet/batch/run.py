@@ -29,12 +29,6 @@ class _Decoded:
     photo: Image.Image | None  # the photo at overlay size, when overlays are wanted
 
 
-@dataclass
-class _Reused:
-    map8: np.ndarray
-    ms: float
-
-
 def run_batch(
     detector,
     inputs: Sequence[Found | Path],
@@ -59,9 +53,9 @@ def run_batch(
     targets = plan_outputs(found)
     out.mkdir(parents=True, exist_ok=True)
     report = ReportWriter(out)
-    prepare = partial(_prepare, detector, out, with_overlay, skip_existing)
+    prepare = partial(_prepare, detector, out, threshold, with_overlay, skip_existing)
     readers, writers = _pool(workers), _pool(min(workers, 1))
-    queue: deque[tuple[Row, Future | None]] = deque()
+    queue: deque[tuple[str, Row | Future]] = deque()
     interrupted = False
     try:
         jobs = _prefetch(readers, prepare, zip(found, targets, strict=True), depth=max(workers, 1))
@@ -80,49 +74,65 @@ def run_batch(
     return report.rows
 
 
-def _prepare(detector, out: Path, with_overlay: bool, skip_existing: bool, item: tuple[Found, Target]):
-    """In a reader thread: the map of an earlier run when it can be reused, else the decoded photo
-    resized for the network (and for the overlay); the full-size photo is dropped here."""
+def _prepare(
+    detector, out: Path, threshold: float, with_overlay: bool, skip_existing: bool, item: tuple[Found, Target]
+):
+    """In a reader thread: the row of an earlier run's map when it can be reused, else the decoded
+    photo resized for the network (and for the overlay); the full-size photo is dropped here."""
     found, target = item
     if skip_existing:
         start = time.perf_counter()
         map8 = read_existing(out, target, found.path, with_overlay)
         if map8 is not None:
-            return _Reused(map8, (time.perf_counter() - start) * 1e3)
+            row = summarize(str(found.path), map8, threshold, (time.perf_counter() - start) * 1e3)
+            row.output, row.reused = target.map.as_posix(), True
+            return row
     rgb, size = detector.load(found.path)
     return _Decoded(detector.working_image(rgb), size, preview(rgb) if with_overlay else None)
 
 
 def _step(detector, found: Found, target: Target, job: Future, out: Path, threshold: float, writers):
-    """(row, write future or None) for one input; errors go into the row, naming the file."""
+    """(path, row or the writer's future of the row) for one input; errors go into the row, naming
+    the file.  Only the network runs here, on the calling thread."""
     path = str(found.path)
     try:
         prepared = job.result()
-        if isinstance(prepared, _Reused):
-            row = summarize(path, prepared.map8, threshold, prepared.ms)
-            row.output, row.reused = target.map.as_posix(), True
-            return row, None
+        if isinstance(prepared, Row):
+            return path, prepared
         start = time.perf_counter()
-        map8 = to_uint8_map(detector.map_for(prepared.work, prepared.size))
-        row = summarize(path, map8, threshold, (time.perf_counter() - start) * 1e3)
-        row.output = target.map.as_posix()
-        return row, writers.submit(write_outputs, out, target, map8, prepared.photo)
+        blur = detector.map_for(prepared.work, prepared.size)
+        ms = (time.perf_counter() - start) * 1e3
+        return path, writers.submit(_finish, out, target, path, blur, prepared.photo, threshold, ms)
     except (ImageReadError, OSError, ValueError) as exc:
-        return Row(path, error=str(exc) if path in str(exc) else f"{path}: {exc}"), None
+        return path, Row(path, error=str(exc) if path in str(exc) else f"{path}: {exc}")
     except MemoryError:
-        return Row(path, error=f"{path}: out of memory"), None
+        return path, Row(path, error=f"{path}: out of memory")
+
+
+def _finish(out: Path, target: Target, path: str, blur: np.ndarray, photo, threshold: float, ms: float) -> Row:
+    """In the writer thread: the 8-bit map, its row, and its files; the row says ok only once they
+    are written."""
+    map8 = to_uint8_map(blur)
+    row = summarize(path, map8, threshold, ms)
+    write_outputs(out, target, map8, photo)
+    row.output = target.map.as_posix()
+    return row
 
 
 def _report_done(queue: deque, report: ReportWriter, on_row, *, keep: int) -> None:
     """Report the rows at the head of ``queue`` whose outputs are written (or failed), in input
     order; waits for the oldest write while more than ``keep`` rows are queued."""
     while queue:
-        row, write = queue[0]
-        if write is not None and not write.done() and len(queue) <= keep:
-            return
-        if write is not None and write.exception() is not None:
-            exc = write.exception()
-            row = Row(row.path, row.width, row.height, ms=row.ms, error=f"{row.path}: outputs not written ({exc})")
+        path, item = queue[0]
+        if isinstance(item, Future):
+            if not item.done() and len(queue) <= keep:
+                return
+            try:
+                row = item.result()
+            except Exception as exc:  # any failure to write is this row's error
+                row = Row(path, error=f"{path}: outputs not written ({exc})")
+        else:
+            row = item
         queue.popleft()
         report.add(row)
         if on_row:
