@@ -19,7 +19,7 @@ from msdunet.batch.report import BLURRED_FROM, SHARP_BELOW, ReportWriter, Row, s
 from msdunet.io import Found, ImageReadError
 from msdunet.metrics import to_uint8_map
 
-MAX_PENDING_WRITES = 4  # computed maps waiting for the writer thread (bounds memory)
+MAX_PENDING_WRITES = 2  # full-size maps waiting for the writer thread (bounds memory)
 
 
 @dataclass
