@@ -94,8 +94,9 @@ def _folder(folder: Path, recursive: bool, exclude: Path | None) -> Iterator[tup
     """(file, is a photo) in sorted order, leaving out a subfolder ``exclude`` (resolved)."""
     top = folder.resolve()
     inside = exclude is not None and exclude != top and exclude.is_relative_to(top)
+    skip = exclude.relative_to(top).parts if inside else None
     for child in sorted(folder.glob("**/*" if recursive else "*")):
-        if child.is_file() and not (inside and child.resolve().is_relative_to(exclude)):
+        if child.is_file() and child.relative_to(folder).parts[: len(skip or ())] != skip:
             yield child, looks_like_photo(child)
 
 
