@@ -78,10 +78,10 @@ def score(name: str, out: Path, data: str) -> dict:
     return result
 
 
-def spread(values: list[float]) -> str:
+def spread(values: list[float], digits: int = 3) -> str:
     if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {(max(values) - min(values)) / 2:.3f}"
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {(max(values) - min(values)) / 2:.{digits}f}"
 
 
 def write_report() -> Path:
@@ -103,7 +103,7 @@ def write_report() -> Path:
     ]
     for label, results in groups.items():
         cells = [spread([r[t][m] for r in results]) for t in TEST_SETS for m in ("maxF", "MAE")]
-        minutes = spread([r["training_minutes"] for r in results])
+        minutes = spread([r["training_minutes"] for r in results], digits=0)
         lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + f" | {minutes} |")
     if scored:
         any_run = next(iter(scored.values()))
