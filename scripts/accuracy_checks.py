@@ -41,8 +41,11 @@ def main() -> None:
     args = parser.parse_args()
     samples = {name: dataset_samples(d, s, args.data) for name, (d, s) in SETS.items()}
     header = "| setting | " + " | ".join(f"{n} maxF / MAE" for n in SETS) + " |\n|---|" + "---|" * len(SETS)
-    intro = [f"Weights: `{BlurDetector(args.weights).weights_path.name}`. "
-             "Command: `python scripts/accuracy_checks.py --only {}`.", ""]
+    intro = [
+        f"Weights: `{BlurDetector(args.weights).weights_path.name}`. "
+        "Command: `python scripts/accuracy_checks.py --only {}`.",
+        "",
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     if "scale" in args.only:
         check_scale(args, samples, header, intro)
@@ -77,8 +80,12 @@ def check_scale(args, samples, header, intro) -> None:
 def check_bf16(args, samples, header, intro) -> None:
     lines = ["# bf16 autocast vs fp32 (256×256, paper protocol)", "", *intro, header]
     for label, bf16 in (("fp32", False), ("bf16 autocast", True)):
-        scored = {n: evaluate_detector(BlurDetector(args.weights, working_size=256, square=True, bf16=bf16), smp,
-                                       with_floor=False)["model"] for n, smp in samples.items()}
+        scored = {
+            n: evaluate_detector(
+                BlurDetector(args.weights, working_size=256, square=True, bf16=bf16), smp, with_floor=False
+            )["model"]
+            for n, smp in samples.items()
+        }
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
     write(args, "bf16", lines)
@@ -87,8 +94,12 @@ def check_bf16(args, samples, header, intro) -> None:
 def check_jpeg(args, samples, header, intro) -> None:
     from msdunet.data.pack import JPEG_QUALITY
 
-    lines = [f"# JPEG (quality {JPEG_QUALITY}, 4:4:4) vs raw packs (fp32, scored on the 256² packs)", "",
-             *intro, header]
+    lines = [
+        f"# JPEG (quality {JPEG_QUALITY}, 4:4:4) vs raw packs (fp32, scored on the 256² packs)",
+        "",
+        *intro,
+        header,
+    ]
     model = BlurDetector(args.weights, bf16=False).model
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("raw", "jpeg"):
@@ -97,8 +108,9 @@ def check_jpeg(args, samples, header, intro) -> None:
                 path = Path(tmp) / f"{name}_{fmt}.npz"
                 build_pack(smp, path, image_format=fmt)
                 pack = load_pack(path)
-                scored[name] = evaluate_pack(model, torch.from_numpy(pack.images), torch.from_numpy(pack.masks),
-                                             torch.device("cpu"), amp=False)
+                scored[name] = evaluate_pack(
+                    model, torch.from_numpy(pack.images), torch.from_numpy(pack.masks), torch.device("cpu"), amp=False
+                )
                 scored[name]["size_mb"] = path.stat().st_size / 1e6
             sizes = ", ".join(f"{n} {s['size_mb']:.1f} MB" for n, s in scored.items())
             lines.append(row(f"{fmt} ({sizes})", scored))

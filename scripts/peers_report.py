@@ -30,8 +30,13 @@ def main() -> None:
     results = dict(sorted(results.items(), key=lambda kv: -kv[1]["maxF"]))
     results[FLOOR] = floor
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_outputs(results, args.out.with_suffix(".json"), args.out.with_suffix(".csv"), args.out.with_suffix(".md"),
-                  {"split": "bd_efpn_sun2019_test200_inferred", "protocol": "msdunet.metrics (py_sod_metrics)"})
+    write_outputs(
+        results,
+        args.out.with_suffix(".json"),
+        args.out.with_suffix(".csv"),
+        args.out.with_suffix(".md"),
+        {"split": "bd_efpn_sun2019_test200_inferred", "protocol": "msdunet.metrics (py_sod_metrics)"},
+    )
     plot_curves(results, args.out.with_suffix(".png"), "CUHK, Sun-2019 test split (200 images)")
     print(markdown_table(results))
 

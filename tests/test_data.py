@@ -65,8 +65,12 @@ def test_inverted_masks_with_polarity_option(folder_dataset, tmp_path):
         Image.fromarray(255 - grey).save(inverted / "gt" / f"{stem}.bmp")
     (tmp_path / "two.txt").write_text("s0\ns1\n")
     build_pack(dataset_samples("folder", str(tmp_path / "two.txt"), folder_dataset), tmp_path / "a.npz", size=32)
-    build_pack(dataset_samples("folder", str(tmp_path / "two.txt"), inverted), tmp_path / "b.npz", size=32,
-               white_is_blurred=False)
+    build_pack(
+        dataset_samples("folder", str(tmp_path / "two.txt"), inverted),
+        tmp_path / "b.npz",
+        size=32,
+        white_is_blurred=False,
+    )
     np.testing.assert_array_equal(load_pack(tmp_path / "a.npz").masks, load_pack(tmp_path / "b.npz").masks)
 
 
@@ -109,8 +113,15 @@ def test_ranks_see_disjoint_shards():
 
 @needs_data
 def test_standard_splits_have_the_documented_sizes():
-    sizes = {("dut", "train"): 600, ("dut", "test"): 500, ("cuhk", "kim_train"): 800, ("cuhk", "kim_test"): 200,
-             ("cuhk", "defocus_train"): 604, ("cuhk", "defocus_test"): 100, ("cuhk", "sun_test"): 200}
+    sizes = {
+        ("dut", "train"): 600,
+        ("dut", "test"): 500,
+        ("cuhk", "kim_train"): 800,
+        ("cuhk", "kim_test"): 200,
+        ("cuhk", "defocus_train"): 604,
+        ("cuhk", "defocus_test"): 100,
+        ("cuhk", "sun_test"): 200,
+    }
     for (dataset, split), n in sizes.items():
         assert len(dataset_samples(dataset, split, DATA)) == n
     kim_train = set(read_stems(DATA / "cuhk" / "splits" / "kim2018_train.txt"))

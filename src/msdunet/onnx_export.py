@@ -50,8 +50,13 @@ def export_module(model: nn.Module, out: str | os.PathLike, opset: int = 17) -> 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     torch.onnx.export(
-        wrapper, (torch.zeros(1, 3, 256, 256),), str(tmp), dynamo=False, opset_version=opset,
-        input_names=["image"], output_names=["blur"],
+        wrapper,
+        (torch.zeros(1, 3, 256, 256),),
+        str(tmp),
+        dynamo=False,
+        opset_version=opset,
+        input_names=["image"],
+        output_names=["blur"],
         dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "blur": {0: "batch", 1: "height", 2: "width"}},
     )
     session = OnnxModel(tmp, multiple=model.multiple)

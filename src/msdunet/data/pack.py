@@ -137,8 +137,10 @@ def load_pack(path: str | os.PathLike) -> Pack:
         else:
             blob, offsets = data["jpeg"], data["offsets"]
             images = np.stack(
-                [np.asarray(Image.open(_io.BytesIO(blob[a:b].tobytes())).convert("RGB")) for a, b in
-                 zip(offsets[:-1], offsets[1:], strict=True)]
+                [
+                    np.asarray(Image.open(_io.BytesIO(blob[a:b].tobytes())).convert("RGB"))
+                    for a, b in zip(offsets[:-1], offsets[1:], strict=True)
+                ]
             )
     return Pack(stems, images, masks)
 
