@@ -23,7 +23,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -37,50 +37,12 @@ from msdunet.metrics import BlurMetrics, scores, to_uint8_map
 from msdunet.model import ModelConfig, build_model, count_parameters
 from msdunet.preprocess import normalize_images
 from msdunet.run_folder import check_architecture, check_fresh
+from msdunet.train_config import TrainConfig
 from msdunet.weights import save_weights
 
 
 class TrainingDiverged(RuntimeError):
-    pass
-
-
-@dataclass
-class TrainConfig:
-    train: list[str] = field(default_factory=list)  # pack files
-    val: str | None = None
-    out: str = "runs/msdunet"
-    variant: str = "msdunet"
-    width: int = 64
-    norm: str = "none"
-    encoder: str = "plain"  # plain (the paper's) | efficientnet-lite0 (ImageNet-pretrained, lite_unet)
-    upsample: str = "transposed"
-    pretrained: bool = True  # start a non-plain encoder from ImageNet (False: random init, the control)
-    encoder_lr: float | None = None  # lr of a pretrained encoder's parameters (None: same as lr)
-    epochs: int = 100
-    batch_size: int = 16
-    optimizer: str = "sgd"  # sgd | adamw
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    schedule: str = "step"  # step (×gamma every step_epochs) | cosine
-    step_epochs: int = 25
-    gamma: float = 0.1
-    warmup_epochs: int = 0
-    expand: bool = True  # epoch = all 8 dihedral copies (paper) or one random copy per image
-    crop: int | None = None
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    max_minutes: float | None = None  # stop cleanly (checkpoint kept) after this long
-    notes: str = ""
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown training option(s): {sorted(unknown)}")
-        return cls(**data)
+    """The loss became NaN or infinite; the message names the epoch and step."""
 
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
