@@ -21,6 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from msdunet.evaluate import FLOOR
+from msdunet.metrics import SCORE_KEYS
+
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
 SPLITS = {
@@ -95,18 +98,11 @@ def main() -> None:
     metrics, rows = {}, []
     for key, (dataset, split, label) in SPLITS.items():
         results = evaluate(target, dataset, split, args.data_root, ROOT / "reports" / f"{args.name}_{key}")
-        model, floor = results[args.name], results['floor (every pixel "blurred")']
+        model, floor = results[args.name], results[FLOOR]
         seen = overlap(dataset, split, args.data_root)
-        metrics[key] = {
-            "n": model["n"],
-            "maxF": round(model["maxF"], 4),
-            "meanF": round(model["meanF"], 4),
-            "adpF": round(model["adpF"], 4),
-            "MAE": round(model["MAE"], 4),
-            "floor_maxF": round(floor["maxF"], 4),
-            "floor_MAE": round(floor["MAE"], 4),
-            "in_training_set": seen,
-        }
+        metrics[key] = {k: round(model[k], 4) for k in SCORE_KEYS}
+        metrics[key] |= {"floor_maxF": round(floor["maxF"], 4), "floor_MAE": round(floor["MAE"], 4)}
+        metrics[key]["in_training_set"] = seen
         m = metrics[key]
         rows.append(
             f"| {label} | {m['maxF']:.3f} | {m['meanF']:.3f} | {m['MAE']:.3f} | "
@@ -118,8 +114,8 @@ def main() -> None:
     from msdunet.inference import BlurDetector
 
     without = [x for x in dataset_samples("dut", "test", args.data_root) if x.stem != "181"]
-    scored = evaluate_detector(BlurDetector(target, working_size=256, square=True), without)
-    model, floor = scored["model"], scored['floor (every pixel "blurred")']
+    scored = evaluate_detector(BlurDetector.paper_protocol(target), without)
+    model, floor = scored.method, scored.floor
     rows.append(
         f"| DUT-DBD test without 181 (499) | {model['maxF']:.3f} | {model['meanF']:.3f} | {model['MAE']:.3f} | "
         f"{floor['maxF']:.3f} | {floor['MAE']:.3f} | 0 |"

@@ -125,3 +125,14 @@ def test_models_lists_shipped_weights():
         assert name in result.output and "maxF" in result.output
     if not shipped_models():
         assert "no weights are installed" in result.output
+
+
+def test_evaluate_folder_returns_the_method_and_the_floor_by_name(maps_and_masks):
+    from msdunet.evaluate import evaluate_folder
+
+    pred, gt = maps_and_masks
+    scored = evaluate_folder(pred, gt, stems=["im0", "im2"])
+    assert scored.method["n"] == 2 and scored.floor["n"] == 2 and scored.method["maxF"] > scored.floor["maxF"]
+    assert list(scored.rows("noisy")) == ["noisy", FLOOR] and scored.rows("noisy")["noisy"] is scored.method
+    alone = evaluate_folder(pred, gt, with_floor=False)
+    assert alone.floor is None and list(alone.rows("noisy")) == ["noisy"]
