@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from msdunet.data.pack import JPEG_QUALITY
+from msdunet.data.sources import DATASETS
+
 
 @click.group("data")
 def command() -> None:
@@ -13,7 +16,7 @@ def command() -> None:
 
 
 @command.command("pack")
-@click.option("--dataset", type=click.Choice(["dut", "cuhk", "folder"]), required=True)
+@click.option("--dataset", type=click.Choice(DATASETS), required=True)
 @click.option("--split", required=True, help="dut: train/test; cuhk: kim_train, defocus_test, ...; folder: all.")
 @click.option("--data", default=None, help="Data root (default $MSDUNET_DATA or ../shared/data).")
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Pack file (.npz).")
@@ -24,7 +27,7 @@ def command() -> None:
     type=click.Choice(["jpeg", "raw"]),
     default="jpeg",
     show_default=True,
-    help="jpeg (quality 95): ~7× smaller; raw: lossless uint8.",
+    help=f"jpeg (quality {JPEG_QUALITY}, 4:4:4): ~7× smaller; raw: lossless uint8.",
 )
 @click.option("--white-is-sharp", is_flag=True, help="Masks are white = sharp (the original DUT release's BMPs).")
 def pack(dataset, split, data, out, size, image_format, white_is_sharp):

@@ -4,8 +4,8 @@ Why: decoding 1 000 photos of up to 6 600 px takes minutes; the pack loads in se
 JPEG) is small enough to travel to an accelerator.  Loaded with ``allow_pickle=False``.
 
 Contents: ``stems`` (str), ``masks`` (N,S,S) uint8 0/1, and either ``images`` (N,S,S,3) uint8
-(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality 90,
-4:4:4 chroma: DUT + CUHK Kim train and test together stay under 50 MB; the cost in maxF is
+(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality
+``JPEG_QUALITY``, 4:4:4 chroma: DUT + CUHK Kim train and test together stay under 50 MB; the cost in maxF is
 measured in reports/accuracy_jpeg.md).
 
 Mask decisions (each is counted and printed in the summary, nothing is dropped silently):
