@@ -11,22 +11,7 @@ from msdunet.data.batches import BatchSampler, dihedral
 from msdunet.data.pack import build_pack, load_pack
 from msdunet.data.sources import dataset_samples, read_stems
 
-from .conftest import DATA, needs_data, write_folder_dataset
-
-
-@pytest.fixture()
-def folder_dataset(tmp_path):
-    """image/ + gt/ with the defects the real data has: RGB and RGBA masks, a smaller mask of the
-    same aspect, a misaligned mask, an all-white mask, mixed extensions."""
-    root = write_folder_dataset(tmp_path / "ds", [f"s{i}" for i in range(5)], 80, 60)
-    (root / "image" / "s1.jpg").rename(root / "image" / "s1.JPG")
-    grey = np.asarray(Image.open(root / "gt" / "s0.png"))  # all five share the half-blurred mask
-    Image.fromarray(np.stack([grey] * 3, -1)).save(root / "gt" / "s0.png")
-    Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1)).save(root / "gt" / "s1.png")
-    Image.fromarray(grey).resize((40, 30), Image.NEAREST).save(root / "gt" / "s2.png")
-    Image.fromarray(grey).resize((60, 60)).save(root / "gt" / "s3.png")
-    Image.fromarray(np.full_like(grey, 255)).save(root / "gt" / "s4.png")
-    return root
+from .conftest import DATA, needs_data
 
 
 def test_pack_applies_and_reports_mask_decisions(folder_dataset, tmp_path):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from msdunet.cli.main import cli
 from msdunet.data.pack import JPEG_QUALITY
 from msdunet.data.sources import DATASETS
 from msdunet.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 
+from .conftest import invoke
+
 
 def _help(*verb: str) -> str:
-    result = CliRunner().invoke(cli, [*verb, "--help"], terminal_width=200)
+    result = invoke([*verb, "--help"], terminal_width=200)
     assert result.exit_code == 0, result.output
     return " ".join(result.output.split())
 

@@ -6,10 +6,10 @@ from importlib.resources import files
 
 import pytest
 import tomllib
-from click.testing import CliRunner
 
-from msdunet.cli.main import cli
 from msdunet.train import TrainConfig
+
+from .conftest import invoke
 
 
 def test_a_single_pack_string_is_refused_with_the_fix():
@@ -76,7 +76,7 @@ def test_every_shipped_config_passes_the_checks():
 def test_cli_names_the_bad_option(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('train = "cache/x.npz"\n')
-    result = CliRunner().invoke(cli, ["train", "--config", str(config)])
+    result = invoke(["train", "--config", str(config)])
     assert result.exit_code == 2 and "train must be a list of strings" in result.output
-    result = CliRunner().invoke(cli, ["train", "--train", "x.npz", "--set", "epochs=ten"])
+    result = invoke(["train", "--train", "x.npz", "--set", "epochs=ten"])
     assert result.exit_code == 2 and "option epochs must be an integer" in result.output
