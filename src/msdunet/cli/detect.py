@@ -169,7 +169,9 @@ def _detector(weights, working_size, threads, bf16, backend, flip_tta):
     try:
         return BlurDetector(weights, working_size=size, threads=threads, bf16=bf16, backend=backend, flip_tta=flip_tta)
     except ImportError as exc:
-        click.echo(f"error: the onnx backend needs onnxruntime: pip install 'msdunet[onnx]' ({exc})", err=True)
+        click.echo(
+            f"error: the onnx backend needs onnxruntime and onnxscript: pip install 'msdunet[onnx]' ({exc})", err=True
+        )
         sys.exit(2)
     except WeightsError as exc:
         click.echo(f"error: {exc}", err=True)
