@@ -96,6 +96,7 @@ class BlurDetector:
     def __init__(
         self,
         weights: str | os.PathLike | None = None,
+        *,
         working_size: int | None = DEFAULT_WORKING_SIZE,
         square: bool = False,
         tile: int = DEFAULT_TILE,

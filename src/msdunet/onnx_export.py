@@ -47,13 +47,13 @@ class _Probability(nn.Module):
         return torch.softmax(self.model.forward_padded(image), dim=1)[:, 1]
 
 
-def export_onnx(weights: str | os.PathLike | None, out: str | os.PathLike, opset: int = OPSET) -> dict:
+def export_onnx(weights: str | os.PathLike | None, out: str | os.PathLike, *, opset: int = OPSET) -> dict:
     """Export shipped or given weights; see ``export_module``."""
     model, _ = load_weights(resolve_weights(weights))
-    return export_module(model, out, opset)
+    return export_module(model, out, opset=opset)
 
 
-def export_module(model: nn.Module, out: str | os.PathLike, opset: int = OPSET) -> dict:
+def export_module(model: nn.Module, out: str | os.PathLike, *, opset: int = OPSET) -> dict:
     """Export, verify against PyTorch, and return {'max_abs_diff', 'sizes'}; raises if off."""
     wrapper = _Probability(model).eval()
     out = Path(out)

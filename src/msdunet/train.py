@@ -120,7 +120,7 @@ def train_one_epoch(model, sampler: BatchSampler, optimizer, epoch: int, cfg: Tr
 
 
 @torch.no_grad()
-def evaluate_pack(model, images: torch.Tensor, masks: torch.Tensor, device, amp: bool, batch_size: int = 16) -> dict:
+def evaluate_pack(model, images: torch.Tensor, masks: torch.Tensor, device, *, amp: bool, batch_size: int = 16) -> dict:
     """Scores on a pack at its own resolution (a quick validation proxy; ``msdunet evaluate``
     scores at each mask's full resolution)."""
     model.eval()
@@ -179,7 +179,7 @@ class Run:
         return self.out / "checkpoint.pt"
 
 
-def fit(cfg: TrainConfig, resume: bool = False) -> dict:
+def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     """Train per ``cfg``; returns the last epoch's log record.  A fresh run into a folder that holds
     a run, or a resume with another architecture than the checkpoint's, is refused."""
     run = setup(cfg, resume)
@@ -271,7 +271,7 @@ def end_epoch(run: Run, epoch: int, stats: dict) -> dict:
     log = {"epoch": epoch + 1, "lr": lr_at(run.cfg, epoch), **stats}
     if run.val is not None:
         images, masks = torch.from_numpy(run.val.images), torch.from_numpy(run.val.masks)
-        val_scores = evaluate_pack(run.model, images, masks, run.device, run.cfg.amp)
+        val_scores = evaluate_pack(run.model, images, masks, run.device, amp=run.cfg.amp)
         log.update({f"val_{k}": v for k, v in val_scores.items() if k != "n"})
     state = {
         "model": run.model.state_dict(),

@@ -41,9 +41,9 @@ def pack(dataset, split, data, out, size, image_format, white_is_sharp):
     summary = build_pack(
         samples,
         out,
-        size,
-        image_format,
-        not white_is_sharp,
+        size=size,
+        image_format=image_format,
+        white_is_blurred=not white_is_sharp,
         progress=lambda s: tqdm(s, desc=f"{dataset}/{split}", disable=None),
     )
     for line in summary.lines():

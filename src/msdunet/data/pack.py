@@ -84,6 +84,7 @@ def load_pair(sample: Sample, summary: PackSummary, white_is_blurred: bool = Tru
 def build_pack(
     samples: list[Sample],
     out: str | os.PathLike,
+    *,
     size: int = 256,
     image_format: str = "jpeg",
     white_is_blurred: bool = True,
