@@ -31,8 +31,12 @@ def cpu_info() -> dict:
     flags = set(re.search(r"flags\s*:\s*(.*)", text).group(1).split()) if "flags" in text else set()
     import os
 
-    return {"model": model.group(1) if model else platform.processor(), "cores": os.cpu_count(),
-            "mhz": max(map(float, mhz)) if mhz else None, "flags": flags}
+    return {
+        "model": model.group(1) if model else platform.processor(),
+        "cores": os.cpu_count(),
+        "mhz": max(map(float, mhz)) if mhz else None,
+        "flags": flags,
+    }
 
 
 def peak_gflops(info: dict, dtype: str = "fp32") -> tuple[float, str]:

@@ -47,8 +47,9 @@ def hifst(rgb: np.ndarray) -> np.ndarray:
     import blur_detector
 
     grey = rgb.astype(np.float64).mean(axis=2)
-    sharp = blur_detector.detectBlur(grey, downsampling_factor=4, num_scales=4, scale_start=2,
-                                     num_iterations_RF_filter=3, show_progress=False)
+    sharp = blur_detector.detectBlur(
+        grey, downsampling_factor=4, num_scales=4, scale_start=2, num_iterations_RF_filter=3, show_progress=False
+    )
     sharp = (sharp - sharp.min()) / max(sharp.max() - sharp.min(), 1e-12)
     return 1.0 - sharp
 

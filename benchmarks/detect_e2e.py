@@ -26,8 +26,19 @@ from common import cpu_info  # noqa: E402
 
 def run_once(images: Path, workers: int, extra: list[str]) -> tuple[float, float]:
     out = Path(tempfile.mkdtemp())
-    cmd = [sys.executable, "-m", "msdunet", "detect", str(images), "-o", str(out), "-q", "--workers", str(workers),
-           *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "msdunet",
+        "detect",
+        str(images),
+        "-o",
+        str(out),
+        "-q",
+        "--workers",
+        str(workers),
+        *extra,
+    ]
     timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
     done = subprocess.run(timer + cmd, capture_output=True, text=True)
@@ -55,8 +66,10 @@ def main() -> None:
         runs = [run_once(args.images, workers, args.extra) for _ in range(args.repeats)]
         seconds = statistics.median(r[0] for r in runs)
         rss = max(r[1] for r in runs)
-        print(f"| {workers} | {seconds:.1f} | {n / seconds:.1f} | {rss:.0f} | "
-              f"{', '.join(f'{r[0]:.1f}' for r in runs)} |", flush=True)
+        print(
+            f"| {workers} | {seconds:.1f} | {n / seconds:.1f} | {rss:.0f} | {', '.join(f'{r[0]:.1f}' for r in runs)} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -54,12 +54,29 @@ def main() -> None:
         width, height = synthetic_photo(mp, path)
         seconds, _ = median_seconds(lambda path=path: run_batch(detector, [path], folder / "out"), args.repeats, 1)
         start = time.perf_counter()
-        done = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "msdunet", "detect", str(path), "-o",
-                               str(folder / "cmd"), "-q"], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                "/usr/bin/time",
+                "-v",
+                sys.executable,
+                "-m",
+                "msdunet",
+                "detect",
+                str(path),
+                "-o",
+                str(folder / "cmd"),
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
         rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-        print(f"| {mp:g} | {width}×{height} | {seconds:.2f} | {wall:.2f} | "
-              f"{int(rss.group(1)) / 1024 if rss else float('nan'):.0f} |", flush=True)
+        print(
+            f"| {mp:g} | {width}×{height} | {seconds:.2f} | {wall:.2f} | "
+            f"{int(rss.group(1)) / 1024 if rss else float('nan'):.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -62,8 +62,11 @@ def main() -> None:
                 dtype = "bf16" if bf16 else "fp32"
                 peak, _ = peak_gflops(info, dtype)
                 rate = flops / seconds
-                print(f"| {width} | {size}² | {name} | {seconds * 1e3:.1f} | {flops:.2f} | {rate:.0f} | "
-                      f"{100 * rate / peak:.0f} % | {100 * rate / gemm[dtype]:.0f} % |", flush=True)
+                print(
+                    f"| {width} | {size}² | {name} | {seconds * 1e3:.1f} | {flops:.2f} | {rate:.0f} | "
+                    f"{100 * rate / peak:.0f} % | {100 * rate / gemm[dtype]:.0f} % |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 1. scale policy — what the network sees: 256×256 squashed (paper) vs long side 256/320/384/512
    with the aspect ratio kept (decides `detect`'s default working size);
 2. bf16 autocast vs fp32 on this CPU (bf16 is a default only if maxF drops by ≤ 0.002);
-3. JPEG (q95, 4:4:4) vs raw packs: the cost of the compact cache, scored at 256² on the packs.
+3. JPEG (quality ``msdunet.data.pack.JPEG_QUALITY``, 4:4:4) vs raw packs: the cost of the compact cache,
+   scored at 256² on the packs.
 
     python scripts/accuracy_checks.py [--weights W] [--data ../shared/data] [--only scale bf16 jpeg]
 
@@ -20,8 +21,9 @@ import torch
 
 from msdunet.data.pack import build_pack, load_pack
 from msdunet.data.sources import dataset_samples
-from msdunet.evaluate import FLOOR, evaluate_detector
+from msdunet.evaluate import evaluate_detector
 from msdunet.inference import BlurDetector
+from msdunet.protocol import PAPER_WORKING_SIZE
 from msdunet.train import evaluate_pack
 
 SETS = {"DUT test": ("dut", "test"), "Kim test": ("cuhk", "kim_test")}
@@ -41,8 +43,11 @@ def main() -> None:
     args = parser.parse_args()
     samples = {name: dataset_samples(d, s, args.data) for name, (d, s) in SETS.items()}
     header = "| setting | " + " | ".join(f"{n} maxF / MAE" for n in SETS) + " |\n|---|" + "---|" * len(SETS)
-    intro = [f"Weights: `{BlurDetector(args.weights).weights_path.name}`. "
-             "Command: `python scripts/accuracy_checks.py --only {}`.", ""]
+    intro = [
+        f"Weights: `{BlurDetector(args.weights).weights_path.name}`. "
+        "Command: `python scripts/accuracy_checks.py --only {}`.",
+        "",
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     if "scale" in args.only:
         check_scale(args, samples, header, intro)
@@ -61,13 +66,15 @@ def write(args, name: str, lines: list[str]) -> None:
 def check_scale(args, samples, header, intro) -> None:
     lines = ["# Scale policy (fp32, scored at each mask's resolution)", "", *intro, header]
     floors = {}
-    settings = [("256×256 squashed (paper protocol)", dict(working_size=256, square=True))]
-    settings += [(f"long side {s}, aspect kept", dict(working_size=s)) for s in (256, 320, 384, 512)]
-    for label, kw in settings:
+    side = PAPER_WORKING_SIZE
+    settings = [(f"{side}×{side} squashed (paper protocol)", BlurDetector.paper_protocol(args.weights, bf16=False))]
+    for s in (256, 320, 384, 512):
+        settings.append((f"long side {s}, aspect kept", BlurDetector(args.weights, working_size=s, bf16=False)))
+    for label, detector in settings:
         scored = {}
         for name, smp in samples.items():
-            result = evaluate_detector(BlurDetector(args.weights, bf16=False, **kw), smp)
-            scored[name], floors[name] = result["model"], result[FLOOR]
+            result = evaluate_detector(detector, smp)
+            scored[name], floors[name] = result.method, result.floor
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
     lines.append(row("floor (every pixel blurred)", floors))
@@ -77,8 +84,8 @@ def check_scale(args, samples, header, intro) -> None:
 def check_bf16(args, samples, header, intro) -> None:
     lines = ["# bf16 autocast vs fp32 (256×256, paper protocol)", "", *intro, header]
     for label, bf16 in (("fp32", False), ("bf16 autocast", True)):
-        scored = {n: evaluate_detector(BlurDetector(args.weights, working_size=256, square=True, bf16=bf16), smp,
-                                       with_floor=False)["model"] for n, smp in samples.items()}
+        detector = BlurDetector.paper_protocol(args.weights, bf16=bf16)
+        scored = {n: evaluate_detector(detector, smp, with_floor=False).method for n, smp in samples.items()}
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
     write(args, "bf16", lines)
@@ -87,8 +94,12 @@ def check_bf16(args, samples, header, intro) -> None:
 def check_jpeg(args, samples, header, intro) -> None:
     from msdunet.data.pack import JPEG_QUALITY
 
-    lines = [f"# JPEG (quality {JPEG_QUALITY}, 4:4:4) vs raw packs (fp32, scored on the 256² packs)", "",
-             *intro, header]
+    lines = [
+        f"# JPEG (quality {JPEG_QUALITY}, 4:4:4) vs raw packs (fp32, scored on the 256² packs)",
+        "",
+        *intro,
+        header,
+    ]
     model = BlurDetector(args.weights, bf16=False).model
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("raw", "jpeg"):
@@ -97,8 +108,9 @@ def check_jpeg(args, samples, header, intro) -> None:
                 path = Path(tmp) / f"{name}_{fmt}.npz"
                 build_pack(smp, path, image_format=fmt)
                 pack = load_pack(path)
-                scored[name] = evaluate_pack(model, torch.from_numpy(pack.images), torch.from_numpy(pack.masks),
-                                             torch.device("cpu"), amp=False)
+                scored[name] = evaluate_pack(
+                    model, torch.from_numpy(pack.images), torch.from_numpy(pack.masks), torch.device("cpu"), amp=False
+                )
                 scored[name]["size_mb"] = path.stat().st_size / 1e6
             sizes = ", ".join(f"{n} {s['size_mb']:.1f} MB" for n, s in scored.items())
             lines.append(row(f"{fmt} ({sizes})", scored))

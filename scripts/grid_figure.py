@@ -71,19 +71,25 @@ def main() -> None:
     draw = ImageDraw.Draw(canvas)
     draw.text((4, 4), f"{photo.stem}, centre crop", fill="black")
     for i, (name, prob) in enumerate(maps.items(), start=1):
-        crop = (prob[y:y + CROP, x:x + CROP] * 255 + 0.5).astype(np.uint8)
+        crop = (prob[y : y + CROP, x : x + CROP] * 255 + 0.5).astype(np.uint8)
         canvas.paste(Image.fromarray(crop).resize((tile, tile), Image.NEAREST).convert("RGB"), (tile * i, 20))
         draw.text((tile * i + 4, 4), f"{name} (400 %)", fill="black")
     canvas.save(ROOT / "reports" / "grid_zoom.png")
 
     samples = dataset_samples("dut", "test", args.data)[: args.limit]
-    lines = ["# Grid artefacts in the maps", "",
-             f"Command: `python scripts/grid_figure.py --photo {args.photo} --limit {args.limit}`. "
-             "Figure: `reports/grid_zoom.png` (map crops at the working resolution, 4× nearest-neighbour).", "",
-             f"Grid index over the first {len(samples)} DUT test images: each map's power on the "
-             "spectral lines of periods 2 and 4 px, as a share of its power at periods under 8 px (median over "
-             "images; white noise 0.025, a pure checkerboard 1).", "",
-             "| model | upsampling | grid index (median) |", "|---|---|---|"]
+    lines = [
+        "# Grid artefacts in the maps",
+        "",
+        f"Command: `python scripts/grid_figure.py --photo {args.photo} --limit {args.limit}`. "
+        "Figure: `reports/grid_zoom.png` (map crops at the working resolution, 4× nearest-neighbour).",
+        "",
+        f"Grid index over the first {len(samples)} DUT test images: each map's power on the "
+        "spectral lines of periods 2 and 4 px, as a share of its power at periods under 8 px (median over "
+        "images; white noise 0.025, a pure checkerboard 1).",
+        "",
+        "| model | upsampling | grid index (median) |",
+        "|---|---|---|",
+    ]
     for name, detector in models.items():
         values = [grid_index(working_map(detector, s.image)) for s in samples]
         upsample = detector.card["config"].get("upsample", "transposed")

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from msdunet.data.sources import read_stems
-from msdunet.evaluate import FLOOR, evaluate_folder, markdown_table, plot_curves, write_outputs
+from msdunet.evaluate import FLOOR, evaluate_folder, markdown_table, plot_curves, write_results
 
 
 def main() -> None:
@@ -25,14 +25,19 @@ def main() -> None:
     stems = read_stems(args.data / "cuhk" / "splits" / "bd_efpn_sun2019_test200_inferred.txt")
     results, floor = {}, None
     for method in sorted(p.name for p in peers.iterdir() if p.is_dir()):
-        scored = evaluate_folder(peers / method, args.data / "cuhk" / "gt", stems)
-        results[method], floor = scored["maps"], scored[FLOOR]
+        scored = evaluate_folder(peers / method, args.data / "cuhk" / "gt", stems=stems)
+        results[method], floor = scored.method, scored.floor
     results = dict(sorted(results.items(), key=lambda kv: -kv[1]["maxF"]))
     results[FLOOR] = floor
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_outputs(results, args.out.with_suffix(".json"), args.out.with_suffix(".csv"), args.out.with_suffix(".md"),
-                  {"split": "bd_efpn_sun2019_test200_inferred", "protocol": "msdunet.metrics (py_sod_metrics)"})
-    plot_curves(results, args.out.with_suffix(".png"), "CUHK, Sun-2019 test split (200 images)")
+    write_results(
+        results,
+        json_path=args.out.with_suffix(".json"),
+        curves_csv=args.out.with_suffix(".csv"),
+        markdown=args.out.with_suffix(".md"),
+        extra={"split": "bd_efpn_sun2019_test200_inferred", "protocol": "msdunet.metrics (py_sod_metrics)"},
+    )
+    plot_curves(results, args.out.with_suffix(".png"), title="CUHK, Sun-2019 test split (200 images)")
     print(markdown_table(results))
 
 

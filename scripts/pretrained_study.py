@@ -34,8 +34,11 @@ RUNS = {
     "lite0_unet_s1": ("Lite0 U-net (no extractors)", "lite0_unet_cpu.toml", {"seed": 1}),
     "lite0_msdunet_s1": ("Lite0 + paper extractors", "lite0_msdunet_cpu.toml", {"seed": 1}),
     "lite0_unet_random_s0": ("same network, random init", "lite0_unet_cpu.toml", {"seed": 0, "pretrained": "false"}),
-    "lite0_unet_transposed_s0": ("Lite0 U-net, transposed-conv upsampling", "lite0_unet_cpu.toml",
-                                 {"seed": 0, "upsample": "transposed"}),
+    "lite0_unet_transposed_s0": (
+        "Lite0 U-net, transposed-conv upsampling",
+        "lite0_unet_cpu.toml",
+        {"seed": 0, "upsample": "transposed"},
+    ),
 }
 
 
@@ -67,8 +70,26 @@ def score(name: str, out: Path, data: str) -> dict:
     result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
     for key, (dataset, split) in TEST_SETS.items():
         tmp = REPORT_DIR / f".{name}_{key}.json"
-        run([sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data,
-             "--model", str(out / "model.safetensors"), "--name", name, "--json", str(tmp)])
+        run(
+            [
+                sys.executable,
+                "-m",
+                "msdunet",
+                "evaluate",
+                "--dataset",
+                dataset,
+                "--split",
+                split,
+                "--data",
+                data,
+                "--model",
+                str(out / "model.safetensors"),
+                "--name",
+                name,
+                "--json",
+                str(tmp),
+            ]
+        )
         results = json.loads(tmp.read_text())["results"]
         tmp.unlink()
         floor = next(v for k, v in results.items() if k.startswith("floor"))
@@ -108,7 +129,7 @@ def write_report() -> Path:
     if scored:
         any_run = next(iter(scored.values()))
         floor = [f"{any_run[t][m]:.3f}" for t in TEST_SETS for m in ("floor_maxF", "floor_MAE")]
-        lines.append("| floor (every pixel \"blurred\") | | " + " | ".join(floor) + " | |")
+        lines.append('| floor (every pixel "blurred") | | ' + " | ".join(floor) + " | |")
     lines += ["", "Runs: " + ", ".join(f"`{n}`" for n in scored) + " (scores per run in `reports/pretrained_study/`)."]
     path = ROOT / "reports" / "pretrained_study.md"
     path.write_text("\n".join(lines) + "\n")

@@ -1,6 +1,6 @@
 """The README's picture: input, blur map, overlay for two bundled examples, as docs/example.png.
 
-    python scripts/readme_figure.py [--weights W]
+python scripts/readme_figure.py [--weights W]
 """
 
 from __future__ import annotations

@@ -29,8 +29,10 @@ def main() -> None:
     for width, height in ((512, 512), (6000, 4000)):
         image, mask = half_blurred(width, height, seed=7, cell=max(1, width // 256), radius=width / 128)
         blur = detector(image)
-        print(f"{width}×{height}: {100 * np.mean((blur >= 0.5) == mask):.1f} % of pixels right; mean P(blurred) "
-              f"sharp half {blur[:, : width // 2].mean():.3f}, blurred half {blur[:, width // 2:].mean():.3f}")
+        print(
+            f"{width}×{height}: {100 * np.mean((blur >= 0.5) == mask):.1f} % of pixels right; mean P(blurred) "
+            f"sharp half {blur[:, : width // 2].mean():.3f}, blurred half {blur[:, width // 2 :].mean():.3f}"
+        )
     image, _ = half_blurred(640, 480, seed=3, cell=2, radius=5)
     whole = BlurDetector(args.weights, working_size=None, tile=1024, bf16=False)(image)
     tiled = BlurDetector(args.weights, working_size=None, tile=320, tile_overlap=96, bf16=False)(image)

@@ -21,6 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from msdunet.evaluate import FLOOR
+from msdunet.metrics import SCORE_KEYS
+
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
 SPLITS = {
@@ -41,9 +44,26 @@ def overlap(dataset: str, split: str, data: str) -> int:
 
 
 def evaluate(weights: Path, dataset: str, split: str, data: str, out: Path) -> dict:
-    cmd = [sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data,
-           "--weights", str(weights), "--json", str(out.with_suffix(".json")),
-           "--markdown", str(out.with_suffix(".md")), "--plot", str(out.with_suffix(".png"))]
+    cmd = [
+        sys.executable,
+        "-m",
+        "msdunet",
+        "evaluate",
+        "--dataset",
+        dataset,
+        "--split",
+        split,
+        "--data",
+        data,
+        "--weights",
+        str(weights),
+        "--json",
+        str(out.with_suffix(".json")),
+        "--markdown",
+        str(out.with_suffix(".md")),
+        "--plot",
+        str(out.with_suffix(".png")),
+    ]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     return json.loads(out.with_suffix(".json").read_text())["results"]
@@ -78,25 +98,28 @@ def main() -> None:
     metrics, rows = {}, []
     for key, (dataset, split, label) in SPLITS.items():
         results = evaluate(target, dataset, split, args.data_root, ROOT / "reports" / f"{args.name}_{key}")
-        model, floor = results[args.name], results['floor (every pixel "blurred")']
+        model, floor = results[args.name], results[FLOOR]
         seen = overlap(dataset, split, args.data_root)
-        metrics[key] = {"n": model["n"], "maxF": round(model["maxF"], 4), "meanF": round(model["meanF"], 4),
-                        "adpF": round(model["adpF"], 4), "MAE": round(model["MAE"], 4),
-                        "floor_maxF": round(floor["maxF"], 4), "floor_MAE": round(floor["MAE"], 4),
-                        "in_training_set": seen}
+        metrics[key] = {k: round(model[k], 4) for k in SCORE_KEYS}
+        metrics[key] |= {"floor_maxF": round(floor["maxF"], 4), "floor_MAE": round(floor["MAE"], 4)}
+        metrics[key]["in_training_set"] = seen
         m = metrics[key]
-        rows.append(f"| {label} | {m['maxF']:.3f} | {m['meanF']:.3f} | {m['MAE']:.3f} | "
-                    f"{m['floor_maxF']:.3f} | {m['floor_MAE']:.3f} | {seen} |")
+        rows.append(
+            f"| {label} | {m['maxF']:.3f} | {m['meanF']:.3f} | {m['MAE']:.3f} | "
+            f"{m['floor_maxF']:.3f} | {m['floor_MAE']:.3f} | {seen} |"
+        )
     # DUT test 181's mask is all white though the image has a sharp region: show its effect.
     from msdunet.data.sources import dataset_samples
     from msdunet.evaluate import evaluate_detector
     from msdunet.inference import BlurDetector
 
     without = [x for x in dataset_samples("dut", "test", args.data_root) if x.stem != "181"]
-    scored = evaluate_detector(BlurDetector(target, working_size=256, square=True), without)
-    model, floor = scored["model"], scored['floor (every pixel "blurred")']
-    rows.append(f"| DUT-DBD test without 181 (499) | {model['maxF']:.3f} | {model['meanF']:.3f} | {model['MAE']:.3f} | "
-                f"{floor['maxF']:.3f} | {floor['MAE']:.3f} | 0 |")
+    scored = evaluate_detector(BlurDetector.paper_protocol(target), without)
+    model, floor = scored.method, scored.floor
+    rows.append(
+        f"| DUT-DBD test without 181 (499) | {model['maxF']:.3f} | {model['meanF']:.3f} | {model['MAE']:.3f} | "
+        f"{floor['maxF']:.3f} | {floor['MAE']:.3f} | 0 |"
+    )
     card["metrics"] = metrics
     target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
 
@@ -106,24 +129,27 @@ def main() -> None:
         arch = f"MSDU-net (the paper's encoder), variant `{c['variant']}`, width {c['width']}, norm `{c['norm']}`"
     else:
         extractors = "with" if c["variant"] == "msdunet" else "without"
-        arch = (f"U-net on an ImageNet-pretrained {encoder} encoder ({extractors} the paper's extractors), "
-                f"decoder width {c['width']}, {c['upsample']} upsampling")
+        arch = (
+            f"U-net on an ImageNet-pretrained {encoder} encoder ({extractors} the paper's extractors), "
+            f"decoder width {c['width']}, {c['upsample']} upsampling"
+        )
     encoder_lr = f" (encoder {t['encoder_lr']})" if t.get("encoder_lr") else ""
     md = f"""# Model card: {args.name}
 
 - Architecture: {arch}
-  ({target.stat().st_size / 1e6:.1f} MB, {card['dtype']}); sha256 `{card['sha256']}`.
+  ({target.stat().st_size / 1e6:.1f} MB, {card["dtype"]}); sha256 `{card["sha256"]}`.
 - Trained on: {args.trained_on}. Never a DUT test or CUHK Kim test image; the last column below
   counts the test images that the training splits contain (CUHK* and Sun-2019 overlap Kim train).
-- Recipe (`{args.config}`): optimizer {t['optimizer']} lr {t['lr']}{encoder_lr} ({t['schedule']} schedule,
-  warm-up {t['warmup_epochs']}),
-  weight decay {t['weight_decay']}, batch {t['batch_size']}, {card['epochs_done']} of {t['epochs']} planned epochs,
-  crops {t['crop']} of the 256² pack images, dihedral augmentation ({'all 8 per epoch' if t['expand'] else
-  'one random transform per image per epoch'}), bf16 autocast = {t['amp']}, seed {t['seed']}.
+- Recipe (`{args.config}`): optimizer {t["optimizer"]} lr {t["lr"]}{encoder_lr} ({t["schedule"]} schedule,
+  warm-up {t["warmup_epochs"]}),
+  weight decay {t["weight_decay"]}, batch {t["batch_size"]}, {card["epochs_done"]} of {t["epochs"]} planned epochs,
+  crops {t["crop"]} of the 256² pack images, dihedral augmentation ({
+        "all 8 per epoch" if t["expand"] else "one random transform per image per epoch"
+    }), bf16 autocast = {t["amp"]}, seed {t["seed"]}.
 - {args.recipe}
-- Training time: {card['training_minutes']} min on {'the 2-core CPU' if t['device'] in ('auto', 'cpu') else t['device']}
-  (median {card['training_images_per_s_median']:.1f} images/s).
-- Date: {card['date']}.
+- Training time: {card["training_minutes"]} min on {"the 2-core CPU" if t["device"] in ("auto", "cpu") else t["device"]}
+  (median {card["training_images_per_s_median"]:.1f} images/s).
+- Date: {card["date"]}.
 
 ## Scores (paper protocol: input resized to 256×256, map scored at the mask's resolution)
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: small synthetic images made here, a tiny model saved as weights, the data root."""
+"""Shared fixtures: small synthetic images and datasets made here, a tiny model saved as weights, the data
+root, and ``invoke`` for the CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner, Result
 from PIL import Image, ImageFilter
 
 DATA = Path(os.environ.get("MSDUNET_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
@@ -43,6 +45,13 @@ def write_folder_dataset(root: Path, stems: list[str], width: int, height: int) 
     return root
 
 
+def invoke(args: list, **kwargs) -> Result:
+    """Run ``msdunet ARGS...`` in-process (arguments are str()-ed)."""
+    from msdunet.cli.main import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
+
+
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
     """A randomly initialised width-4 MSDU-net saved with its card (fast, deterministic)."""
@@ -66,3 +75,18 @@ def photo_dir(tmp_path) -> Path:
     image.convert("L").save(folder / "b.png")
     image.resize((50, 70)).save(folder / "c.webp")
     return folder
+
+
+@pytest.fixture()
+def folder_dataset(tmp_path):
+    """image/ + gt/ with the defects the real data has: RGB and RGBA masks, a smaller mask of the
+    same aspect, a misaligned mask, an all-white mask, mixed extensions."""
+    root = write_folder_dataset(tmp_path / "ds", [f"s{i}" for i in range(5)], 80, 60)
+    (root / "image" / "s1.jpg").rename(root / "image" / "s1.JPG")
+    grey = np.asarray(Image.open(root / "gt" / "s0.png"))  # all five share the half-blurred mask
+    Image.fromarray(np.stack([grey] * 3, -1)).save(root / "gt" / "s0.png")
+    Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1)).save(root / "gt" / "s1.png")
+    Image.fromarray(grey).resize((40, 30), Image.NEAREST).save(root / "gt" / "s2.png")
+    Image.fromarray(grey).resize((60, 60)).save(root / "gt" / "s3.png")
+    Image.fromarray(np.full_like(grey, 255)).save(root / "gt" / "s4.png")
+    return root

@@ -11,22 +11,7 @@ from msdunet.data.batches import BatchSampler, dihedral
 from msdunet.data.pack import build_pack, load_pack
 from msdunet.data.sources import dataset_samples, read_stems
 
-from .conftest import DATA, needs_data, write_folder_dataset
-
-
-@pytest.fixture()
-def folder_dataset(tmp_path):
-    """image/ + gt/ with the defects the real data has: RGB and RGBA masks, a smaller mask of the
-    same aspect, a misaligned mask, an all-white mask, mixed extensions."""
-    root = write_folder_dataset(tmp_path / "ds", [f"s{i}" for i in range(5)], 80, 60)
-    (root / "image" / "s1.jpg").rename(root / "image" / "s1.JPG")
-    grey = np.asarray(Image.open(root / "gt" / "s0.png"))  # all five share the half-blurred mask
-    Image.fromarray(np.stack([grey] * 3, -1)).save(root / "gt" / "s0.png")
-    Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1)).save(root / "gt" / "s1.png")
-    Image.fromarray(grey).resize((40, 30), Image.NEAREST).save(root / "gt" / "s2.png")
-    Image.fromarray(grey).resize((60, 60)).save(root / "gt" / "s3.png")
-    Image.fromarray(np.full_like(grey, 255)).save(root / "gt" / "s4.png")
-    return root
+from .conftest import DATA, needs_data
 
 
 def test_pack_applies_and_reports_mask_decisions(folder_dataset, tmp_path):
@@ -65,8 +50,12 @@ def test_inverted_masks_with_polarity_option(folder_dataset, tmp_path):
         Image.fromarray(255 - grey).save(inverted / "gt" / f"{stem}.bmp")
     (tmp_path / "two.txt").write_text("s0\ns1\n")
     build_pack(dataset_samples("folder", str(tmp_path / "two.txt"), folder_dataset), tmp_path / "a.npz", size=32)
-    build_pack(dataset_samples("folder", str(tmp_path / "two.txt"), inverted), tmp_path / "b.npz", size=32,
-               white_is_blurred=False)
+    build_pack(
+        dataset_samples("folder", str(tmp_path / "two.txt"), inverted),
+        tmp_path / "b.npz",
+        size=32,
+        white_is_blurred=False,
+    )
     np.testing.assert_array_equal(load_pack(tmp_path / "a.npz").masks, load_pack(tmp_path / "b.npz").masks)
 
 
@@ -109,8 +98,15 @@ def test_ranks_see_disjoint_shards():
 
 @needs_data
 def test_standard_splits_have_the_documented_sizes():
-    sizes = {("dut", "train"): 600, ("dut", "test"): 500, ("cuhk", "kim_train"): 800, ("cuhk", "kim_test"): 200,
-             ("cuhk", "defocus_train"): 604, ("cuhk", "defocus_test"): 100, ("cuhk", "sun_test"): 200}
+    sizes = {
+        ("dut", "train"): 600,
+        ("dut", "test"): 500,
+        ("cuhk", "kim_train"): 800,
+        ("cuhk", "kim_test"): 200,
+        ("cuhk", "defocus_train"): 604,
+        ("cuhk", "defocus_test"): 100,
+        ("cuhk", "sun_test"): 200,
+    }
     for (dataset, split), n in sizes.items():
         assert len(dataset_samples(dataset, split, DATA)) == n
     kim_train = set(read_stems(DATA / "cuhk" / "splits" / "kim2018_train.txt"))

@@ -10,17 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from msdunet.batch import verdict
-from msdunet.cli.main import cli
 
-from .conftest import half_blurred, textured
+from .conftest import half_blurred, invoke, textured
 
 
 def run(args):
-    return CliRunner().invoke(cli, args, catch_exceptions=False)
+    return invoke(args, catch_exceptions=False)
 
 
 def rows(out):
@@ -279,8 +277,8 @@ def test_missing_input_is_a_usage_error_and_creates_nothing(photo_dir, tmp_path,
 
 def test_unwritable_output_folder_is_one_clear_line(photo_dir, tmp_path, tiny_weights):
     (tmp_path / "file").write_text("a file, not a folder")
-    result = CliRunner().invoke(
-        cli, ["detect", str(photo_dir), "-o", str(tmp_path / "file" / "out"), "--weights", str(tiny_weights), "-q"]
+    result = invoke(
+        ["detect", str(photo_dir), "-o", str(tmp_path / "file" / "out"), "--weights", str(tiny_weights), "-q"]
     )  # catch_exceptions: a traceback would show here
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert (

@@ -33,8 +33,9 @@ def imagenet_logits(encoder: EfficientNetLite0, head: dict, pixels: torch.Tensor
     """The checkpoint's own classifier on top of our encoder: 1×1 conv, BN, ReLU6, mean, linear."""
     x = encoder((pixels - 127.0) / 128.0)[-1]
     x = F.conv2d(x, head["_conv_head.weight"])
-    x = F.batch_norm(x, head["_bn1.running_mean"], head["_bn1.running_var"], head["_bn1.weight"],
-                     head["_bn1.bias"], eps=BN_EPS)
+    x = F.batch_norm(
+        x, head["_bn1.running_mean"], head["_bn1.running_var"], head["_bn1.weight"], head["_bn1.bias"], eps=BN_EPS
+    )
     return F.linear(F.relu6(x).mean((2, 3)), head["_fc.weight"], head["_fc.bias"])
 
 
@@ -72,9 +73,13 @@ def test_imagenet_classes_of_real_photos(pretrained):
     assert logits.argmax(1).tolist() == list(PHOTOS.values())
     # BatchNorm statistics: the mean each BN layer sees on real photos follows its running mean
     seen = []
-    hooks = [m.register_forward_hook(lambda m, i, o: seen.append(
-        float(np.corrcoef(i[0].mean((0, 2, 3)).numpy(), m.running_mean.numpy())[0, 1])))
-        for m in encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    hooks = [
+        m.register_forward_hook(
+            lambda m, i, o: seen.append(float(np.corrcoef(i[0].mean((0, 2, 3)).numpy(), m.running_mean.numpy())[0, 1]))
+        )
+        for m in encoder.modules()
+        if isinstance(m, torch.nn.BatchNorm2d)
+    ]
     with torch.no_grad():
         encoder((torch.stack(photos) - 127.0) / 128.0)
     for h in hooks:

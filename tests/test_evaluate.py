@@ -7,13 +7,11 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from msdunet.cli.main import cli
 from msdunet.evaluate import FLOOR
 
-from .conftest import write_folder_dataset
+from .conftest import invoke, write_folder_dataset
 
 
 @pytest.fixture()
@@ -34,8 +32,7 @@ def maps_and_masks(tmp_path):
 def test_folder_mode_writes_table_json_csv(maps_and_masks, tmp_path):
     pred, gt = maps_and_masks
     out = tmp_path / "r"
-    result = CliRunner().invoke(
-        cli,
+    result = invoke(
         [
             "evaluate",
             "--pred",
@@ -67,17 +64,16 @@ def test_split_file_and_missing_maps(maps_and_masks, tmp_path):
     pred, gt = maps_and_masks
     (tmp_path / "two.txt").write_text("im0\nim3\n")
     split = str(tmp_path / "two.txt")
-    ok = CliRunner().invoke(cli, ["evaluate", "--pred", str(pred), "--gt", str(gt), "--split", split])
+    ok = invoke(["evaluate", "--pred", str(pred), "--gt", str(gt), "--split", split])
     assert ok.exit_code == 0 and "| pred | 2 |" in ok.output
     (pred / "im1.jpg").unlink()
-    missing = CliRunner().invoke(cli, ["evaluate", "--pred", str(pred), "--gt", str(gt)])
+    missing = invoke(["evaluate", "--pred", str(pred), "--gt", str(gt)])
     assert missing.exit_code == 1 and "im1" in missing.output and "no map" in missing.output
 
 
 def test_model_mode_on_a_folder_dataset(tmp_path, tiny_weights):
     root = write_folder_dataset(tmp_path / "ds", ["x0", "x1", "x2"], 64, 48)
-    result = CliRunner().invoke(
-        cli,
+    result = invoke(
         [
             "evaluate",
             "--dataset",
@@ -102,26 +98,35 @@ def test_folder_mode_reads_detects_own_map_names(tmp_path, tiny_weights):
     """detect writes <stem>_blur.png (and overlays, and a report) beside each other: evaluate reads that folder."""
     root = write_folder_dataset(tmp_path / "ds", ["x0", "x1", "x2"], 64, 48)
     out = tmp_path / "out"
-    detected = CliRunner().invoke(
-        cli, ["detect", str(root / "image"), "-o", str(out), "--weights", str(tiny_weights), "-q"]
-    )
+    detected = invoke(["detect", str(root / "image"), "-o", str(out), "--weights", str(tiny_weights), "-q"])
     assert detected.exit_code == 0, detected.output
-    result = CliRunner().invoke(cli, ["evaluate", "--pred", str(out), "--gt", str(root / "gt")])
+    result = invoke(["evaluate", "--pred", str(out), "--gt", str(root / "gt")])
     assert result.exit_code == 0, result.output
     assert "| out | 3 |" in result.output
 
 
 def test_usage_errors():
-    assert CliRunner().invoke(cli, ["evaluate"]).exit_code == 2
-    assert CliRunner().invoke(cli, ["evaluate", "--dataset", "dut"]).exit_code == 2
+    assert invoke(["evaluate"]).exit_code == 2
+    assert invoke(["evaluate", "--dataset", "dut"]).exit_code == 2
 
 
 def test_models_lists_shipped_weights():
     from msdunet.weights import shipped_models
 
-    result = CliRunner().invoke(cli, ["models"])
+    result = invoke(["models"])
     assert result.exit_code == 0
     for name in shipped_models():
         assert name in result.output and "maxF" in result.output
     if not shipped_models():
         assert "no weights are installed" in result.output
+
+
+def test_evaluate_folder_returns_the_method_and_the_floor_by_name(maps_and_masks):
+    from msdunet.evaluate import evaluate_folder
+
+    pred, gt = maps_and_masks
+    scored = evaluate_folder(pred, gt, stems=["im0", "im2"])
+    assert scored.method["n"] == 2 and scored.floor["n"] == 2 and scored.method["maxF"] > scored.floor["maxF"]
+    assert list(scored.rows("noisy")) == ["noisy", FLOOR] and scored.rows("noisy")["noisy"] is scored.method
+    alone = evaluate_folder(pred, gt, with_floor=False)
+    assert alone.floor is None and list(alone.rows("noisy")) == ["noisy"]

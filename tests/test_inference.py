@@ -56,7 +56,7 @@ def test_working_shape_keeps_aspect(tiny_weights):
     d = BlurDetector(tiny_weights, working_size=320)
     assert d.working_shape(6000, 4000) == (320, 213)
     assert d.working_shape(100, 50) == (320, 160)
-    assert BlurDetector(tiny_weights, working_size=256, square=True).working_shape(6000, 4000) == (256, 256)
+    assert BlurDetector.paper_protocol(tiny_weights).working_shape(6000, 4000) == (256, 256)  # whatever the aspect
     assert BlurDetector(tiny_weights, working_size=None).working_shape(77, 33) == (77, 33)
 
 

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from msdunet.evaluate import FLOOR, evaluate_folder
+from msdunet.evaluate import evaluate_folder
 from msdunet.metrics import BlurMetrics, normalize_map
 
 from .conftest import DATA, needs_data
@@ -91,8 +91,8 @@ def test_reproduces_the_peers_reference_table():
         if method.startswith("("):
             floor = expected
             continue
-        results = evaluate_folder(DATA / "peers" / "cuhk_sun2019_test200" / method, DATA / "cuhk" / "gt", stems)
+        results = evaluate_folder(DATA / "peers" / "cuhk_sun2019_test200" / method, DATA / "cuhk" / "gt", stems=stems)
         for key, value in expected.items():
-            assert results["maps"][key] == pytest.approx(value, abs=0.001), (method, key)
+            assert results.method[key] == pytest.approx(value, abs=0.001), (method, key)
     for key, value in floor.items():
-        assert results[FLOOR][key] == pytest.approx(value, abs=0.001), ("floor", key)
+        assert results.floor[key] == pytest.approx(value, abs=0.001), ("floor", key)

@@ -62,11 +62,17 @@ def test_variants_differ_as_the_paper_says():
     assert params["unet"] < params["noskip"] < params["msdunet"] < params["nodilation"]
     names = {n for n, _ in MSDUNet(ModelConfig("unet", 8)).named_parameters()}
     assert not any("extractors" in n for n in names)
-    dilations = [m.dilation for m in MSDUNet(ModelConfig("msdunet", 8)).encoder.extractors.modules()
-                 if isinstance(m, torch.nn.Conv2d) and m.in_channels == 3]
+    dilations = [
+        m.dilation
+        for m in MSDUNet(ModelConfig("msdunet", 8)).encoder.extractors.modules()
+        if isinstance(m, torch.nn.Conv2d) and m.in_channels == 3
+    ]
     assert dilations == [(1, 1), (2, 2), (2, 2), (2, 2)]
-    kernels = [m.kernel_size for m in MSDUNet(ModelConfig("nodilation", 8)).encoder.extractors.modules()
-               if isinstance(m, torch.nn.Conv2d) and m.in_channels == 3]
+    kernels = [
+        m.kernel_size
+        for m in MSDUNet(ModelConfig("nodilation", 8)).encoder.extractors.modules()
+        if isinstance(m, torch.nn.Conv2d) and m.in_channels == 3
+    ]
     assert kernels == [(3, 3), (5, 5), (5, 5), (5, 5)]
 
 
@@ -92,9 +98,18 @@ def test_old_cards_without_encoder_build_the_paper_model():
     assert config.encoder == "plain" and isinstance(build_model(config), MSDUNet)
 
 
-@pytest.mark.parametrize("bad", [{"variant": "resnet"}, {"norm": "group"}, {"width": 0}, {"encoder": "vgg"},
-                                 {"upsample": "nearest"}, {"encoder": LITE, "variant": "noskip", "norm": "batch"},
-                                 {"encoder": LITE, "norm": "none"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"variant": "resnet"},
+        {"norm": "group"},
+        {"width": 0},
+        {"encoder": "vgg"},
+        {"upsample": "nearest"},
+        {"encoder": LITE, "variant": "noskip", "norm": "batch"},
+        {"encoder": LITE, "norm": "none"},
+    ],
+)
 def test_bad_config_is_refused(bad):
     with pytest.raises(ValueError):
         ModelConfig(**bad)

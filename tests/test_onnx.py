@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")  # torch's ONNX exporter needs it (the onnx and dev extras install it)
 
 from msdunet.inference import BlurDetector  # noqa: E402
 from msdunet.onnx_export import TOLERANCE, OnnxModel, export_onnx  # noqa: E402

@@ -19,11 +19,11 @@ from msdunet.data.pack import build_pack
 from msdunet.data.sources import dataset_samples
 from msdunet.train import TrainConfig, TrainingDiverged, fit, lr_at
 
-from .test_data import folder_dataset  # noqa: F401  (fixture)
+from .conftest import invoke
 
 
 @pytest.fixture()
-def pack(folder_dataset, tmp_path):  # noqa: F811
+def pack(folder_dataset, tmp_path):
     path = tmp_path / "train.npz"
     build_pack(dataset_samples("folder", "all", folder_dataset), path, size=32)
     return path
@@ -76,71 +76,30 @@ def test_non_finite_loss_stops_with_a_clear_message(pack, tmp_path):
         fit(tiny(pack, tmp_path / "nan", lr=1e12, epochs=2, norm="none"))
 
 
+TINY_SETS = ["--set", "width=4", "--set", "epochs=1", "--set", "batch_size=2", "--set", "amp=false"]
+TINY_SETS += ["--set", "expand=false"]
+
+
 def test_cli_train_with_overrides(pack, tmp_path):
-    from click.testing import CliRunner
-
-    from msdunet.cli.main import cli
-
-    result = CliRunner().invoke(
-        cli,
-        [
-            "train",
-            "--train",
-            str(pack),
-            "--out",
-            str(tmp_path / "cli"),
-            "--set",
-            "width=4",
-            "--set",
-            "epochs=1",
-            "--set",
-            "batch_size=2",
-            "--set",
-            "amp=false",
-            "--set",
-            "expand=false",
-        ],
-    )
+    result = invoke(["train", "--train", pack, "--out", tmp_path / "cli", *TINY_SETS])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "cli" / "config.json").read_text())["width"] == 4
-    bad = CliRunner().invoke(cli, ["train", "--train", str(pack), "--set", "nonsense=1"])
+    bad = invoke(["train", "--train", pack, "--set", "nonsense=1"])
     assert bad.exit_code != 0 and "nonsense" in bad.output
-
-
-def _cli_train(*args):
-    from click.testing import CliRunner
-
-    from msdunet.cli.main import cli
-
-    return CliRunner().invoke(cli, ["train", *map(str, args)])
-
-
-TINY_SETS = [
-    "--set",
-    "width=4",
-    "--set",
-    "epochs=1",
-    "--set",
-    "batch_size=2",
-    "--set",
-    "amp=false",
-    "--set",
-    "expand=false",
-]
 
 
 def test_resume_starts_from_the_runs_config_and_keeps_its_architecture(pack, tmp_path):
     run = tmp_path / "run"
-    first = _cli_train("--train", pack, "--out", run, *TINY_SETS)
+    first = invoke(["train", "--train", pack, "--out", run, *TINY_SETS])
     assert first.exit_code == 0, first.output
-    other = _cli_train("--resume", "--out", run, "--set", "width=8", "--set", "epochs=2")
+    other = invoke(["train", "--resume", "--out", run, "--set", "width=8", "--set", "epochs=2"])
     assert other.exit_code == 2 and "width=8 (was 4)" in other.output and "architecture" in other.output
-    resumed = _cli_train("--resume", "--out", run, "--set", "epochs=2")  # nothing else repeated
+    resumed = invoke(["train", "--resume", "--out", run, "--set", "epochs=2"])  # nothing else repeated
     assert resumed.exit_code == 0, resumed.output
     assert [json.loads(x)["epoch"] for x in (run / "log.jsonl").read_text().splitlines()] == [1, 2]
     config = json.loads((run / "config.json").read_text())
     assert (config["width"], config["batch_size"], config["epochs"], config["encoder"]) == (4, 2, 2, "plain")
-    nothing = _cli_train("--resume", "--out", tmp_path / "typo")
+    nothing = invoke(["train", "--resume", "--out", tmp_path / "typo"])
     assert nothing.exit_code == 2 and "nothing to resume" in nothing.output
 
 
@@ -148,7 +107,7 @@ def test_a_fresh_run_into_a_run_folder_is_refused(pack, tmp_path):
     run = tmp_path / "run"
     fit(tiny(pack, run, epochs=1))
     before = {name: (run / name).read_bytes() for name in ("config.json", "log.jsonl", "checkpoint.pt")}
-    again = _cli_train("--train", pack, "--out", run, *TINY_SETS)
+    again = invoke(["train", "--train", pack, "--out", run, *TINY_SETS])
     assert again.exit_code == 2 and "--resume" in again.output and "another --out" in again.output
     from msdunet.run_folder import RunFolderError
 

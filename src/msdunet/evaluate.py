@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,10 @@ from PIL import Image
 
 from msdunet.data.sources import Sample, files_by_stem
 from msdunet.io import read_map, read_mask
-from msdunet.metrics import BlurMetrics, scores, to_uint8_map
+from msdunet.metrics import SCORE_KEYS, BlurMetrics, scores, to_uint8_map
 
 FLOOR = 'floor (every pixel "blurred")'
-COLUMNS = ("n", "maxF", "meanF", "adpF", "MAE")
+COLUMNS = SCORE_KEYS
 MAP_TAG = "_blur"  # msdunet detect writes <stem>_blur.png
 
 
@@ -42,6 +43,7 @@ def score_pairs(pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> dict:
 
 
 def floor_results(masks: Iterable[np.ndarray]) -> dict:
+    """Results of the trivial map that calls every pixel blurred."""
     return score_pairs((np.full(m.shape, 255.0), m) for m in masks)
 
 
@@ -61,17 +63,36 @@ def match_maps(
     return [(s, preds[s], masks[s]) for s in stems]
 
 
-def evaluate_folder(pred_dir, gt_dir, stems: list[str] | None = None, with_floor: bool = True) -> dict:
-    """Score a folder of maps; returns {'method': results, FLOOR: results}."""
+@dataclass(frozen=True)
+class Evaluation:
+    """One method's full results (scalars and curves) and the floor's on the same masks (None when
+    not asked for); ``rows(name)`` is the mapping that tables, JSON, CSV and plots take."""
+
+    method: dict
+    floor: dict | None = None
+
+    def rows(self, name: str) -> dict[str, dict]:
+        """{name: method results, FLOOR: floor results} (the floor row only when scored)."""
+        return {name: self.method} | ({FLOOR: self.floor} if self.floor is not None else {})
+
+
+def evaluate_folder(
+    pred_dir: str | os.PathLike, gt_dir: str | os.PathLike, *, stems: list[str] | None = None, with_floor: bool = True
+) -> Evaluation:
+    """Score a folder of maps against a folder of masks (matched by stem, see ``match_maps``)."""
     triples = match_maps(pred_dir, gt_dir, stems)
     masks = [read_mask(g) for _, _, g in triples]
-    out = {"maps": score_pairs((read_map(p), m) for (_, p, _), m in zip(triples, masks, strict=True))}
-    if with_floor:
-        out[FLOOR] = floor_results(masks)
-    return out
+    method = score_pairs((read_map(p), m) for (_, p, _), m in zip(triples, masks, strict=True))
+    return Evaluation(method, floor_results(masks) if with_floor else None)
 
 
-def evaluate_detector(detector, samples: list[Sample], progress=None, with_floor: bool = True) -> dict:
+def evaluate_detector(
+    detector: Callable[[Path], np.ndarray],
+    samples: list[Sample],
+    *,
+    progress: Callable[[list[Sample]], Iterable[Sample]] | None = None,
+    with_floor: bool = True,
+) -> Evaluation:
     """Run ``detector`` on each sample's image and score its 8-bit map against the mask."""
     masks = []
 
@@ -81,13 +102,12 @@ def evaluate_detector(detector, samples: list[Sample], progress=None, with_floor
             masks.append(mask)
             yield to_uint8_map(detector(sample.image)).astype(np.float64), mask
 
-    out = {"model": score_pairs(pairs())}
-    if with_floor:
-        out[FLOOR] = floor_results(masks)
-    return out
+    method = score_pairs(pairs())
+    return Evaluation(method, floor_results(masks) if with_floor else None)
 
 
 def markdown_table(results: dict[str, dict]) -> str:
+    """One row per method: n, then the scores to three decimals."""
     lines = ["| method | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for name, r in results.items():
         cells = [str(r["n"])] + [f"{r[c]:.3f}" for c in COLUMNS[1:]]
@@ -104,13 +124,15 @@ def to_json(results: dict[str, dict], extra: dict | None = None) -> dict:
     return {**(extra or {}), "results": rows}
 
 
-def write_outputs(
+def write_results(
     results: dict[str, dict],
+    *,
     json_path: str | os.PathLike | None = None,
     curves_csv: str | os.PathLike | None = None,
     markdown: str | os.PathLike | None = None,
     extra: dict | None = None,
 ) -> None:
+    """Write the rows as JSON (scores and curves), as a markdown table and/or as a curves CSV."""
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(to_json(results, extra), indent=1) + "\n")
@@ -127,7 +149,7 @@ def write_outputs(
                     )
 
 
-def plot_curves(results: dict[str, dict], path: str | os.PathLike, title: str = "") -> None:
+def plot_curves(results: dict[str, dict], path: str | os.PathLike, *, title: str = "") -> None:
     """PR curves and F curves side by side, like the paper's Figs. 7–8 (needs matplotlib)."""
     import matplotlib
 

@@ -5,9 +5,9 @@ relative to the image, not to the pixel grid.  Real photos behave the same way: 
 scene has the same blur *relative to the frame* as a 1 MP photo of it, only spread over more
 pixels.  So every image is resized to a working resolution and the map is resized back:
 
-* ``working_size`` (default 256, the training scale; measured best in reports/accuracy_scale.md):
-  the long side of the working image, aspect ratio kept (set
-  ``square=True`` for the paper's evaluation protocol: 256×256 whatever the aspect);
+* ``working_size`` (default ``DEFAULT_WORKING_SIZE``, 256: the training scale; measured best in
+  reports/accuracy_scale.md): the long side of the working image, aspect ratio kept
+  (``BlurDetector.paper_protocol()`` is the paper's evaluation protocol: 256×256 whatever the aspect);
 * ``working_size=None``: native resolution (no resize), for images already at the model's scale;
 * working images larger than ``tile`` pixels on a side are processed in overlapping tiles
   (``tile_overlap``), blended with a linear ramp so that seams do not show; memory stays bounded
@@ -36,10 +36,10 @@ from torch import nn
 
 from msdunet.io import ImageReadError, read_image, to_rgb
 from msdunet.preprocess import normalize_images
+from msdunet.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 from msdunet.weights import load_weights, resolve_weights
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray
-DEFAULT_WORKING_SIZE = 256
 DEFAULT_TILE = 768
 DEFAULT_OVERLAP = 64
 
@@ -96,6 +96,7 @@ class BlurDetector:
     def __init__(
         self,
         weights: str | os.PathLike | None = None,
+        *,
         working_size: int | None = DEFAULT_WORKING_SIZE,
         square: bool = False,
         tile: int = DEFAULT_TILE,
@@ -124,6 +125,12 @@ class BlurDetector:
         self.backend = backend
         self.flip_tta = flip_tta
         self.onnx = onnx_session(self.model, self.card, threads) if backend == "onnx" else None
+
+    @classmethod
+    def paper_protocol(cls, weights: str | os.PathLike | None = None, **kwargs) -> BlurDetector:
+        """The paper's evaluation protocol: every image resized to a ``PAPER_WORKING_SIZE`` square
+        whatever its aspect; ``kwargs`` as for the constructor (``bf16``, ``flip_tta``, ...)."""
+        return cls(weights, working_size=PAPER_WORKING_SIZE, square=True, **kwargs)
 
     def __call__(self, image: ImageInput) -> np.ndarray:
         return self.predict(image)

@@ -22,6 +22,7 @@ import numpy as np
 
 BETA2 = 0.3
 THRESHOLDS = 256
+SCORE_KEYS = ("n", "maxF", "meanF", "adpF", "MAE")  # the scalars of every table, in order
 
 
 def normalize_map(blur_map: np.ndarray) -> np.ndarray:
@@ -124,4 +125,4 @@ class BlurMetrics:
 
 def scores(results: dict) -> dict:
     """The scalar part of ``BlurMetrics.results()`` (for tables and JSON lines)."""
-    return {k: results[k] for k in ("n", "maxF", "meanF", "adpF", "MAE") if k in results}
+    return {k: results[k] for k in SCORE_KEYS if k in results}

@@ -3,8 +3,13 @@
 The graph takes a normalised float32 image (N,3,H,W) with H and W multiples of the model's
 ``multiple`` (16 for the paper's encoder, 32 for EfficientNet-Lite; dynamic) and returns P(blurred)
 (N,H,W).  Padding happens outside the graph (``OnnxModel`` does it), so the graph holds no
-shape-dependent Python logic.  The TorchScript exporter (``dynamo=False``) is used: it needs no
-extra package and handles dynamic H/W.
+shape-dependent Python logic.
+
+Exporter: torch's supported one (``dynamo=True``, through ``torch.export``; it needs the
+``onnxscript`` package, part of the ``onnx`` extra).  Batch, height and width are dynamic; height
+and width are declared as multiples of ``model.multiple``, which is what ``OnnxModel`` feeds.  The
+TorchScript exporter (``dynamo=False``) that this module used before is deprecated in torch 2.13;
+on the plain and the EfficientNet-Lite models both give the same outputs to ~1e-6.
 
 Verification: the exported graph is compared with PyTorch on two input sizes; the largest
 absolute difference in P(blurred) must stay below ``TOLERANCE`` (1e-4).
@@ -12,7 +17,11 @@ absolute difference in P(blurred) must stay below ``TOLERANCE`` (1e-4).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +33,7 @@ from msdunet.weights import load_weights, resolve_weights
 
 TOLERANCE = 1e-4
 VERIFY_SIZES = ((256, 256), (320, 480))
+OPSET = 18  # the dynamo exporter's own; an older one would need a version conversion
 
 
 class _Probability(nn.Module):
@@ -37,23 +47,32 @@ class _Probability(nn.Module):
         return torch.softmax(self.model.forward_padded(image), dim=1)[:, 1]
 
 
-def export_onnx(weights: str | os.PathLike | None, out: str | os.PathLike, opset: int = 17) -> dict:
+def export_onnx(weights: str | os.PathLike | None, out: str | os.PathLike, *, opset: int = OPSET) -> dict:
     """Export shipped or given weights; see ``export_module``."""
     model, _ = load_weights(resolve_weights(weights))
-    return export_module(model, out, opset)
+    return export_module(model, out, opset=opset)
 
 
-def export_module(model: nn.Module, out: str | os.PathLike, opset: int = 17) -> dict:
+def export_module(model: nn.Module, out: str | os.PathLike, *, opset: int = OPSET) -> dict:
     """Export, verify against PyTorch, and return {'max_abs_diff', 'sizes'}; raises if off."""
     wrapper = _Probability(model).eval()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    torch.onnx.export(
-        wrapper, (torch.zeros(1, 3, 256, 256),), str(tmp), dynamo=False, opset_version=opset,
-        input_names=["image"], output_names=["blur"],
-        dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "blur": {0: "batch", 1: "height", 2: "width"}},
-    )
+    m = model.multiple
+    batch, rows, cols = torch.export.Dim("batch"), torch.export.Dim("rows"), torch.export.Dim("cols")
+    with _quiet_exporter():
+        torch.onnx.export(
+            wrapper,
+            (torch.zeros(2, 3, 8 * m, 8 * m),),  # batch 2: a batch of 1 would be specialised to 1
+            str(tmp),
+            dynamo=True,
+            opset_version=opset,
+            input_names=["image"],
+            output_names=["blur"],
+            dynamic_shapes={"image": {0: batch, 2: m * rows, 3: m * cols}},
+            verbose=False,
+        )
     session = OnnxModel(tmp, multiple=model.multiple)
     worst = 0.0
     for h, w in VERIFY_SIZES:
@@ -66,6 +85,21 @@ def export_module(model: nn.Module, out: str | os.PathLike, opset: int = 17) -> 
         raise RuntimeError(f"{out}: ONNX output differs from PyTorch by {worst:.2e} (> {TOLERANCE})")
     os.replace(tmp, out)
     return {"max_abs_diff": worst, "sizes": [list(s) for s in VERIFY_SIZES]}
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """Silence, for one export, the exporter's notes that concern nothing here: torchvision ops it
+    cannot register, and a FutureWarning from torch's own pytree code."""
+    logger = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 class OnnxModel:

@@ -1,5 +1,6 @@
-"""Training, readable in one sitting: ``train_one_epoch()`` and ``evaluate_pack()`` return dicts,
-``fit()`` loops, writes one JSON line per epoch and one checkpoint dict per epoch.
+"""Training, readable in one sitting: ``fit()`` is ``setup()`` → ``train_loop()`` → ``finish()``;
+``train_one_epoch()`` and ``evaluate_pack()`` return dicts; ``end_epoch()`` writes one JSON line and
+one checkpoint per epoch.  The options and their checks are ``msdunet.train_config.TrainConfig``.
 
 Defaults are the paper's recipe (§4.1): SGD momentum 0.9, weight decay 5e-4, lr 0.01 × 0.1 every
 25 epochs, batch 16, 256×256, 100 epochs, 2-class cross-entropy, the 8 dihedral transforms.
@@ -23,7 +24,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -32,55 +33,17 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from msdunet.data.batches import BatchSampler
-from msdunet.data.pack import concat_packs, load_pack
+from msdunet.data.pack import Pack, concat_packs, load_pack
 from msdunet.metrics import BlurMetrics, scores, to_uint8_map
 from msdunet.model import ModelConfig, build_model, count_parameters
 from msdunet.preprocess import normalize_images
 from msdunet.run_folder import check_architecture, check_fresh
+from msdunet.train_config import TrainConfig
 from msdunet.weights import save_weights
 
 
 class TrainingDiverged(RuntimeError):
-    pass
-
-
-@dataclass
-class TrainConfig:
-    train: list[str] = field(default_factory=list)  # pack files
-    val: str | None = None
-    out: str = "runs/msdunet"
-    variant: str = "msdunet"
-    width: int = 64
-    norm: str = "none"
-    encoder: str = "plain"  # plain (the paper's) | efficientnet-lite0 (ImageNet-pretrained, lite_unet)
-    upsample: str = "transposed"
-    pretrained: bool = True  # start a non-plain encoder from ImageNet (False: random init, the control)
-    encoder_lr: float | None = None  # lr of a pretrained encoder's parameters (None: same as lr)
-    epochs: int = 100
-    batch_size: int = 16
-    optimizer: str = "sgd"  # sgd | adamw
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    schedule: str = "step"  # step (×gamma every step_epochs) | cosine
-    step_epochs: int = 25
-    gamma: float = 0.1
-    warmup_epochs: int = 0
-    expand: bool = True  # epoch = all 8 dihedral copies (paper) or one random copy per image
-    crop: int | None = None
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    max_minutes: float | None = None  # stop cleanly (checkpoint kept) after this long
-    notes: str = ""
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown training option(s): {sorted(unknown)}")
-        return cls(**data)
+    """The loss became NaN or infinite; the message names the epoch and step."""
 
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
@@ -157,7 +120,7 @@ def train_one_epoch(model, sampler: BatchSampler, optimizer, epoch: int, cfg: Tr
 
 
 @torch.no_grad()
-def evaluate_pack(model, images: torch.Tensor, masks: torch.Tensor, device, amp: bool, batch_size: int = 16) -> dict:
+def evaluate_pack(model, images: torch.Tensor, masks: torch.Tensor, device, *, amp: bool, batch_size: int = 16) -> dict:
     """Scores on a pack at its own resolution (a quick validation proxy; ``msdunet evaluate``
     scores at each mask's full resolution)."""
     model.eval()
@@ -187,99 +150,148 @@ def save_checkpoint(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def fit(cfg: TrainConfig, resume: bool = False) -> dict:
+@dataclass
+class Run:
+    """What ``setup`` builds once and the loop uses: the process's place, the model, its data."""
+
+    cfg: TrainConfig
+    out: Path
+    device: torch.device
+    rank: int
+    world: int
+    model: torch.nn.Module  # the bare model (saved, validated)
+    net: torch.nn.Module  # what trains: the model, or its DDP wrapper
+    optimizer: torch.optim.Optimizer
+    sampler: BatchSampler
+    val: Pack | None  # rank 0 only
+    first_epoch: int
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+
+def fit(cfg: TrainConfig, *, resume: bool = False) -> dict:
     """Train per ``cfg``; returns the last epoch's log record.  A fresh run into a folder that holds
     a run, or a resume with another architecture than the checkpoint's, is refused."""
-    if not resume:
-        check_fresh(Path(cfg.out))
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    device = pick_device(cfg.device)
-    rank, world = 0, 1
-    if distributed:
-        if device.type == "cuda":
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        rank, world = dist.get_rank(), dist.get_world_size()
-    main = rank == 0
+    run = setup(cfg, resume)
+    log = train_loop(run)
+    finish(run, log)
+    return log
+
+
+def setup(cfg: TrainConfig, resume: bool) -> Run:
+    """Process group, run folder, model (from ImageNet or the checkpoint), optimizer and data."""
     out = Path(cfg.out)
-    if main:
+    if not resume:
+        check_fresh(out)
+    device, rank, world = init_process(pick_device(cfg.device))
+    if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
 
+    checkpoint = out / "checkpoint.pt"
+    resuming = resume and checkpoint.exists()
     torch.manual_seed(cfg.seed)
     model = build_model(ModelConfig(cfg.variant, cfg.width, cfg.norm, cfg.encoder, cfg.upsample))
-    if cfg.encoder != "plain" and cfg.pretrained and not (resume and (out / "checkpoint.pt").exists()):
+    if cfg.encoder != "plain" and cfg.pretrained and not resuming:
         model.load_pretrained_encoder()
     model = model.to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
-    first_epoch, log = 0, {}
-    checkpoint = out / "checkpoint.pt"
-    if resume and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
-        if "config" in state:
-            check_architecture(state["config"], asdict(cfg), checkpoint)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        first_epoch = state["epoch"]
-        if main:
-            print(f"resuming from {checkpoint} after epoch {first_epoch}", file=sys.stderr)
-    net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+    first_epoch = load_checkpoint(checkpoint, cfg, model, optimizer, device, verbose=rank == 0) if resuming else 0
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
     train = concat_packs([load_pack(p) for p in cfg.train])
     images, masks = torch.from_numpy(train.images).to(device), torch.from_numpy(train.masks).to(device)
     sampler = BatchSampler(images, masks, cfg.batch_size, cfg.expand, cfg.crop, rank, world)
-    val = load_pack(cfg.val) if cfg.val and main else None
-    if main:
+    val = load_pack(cfg.val) if cfg.val and rank == 0 else None
+    if rank == 0:
         print(
             f"{len(train.stems)} training images, {count_parameters(model):,} parameters, device {device}",
             file=sys.stderr,
         )
+    return Run(cfg, out, device, rank, world, model, net, optimizer, sampler, val, first_epoch)
 
-    started = time.perf_counter()
-    for epoch in range(first_epoch, cfg.epochs):
-        for group in optimizer.param_groups:
+
+def init_process(device: torch.device) -> tuple[torch.device, int, int]:
+    """(device, rank, world size): under ``torchrun`` (WORLD_SIZE > 1) join the process group."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return device, 0, 1
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device, dist.get_rank(), dist.get_world_size()
+
+
+def load_checkpoint(path: Path, cfg: TrainConfig, model, optimizer, device, verbose: bool) -> int:
+    """Restore model and optimizer from ``path``; returns the epochs it had done."""
+    state = torch.load(path, map_location=device, weights_only=True)
+    if "config" in state:
+        check_architecture(state["config"], asdict(cfg), path)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if verbose:
+        print(f"resuming from {path} after epoch {state['epoch']}", file=sys.stderr)
+    return state["epoch"]
+
+
+def train_loop(run: Run) -> dict:
+    """Epochs from ``run.first_epoch``: train, then (rank 0) validate, checkpoint and log; stops early
+    after ``max_minutes``.  Returns the last log record ({} when no epoch ran)."""
+    cfg, log, started = run.cfg, {}, time.perf_counter()
+    for epoch in range(run.first_epoch, cfg.epochs):
+        for group in run.optimizer.param_groups:
             group["lr"] = lr_at(cfg, epoch) * group["lr_scale"]
-        stats = train_one_epoch(net, sampler, optimizer, epoch, cfg, device)
-        stats["images"] *= world  # every rank trained on an equal shard
-        stats["images_per_s"] *= world
-        stop = out_of_time(cfg, started, distributed, device)
-        if not main:
+        stats = train_one_epoch(run.net, run.sampler, run.optimizer, epoch, cfg, run.device)
+        stats["images"] *= run.world  # every rank trained on an equal shard
+        stats["images_per_s"] *= run.world
+        stop = out_of_time(cfg, started, run.distributed, run.device)
+        if run.main:
+            log = end_epoch(run, epoch, stats)
             if stop:
-                break
-            continue
-        log = {"epoch": epoch + 1, "lr": lr_at(cfg, epoch), **stats}
-        if val is not None:
-            val_scores = evaluate_pack(
-                model, torch.from_numpy(val.images), torch.from_numpy(val.masks), device, cfg.amp
-            )
-            log.update({f"val_{k}": v for k, v in val_scores.items() if k != "n"})
-        save_checkpoint(
-            checkpoint,
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "epoch": epoch + 1,
-                "config": asdict(cfg),
-            },
-        )
-        line = json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in log.items()})
-        print(line, flush=True)
-        with open(out / "log.jsonl", "a") as f:
-            f.write(line + "\n")
+                print(
+                    f"stopping after {cfg.max_minutes} minutes (epoch {epoch + 1}); --resume continues", file=sys.stderr
+                )
         if stop:
-            print(f"stopping after {cfg.max_minutes} minutes (epoch {epoch + 1}); --resume continues", file=sys.stderr)
             break
-    if main:
-        save_weights(
-            model,
-            out / "model.safetensors",
-            {
-                "training": {k: v for k, v in asdict(cfg).items() if k not in ("out",)},
-                "epochs_done": log.get("epoch", first_epoch),
-                "last_epoch": log,
-            },
-        )
-    if distributed:
-        dist.destroy_process_group()
     return log
+
+
+def end_epoch(run: Run, epoch: int, stats: dict) -> dict:
+    """Rank 0 after each epoch: validation scores, the checkpoint, one JSON line on stdout and in log.jsonl."""
+    log = {"epoch": epoch + 1, "lr": lr_at(run.cfg, epoch), **stats}
+    if run.val is not None:
+        images, masks = torch.from_numpy(run.val.images), torch.from_numpy(run.val.masks)
+        val_scores = evaluate_pack(run.model, images, masks, run.device, amp=run.cfg.amp)
+        log.update({f"val_{k}": v for k, v in val_scores.items() if k != "n"})
+    state = {
+        "model": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "epoch": epoch + 1,
+        "config": asdict(run.cfg),
+    }
+    save_checkpoint(run.checkpoint, state)
+    line = json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in log.items()})
+    print(line, flush=True)
+    with open(run.out / "log.jsonl", "a") as f:
+        f.write(line + "\n")
+    return log
+
+
+def finish(run: Run, log: dict) -> None:
+    """Rank 0 saves the weights with their card; every rank leaves the process group."""
+    if run.main:
+        training = {k: v for k, v in asdict(run.cfg).items() if k != "out"}
+        card = {"training": training, "epochs_done": log.get("epoch", run.first_epoch), "last_epoch": log}
+        save_weights(run.model, run.out / "model.safetensors", card)
+    if run.distributed:
+        dist.destroy_process_group()

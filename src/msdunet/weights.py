@@ -120,4 +120,3 @@ def resolve_weights(weights: str | os.PathLike | None = None) -> Path:
     if str(weights) in shipped:
         return shipped[str(weights)]
     return Path(weights).expanduser()
-

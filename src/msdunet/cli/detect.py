@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from msdunet.protocol import DEFAULT_WORKING_SIZE
+
 
 @click.command("detect")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -40,7 +42,7 @@ import click
     "--working-size",
     default=None,
     type=int,
-    help="Long side of the image the network sees (default: the model's; 0 = native, tiled).",
+    help=f"Long side of the image the network sees, aspect kept (default {DEFAULT_WORKING_SIZE}; 0 = native, tiled).",
 )
 @click.option("--threads", default=None, type=int, help="Torch CPU threads (default: all cores).")
 @click.option(
@@ -160,14 +162,16 @@ def _probe_writable(folder: Path) -> None:
 
 def _detector(weights, working_size, threads, bf16, backend, flip_tta):
     """The detector, or exit 2 with one line when the weights or the backend are not there."""
-    from msdunet.inference import DEFAULT_WORKING_SIZE, BlurDetector
+    from msdunet.inference import BlurDetector
     from msdunet.weights import WeightsError
 
     size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
     try:
         return BlurDetector(weights, working_size=size, threads=threads, bf16=bf16, backend=backend, flip_tta=flip_tta)
     except ImportError as exc:
-        click.echo(f"error: the onnx backend needs onnxruntime: pip install 'msdunet[onnx]' ({exc})", err=True)
+        click.echo(
+            f"error: the onnx backend needs onnxruntime and onnxscript: pip install 'msdunet[onnx]' ({exc})", err=True
+        )
         sys.exit(2)
     except WeightsError as exc:
         click.echo(f"error: {exc}", err=True)

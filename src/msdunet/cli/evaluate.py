@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from msdunet.data.sources import DATASETS
+from msdunet.protocol import PAPER_WORKING_SIZE
+
+if TYPE_CHECKING:
+    from msdunet.evaluate import Evaluation
 
 
 @click.command("evaluate")
@@ -20,7 +27,7 @@ import click
     default=None,
     help="With --pred: a stems file. With --dataset: a split name (dut: train/test; cuhk: kim_test, ...).",
 )
-@click.option("--dataset", type=click.Choice(["dut", "cuhk", "folder"]), help="Evaluate a model on this dataset.")
+@click.option("--dataset", type=click.Choice(DATASETS), help="Evaluate a model on this dataset.")
 @click.option("--data", default=None, help="Data root (default $MSDUNET_DATA or ../shared/data).")
 @click.option(
     "-m",
@@ -35,7 +42,8 @@ import click
     "--working-size",
     default=None,
     type=int,
-    help="Model input: long side in px, aspect kept (0 = native). Default: 256×256, the paper's protocol.",
+    help="Model input: long side in px, aspect kept (0 = native). "
+    f"Default: {PAPER_WORKING_SIZE}×{PAPER_WORKING_SIZE}, the paper's protocol.",
 )
 @click.option("--bf16/--fp32", default=False, show_default=True)
 @click.option("--name", default=None, help="Row name in the table (default: folder or weights name).")
@@ -50,72 +58,78 @@ def command(
 
     Every table has the floor row: a map calling every pixel blurred, on the same masks.
     """
+    from msdunet.evaluate import markdown_table, plot_curves, write_results
     from msdunet.weights import WeightsError
 
+    if (pred is None) == (dataset is None):
+        raise click.UsageError("give either --pred MAPS --gt MASKS, or --dataset NAME --split SPLIT")
     try:
-        _evaluate(
-            pred,
-            gt,
-            split,
-            dataset,
-            data,
-            weights,
-            flip_tta,
-            working_size,
-            bf16,
-            name,
-            json_path,
-            csv_path,
-            markdown,
-            plot,
-        )
+        if pred is not None:
+            evaluation, label, extra = _score_folder(pred=pred, gt=gt, split=split)
+        else:
+            evaluation, label, extra = _score_model(
+                dataset=dataset,
+                split=split,
+                data=data,
+                weights=weights,
+                working_size=working_size,
+                bf16=bf16,
+                flip_tta=flip_tta,
+            )
+        rows = evaluation.rows(name or label)
+        click.echo(markdown_table(rows))
+        write_results(rows, json_path=json_path, curves_csv=csv_path, markdown=markdown, extra=extra)
+        if plot:
+            plot_curves(rows, plot, title=str(extra.get("split") or ""))
     except (FileNotFoundError, ValueError, WeightsError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-def _evaluate(
-    pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path, markdown, plot
-):
-    from msdunet.evaluate import evaluate_detector, evaluate_folder, markdown_table, plot_curves, write_outputs
+def _score_folder(*, pred: Path, gt: Path | None, split: str | None) -> tuple[Evaluation, str, dict]:
+    """(scores of a folder of maps, its row name, what the JSON records about the run)."""
+    from msdunet.data.sources import read_stems
+    from msdunet.evaluate import evaluate_folder
 
-    if (pred is None) == (dataset is None):
-        raise click.UsageError("give either --pred MAPS --gt MASKS, or --dataset NAME --split SPLIT")
-    if pred is not None:
-        if gt is None:
-            raise click.UsageError("--pred needs --gt")
-        from msdunet.data.sources import read_stems
+    if gt is None:
+        raise click.UsageError("--pred needs --gt")
+    evaluation = evaluate_folder(pred, gt, stems=read_stems(split) if split else None)
+    return evaluation, pred.name, {"pred": str(pred), "gt": str(gt), "split": split}
 
-        stems = read_stems(split) if split else None
-        results = evaluate_folder(pred, gt, stems)
-        label = name or pred.name
-        extra = {"pred": str(pred), "gt": str(gt), "split": split}
+
+def _score_model(
+    *,
+    dataset: str,
+    split: str | None,
+    data: str | None,
+    weights: str | None,
+    working_size: int | None,
+    bf16: bool,
+    flip_tta: bool,
+) -> tuple[Evaluation, str, dict]:
+    """(scores of a model on a dataset split, its row name, what the JSON records about the run)."""
+    from tqdm import tqdm
+
+    from msdunet.data.sources import dataset_samples
+    from msdunet.evaluate import evaluate_detector
+    from msdunet.inference import BlurDetector
+
+    if split is None:
+        raise click.UsageError("--dataset needs --split")
+    samples = dataset_samples(dataset, split, data)
+    if working_size is None:
+        detector = BlurDetector.paper_protocol(weights, bf16=bf16, flip_tta=flip_tta)
     else:
-        from tqdm import tqdm
-
-        from msdunet.data.sources import dataset_samples
-        from msdunet.inference import BlurDetector
-
-        if split is None:
-            raise click.UsageError("--dataset needs --split")
-        samples = dataset_samples(dataset, split, data)
-        if working_size is None:
-            detector = BlurDetector(weights, working_size=256, square=True, bf16=bf16, flip_tta=flip_tta)
-        else:
-            detector = BlurDetector(weights, working_size=working_size or None, bf16=bf16, flip_tta=flip_tta)
-        results = evaluate_detector(detector, samples, progress=lambda s: tqdm(s, file=sys.stderr, disable=None))
-        label = name or (Path(str(detector.weights_path)).stem if detector.weights_path else "model")
-        extra = {
-            "dataset": dataset,
-            "split": split,
-            "weights": str(detector.weights_path),
-            "working_size": working_size,
-            "square": working_size is None,
-            "bf16": bf16,
-            "flip_tta": flip_tta,
-        }
-    first = next(iter(results))
-    results = {label: results.pop(first), **results}
-    click.echo(markdown_table(results))
-    write_outputs(results, json_path, csv_path, markdown, extra)
-    if plot:
-        plot_curves(results, plot, title=str(extra.get("split") or ""))
+        detector = BlurDetector(weights, working_size=working_size or None, bf16=bf16, flip_tta=flip_tta)
+    progress = lambda s: tqdm(s, file=sys.stderr, disable=None)  # noqa: E731
+    evaluation = evaluate_detector(detector, samples, progress=progress)
+    label = Path(str(detector.weights_path)).stem if detector.weights_path else "model"
+    extra = {
+        "dataset": dataset,
+        "split": split,
+        "weights": str(detector.weights_path),
+        "working_size": working_size,
+        "square": working_size is None,
+        "bf16": bf16,
+        "flip_tta": flip_tta,
+    }
+    return evaluation, label, extra

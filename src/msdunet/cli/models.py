@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
-LABELS = {"dut_test": "DUT test", "kim_test": "CUHK Kim test", "cuhk_star_test": "CUHK* test",
-          "sun_test": "CUHK Sun-2019 test"}
+LABELS = {
+    "dut_test": "DUT test",
+    "kim_test": "CUHK Kim test",
+    "cuhk_star_test": "CUHK* test",
+    "sun_test": "CUHK Sun-2019 test",
+}
 
 
 def describe_config(config: dict) -> str:
@@ -33,5 +37,7 @@ def command() -> None:
         for split, s in card.get("metrics", {}).items():
             seen = s.get("in_training_set")
             note = f"; {seen} of {s['n']} images in its training set" if seen else ""
-            click.echo(f"    {LABELS.get(split, split)}: maxF {s['maxF']:.3f}, MAE {s['MAE']:.3f} "
-                       f"(floor maxF {s['floor_maxF']:.3f}, MAE {s['floor_MAE']:.3f}){note}")
+            click.echo(
+                f"    {LABELS.get(split, split)}: maxF {s['maxF']:.3f}, MAE {s['MAE']:.3f} "
+                f"(floor maxF {s['floor_maxF']:.3f}, MAE {s['floor_MAE']:.3f}){note}"
+            )

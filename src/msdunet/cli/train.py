@@ -8,15 +8,6 @@ from pathlib import Path
 import click
 
 
-def _parse(value: str):
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return {"true": True, "false": False, "none": None}.get(value.lower(), value)
-
-
 @click.command("train", context_settings={"show_default": True})
 @click.option(
     "--config",
@@ -37,7 +28,7 @@ def _parse(value: str):
     "overrides",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Override any option, e.g. --set width=16 --set epochs=10 --set optimizer=adamw.",
+    help="Override any option, read as its type, e.g. --set width=16 --set optimizer=adamw --set crop=none.",
 )
 def command(config_file, train_packs, val, out, resume, overrides):
     """Train MSDU-net. Defaults: SGD 0.9, wd 5e-4, lr 0.01 ×0.1 every 25 epochs, batch 16, 256², 100 epochs."""
@@ -53,12 +44,12 @@ def command(config_file, train_packs, val, out, resume, overrides):
         options["val"] = val
     if out:
         options["out"] = out
-    for item in overrides:
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
-        key, value = item.split("=", 1)
-        options[key.strip()] = _parse(value.strip())
     try:
+        for item in overrides:
+            if "=" not in item:
+                raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+            key, value = (part.strip() for part in item.split("=", 1))
+            options[key] = TrainConfig.parse_option(key, value)
         if resume:
             options = resume_options(Path(options.get("out", TrainConfig.out)), options)
         cfg = TrainConfig.from_dict(options)

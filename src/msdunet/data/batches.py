@@ -32,8 +32,16 @@ class BatchSampler:
     With ``rank``/``world`` each process sees a disjoint shard of the same shuffled order.
     """
 
-    def __init__(self, images: torch.Tensor, masks: torch.Tensor, batch_size: int, expand: bool,
-                 crop: int | None = None, rank: int = 0, world: int = 1) -> None:
+    def __init__(
+        self,
+        images: torch.Tensor,
+        masks: torch.Tensor,
+        batch_size: int,
+        expand: bool,
+        crop: int | None = None,
+        rank: int = 0,
+        world: int = 1,
+    ) -> None:
         self.images, self.masks = images, masks
         self.batch_size, self.expand, self.crop = batch_size, expand, crop
         self.rank, self.world = rank, world
@@ -51,8 +59,8 @@ class BatchSampler:
             index = torch.randperm(n, generator=generator)
             transform = torch.randint(0, DIHEDRAL, (n,), generator=generator)
         per_rank = len(index) // self.world
-        index = index[self.rank * per_rank:(self.rank + 1) * per_rank]
-        transform = transform[self.rank * per_rank:(self.rank + 1) * per_rank]
+        index = index[self.rank * per_rank : (self.rank + 1) * per_rank]
+        transform = transform[self.rank * per_rank : (self.rank + 1) * per_rank]
         size = self.images.shape[1]
         crop = self.crop or size
         offsets = torch.randint(0, size - crop + 1, (len(index), 2), generator=generator)
@@ -61,7 +69,7 @@ class BatchSampler:
             for j in range(start, start + self.batch_size):
                 i, k = int(index[j]), int(transform[j])
                 y, x = int(offsets[j, 0]), int(offsets[j, 1])
-                img = self.images[i, y:y + crop, x:x + crop].permute(2, 0, 1)
+                img = self.images[i, y : y + crop, x : x + crop].permute(2, 0, 1)
                 imgs.append(dihedral(img, k).permute(1, 2, 0))
-                msks.append(dihedral(self.masks[i, y:y + crop, x:x + crop], k))
+                msks.append(dihedral(self.masks[i, y : y + crop, x : x + crop], k))
             yield torch.stack(imgs), torch.stack(msks).long()

@@ -4,8 +4,8 @@ Why: decoding 1 000 photos of up to 6 600 px takes minutes; the pack loads in se
 JPEG) is small enough to travel to an accelerator.  Loaded with ``allow_pickle=False``.
 
 Contents: ``stems`` (str), ``masks`` (N,S,S) uint8 0/1, and either ``images`` (N,S,S,3) uint8
-(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality 90,
-4:4:4 chroma: DUT + CUHK Kim train and test together stay under 50 MB; the cost in maxF is
+(``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality
+``JPEG_QUALITY``, 4:4:4 chroma: DUT + CUHK Kim train and test together stay under 50 MB; the cost in maxF is
 measured in reports/accuracy_jpeg.md).
 
 Mask decisions (each is counted and printed in the summary, nothing is dropped silently):
@@ -84,6 +84,7 @@ def load_pair(sample: Sample, summary: PackSummary, white_is_blurred: bool = Tru
 def build_pack(
     samples: list[Sample],
     out: str | os.PathLike,
+    *,
     size: int = 256,
     image_format: str = "jpeg",
     white_is_blurred: bool = True,
@@ -137,8 +138,10 @@ def load_pack(path: str | os.PathLike) -> Pack:
         else:
             blob, offsets = data["jpeg"], data["offsets"]
             images = np.stack(
-                [np.asarray(Image.open(_io.BytesIO(blob[a:b].tobytes())).convert("RGB")) for a, b in
-                 zip(offsets[:-1], offsets[1:], strict=True)]
+                [
+                    np.asarray(Image.open(_io.BytesIO(blob[a:b].tobytes())).convert("RGB"))
+                    for a, b in zip(offsets[:-1], offsets[1:], strict=True)
+                ]
             )
     return Pack(stems, images, masks)
 

@@ -21,8 +21,15 @@ import torch
 from torch import nn
 
 # (repeats, kernel, stride, expansion, out channels) of the seven stages; width/depth multipliers 1.0
-LITE0_STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
-                (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
+LITE0_STAGES = (
+    (1, 3, 1, 1, 16),
+    (2, 3, 2, 6, 24),
+    (2, 5, 2, 6, 40),
+    (3, 3, 2, 6, 80),
+    (3, 5, 1, 6, 112),
+    (4, 5, 2, 6, 192),
+    (1, 3, 1, 6, 320),
+)
 STEM_CHANNELS = 32
 TAP_BLOCKS = (0, 2, 4, 10, 15)  # last block at strides 2, 4, 8, 16, 32
 TAP_CHANNELS = (16, 24, 40, 112, 320)
@@ -83,10 +90,14 @@ class EfficientNetLite0(nn.Module):
 
 
 _RENAMES = (
-    (r"^_conv_stem\.", "stem.0."), (r"^_bn0\.", "stem.1."),
-    (r"\._expand_conv\.", ".expand.0."), (r"\._bn0\.", ".expand.1."),
-    (r"\._depthwise_conv\.", ".depthwise.0."), (r"\._bn1\.", ".depthwise.1."),
-    (r"\._project_conv\.", ".project.0."), (r"\._bn2\.", ".project.1."),
+    (r"^_conv_stem\.", "stem.0."),
+    (r"^_bn0\.", "stem.1."),
+    (r"\._expand_conv\.", ".expand.0."),
+    (r"\._bn0\.", ".expand.1."),
+    (r"\._depthwise_conv\.", ".depthwise.0."),
+    (r"\._bn1\.", ".depthwise.1."),
+    (r"\._project_conv\.", ".project.0."),
+    (r"\._bn2\.", ".project.1."),
     (r"^_blocks\.", "blocks."),
 )
 CLASSIFIER_KEYS = ("_conv_head.", "_bn1.", "_fc.")  # ImageNet head: not part of the encoder

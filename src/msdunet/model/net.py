@@ -40,8 +40,7 @@ class ModelConfig:
     upsample: str = "transposed"  # the paper's 2×2 transposed conv, or bilinear resize + 3×3 conv
 
     def __post_init__(self) -> None:
-        for name, allowed in (("variant", VARIANTS), ("norm", NORMS), ("encoder", ENCODERS),
-                              ("upsample", UPSAMPLINGS)):
+        for name, allowed in (("variant", VARIANTS), ("norm", NORMS), ("encoder", ENCODERS), ("upsample", UPSAMPLINGS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {allowed}")
         if self.width < 1:

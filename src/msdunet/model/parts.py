@@ -113,8 +113,9 @@ def upsampler(cin: int, cout: int, mode: str) -> nn.Module:
     resize then a 3×3 conv, which cannot leave the transposed conv's checkerboard."""
     if mode == "transposed":
         return nn.ConvTranspose2d(cin, cout, 2, stride=2)
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
-                         nn.Conv2d(cin, cout, 3, padding=1))
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), nn.Conv2d(cin, cout, 3, padding=1)
+    )
 
 
 class DecoderLevel(nn.Module):

@@ -1,0 +1,125 @@
+"""``TrainConfig``: every training option, its type and its default (the paper's recipe, §4.1).
+
+Options come from a TOML file, a run's saved ``config.json`` and ``--set KEY=VALUE``;
+``TrainConfig.from_dict`` refuses unknown keys and values of another type than declared (so that
+``train = "x.npz"`` is not iterated character by character), and ``parse_option`` reads a
+``--set`` value as its option's declared type (``--set norm=none`` stays the string ``"none"``).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+
+@dataclass
+class TrainConfig:
+    train: list[str] = field(default_factory=list)  # pack files
+    val: str | None = None
+    out: str = "runs/msdunet"
+    variant: str = "msdunet"
+    width: int = 64
+    norm: str = "none"
+    encoder: str = "plain"  # plain (the paper's) | efficientnet-lite0 (ImageNet-pretrained, lite_unet)
+    upsample: str = "transposed"
+    pretrained: bool = True  # start a non-plain encoder from ImageNet (False: random init, the control)
+    encoder_lr: float | None = None  # lr of a pretrained encoder's parameters (None: same as lr)
+    epochs: int = 100
+    batch_size: int = 16
+    optimizer: str = "sgd"  # sgd | adamw
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "step"  # step (×gamma every step_epochs) | cosine
+    step_epochs: int = 25
+    gamma: float = 0.1
+    warmup_epochs: int = 0
+    expand: bool = True  # epoch = all 8 dihedral copies (paper) or one random copy per image
+    crop: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    max_minutes: float | None = None  # stop cleanly (checkpoint kept) after this long
+    notes: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> TrainConfig:
+        """A config from plain values (TOML, JSON); unknown keys raise ValueError, wrong types TypeError."""
+        hints = option_types()
+        unknown = set(data) - set(hints)
+        if unknown:
+            raise ValueError(f"unknown training option(s): {sorted(unknown)}")
+        return cls(**{key: check_value(key, hints[key], value) for key, value in data.items()})
+
+    @classmethod
+    def parse_option(cls, key: str, text: str) -> object:
+        """The value of ``--set KEY=TEXT`` as KEY's declared type (a list option takes one item)."""
+        hints = option_types()
+        if key not in hints:
+            raise ValueError(f"unknown training option(s): [{key!r}]")
+        return parse_text(key, hints[key], text)
+
+
+def option_types() -> dict[str, object]:
+    """Each option's declared type, resolved from the annotations."""
+    hints = typing.get_type_hints(TrainConfig)
+    return {f.name: hints[f.name] for f in fields(TrainConfig)}
+
+
+def _split_optional(hint: object) -> tuple[object, bool]:
+    """(the type inside ``X | None``, whether None is allowed)."""
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) and type(None) in args:
+        (inner,) = [a for a in args if a is not type(None)]
+        return inner, True
+    return hint, False
+
+
+def _describe(hint: object, optional: bool) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    what = "a list of strings" if typing.get_origin(hint) is list else names[hint]
+    return what + (" or none" if optional else "")
+
+
+def check_value(key: str, hint: object, value: object) -> object:
+    """``value`` if it has the declared type (an int where a float is declared becomes a float)."""
+    inner, optional = _split_optional(hint)
+    if value is None and optional:
+        return None
+    if inner is bool and isinstance(value, bool):
+        return value
+    if inner is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if inner is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if inner is str and isinstance(value, str):
+        return value
+    if typing.get_origin(inner) is list:
+        if isinstance(value, str):
+            raise TypeError(f"option {key} must be a list of strings, not the string {value!r}: write [{value!r}]")
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return list(value)
+    raise TypeError(f"option {key} must be {_describe(inner, optional)}, got {value!r} ({type(value).__name__})")
+
+
+def parse_text(key: str, hint: object, text: str) -> object:
+    """Read ``text`` as the declared type: none/null for an optional, true/false/yes/no/1/0 for a bool."""
+    inner, optional = _split_optional(hint)
+    if optional and text.lower() in ("none", "null"):
+        return None
+    if typing.get_origin(inner) is list:
+        return [text]
+    if inner is str:
+        return text
+    if inner is bool:
+        flags = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        if text.lower() in flags:
+            return flags[text.lower()]
+    else:
+        try:
+            return inner(text)
+        except ValueError:
+            pass
+    raise ValueError(f"option {key} must be {_describe(inner, optional)}, got {text!r}")
