@@ -73,13 +73,14 @@ shipped = pytest.mark.skipif(not shipped_models(), reason="no weights shipped ye
 
 
 @shipped
+@pytest.mark.parametrize("name", list(shipped_models()))
 @pytest.mark.parametrize("size", [(512, 512), (6000, 4000)])
-def test_shipped_model_finds_the_blurred_half_at_any_size(size):
+def test_shipped_model_finds_the_blurred_half_at_any_size(size, name):
     """The same synthetic scene at 0.26 MP and at 24 MP (texture and blur scale with the frame, as in a
     real photo of one scene at two resolutions): the blurred half is found at both sizes."""
     width, height = size
     image, mask = half_blurred(width, height, seed=7, cell=max(1, width // 256), radius=width / 128)
-    blur = BlurDetector()(image)
+    blur = BlurDetector(name)(image)
     assert blur.shape == (height, width)
     inner = slice(width // 8, width // 2 - width // 8), slice(width // 2 + width // 8, width - width // 8)
     sharp_side, blurred_side = blur[:, inner[0]].mean(), blur[:, inner[1]].mean()
@@ -89,12 +90,13 @@ def test_shipped_model_finds_the_blurred_half_at_any_size(size):
 
 
 @shipped
-def test_tiled_map_matches_untiled():
+@pytest.mark.parametrize("name", list(shipped_models()))
+def test_tiled_map_matches_untiled(name):
     """Tiled vs whole-image inference (native resolution, 640×480, tiles 320 with 96 overlap).
     Stated tolerance: mean |difference| < 0.002, max < 0.05 (measured: 0.0002 and 0.016)."""
     image, _ = half_blurred(640, 480, seed=3, cell=2, radius=5)
-    whole = BlurDetector(working_size=None, tile=1024, bf16=False)(image)
-    tiled = BlurDetector(working_size=None, tile=320, tile_overlap=96, bf16=False)(image)
+    whole = BlurDetector(name, working_size=None, tile=1024, bf16=False)(image)
+    tiled = BlurDetector(name, working_size=None, tile=320, tile_overlap=96, bf16=False)(image)
     diff = np.abs(whole - tiled)
     assert diff.mean() < 0.002 and diff.max() < 0.05, (diff.max(), diff.mean())
 
