@@ -327,3 +327,14 @@ def test_one_photo_one_map_whatever_the_route(tmp_path, tiny_weights):
         assert run(args + flags).exit_code == 0
         written = np.asarray(Image.open(out / "big_blur.png")).astype(int)
         assert np.abs(written - from_path).max() <= 1, flags
+
+
+def test_overlay_takes_float_and_8bit_maps_alike():
+    from msdunet.batch.outputs import overlay
+
+    photo = Image.fromarray(textured(40, 30))
+    ramp = np.tile(np.linspace(0, 1, 40, dtype=np.float32), (30, 1))
+    from_float = np.asarray(overlay(photo, ramp), dtype=np.int16)
+    from_uint8 = np.asarray(overlay(photo, (ramp * 255 + 0.5).astype(np.uint8)), dtype=np.int16)
+    assert np.abs(from_float - from_uint8).max() <= 2
+    assert not np.array_equal(from_float, np.asarray(photo))  # the blurred side is tinted

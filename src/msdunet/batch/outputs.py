@@ -38,7 +38,7 @@ def overlay(photo: Image.Image, blur: np.ndarray, max_side: int = OVERLAY_SIDE, 
     in [0, 1] or an 8-bit map."""
     rgb = np.asarray(preview(photo, max_side), dtype=np.float32)
     size = (rgb.shape[1], rgb.shape[0])
-    alpha = np.asarray(Image.fromarray(blur).resize(size, Image.BILINEAR), dtype=np.float32)[..., None]
+    alpha = np.array(Image.fromarray(blur).resize(size, Image.BILINEAR), dtype=np.float32)[..., None]  # a copy
     alpha *= strength / 255.0 if blur.dtype == np.uint8 else strength
     return Image.fromarray((rgb * (1 - alpha) + TINT * alpha + 0.5).astype(np.uint8))
 
