@@ -39,7 +39,9 @@ def main() -> None:
     parser.add_argument("--weights", default=None)
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--out", type=Path, default=Path("reports"))
-    parser.add_argument("--only", nargs="+", choices=["scale", "bf16", "jpeg"], default=["scale", "bf16", "jpeg"])
+    parser.add_argument(
+        "--only", nargs="+", choices=["scale", "bf16", "tta", "jpeg"], default=["scale", "bf16", "tta", "jpeg"]
+    )
     args = parser.parse_args()
     samples = {name: dataset_samples(d, s, args.data) for name, (d, s) in SETS.items()}
     header = "| setting | " + " | ".join(f"{n} maxF / MAE" for n in SETS) + " |\n|---|" + "---|" * len(SETS)
@@ -51,6 +53,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     if "scale" in args.only:
         check_scale(args, samples, header, intro)
+    if "tta" in args.only:
+        check_tta(args, samples, header, intro)
     if "bf16" in args.only:
         check_bf16(args, samples, header, intro)
     if "jpeg" in args.only:
@@ -89,6 +93,17 @@ def check_bf16(args, samples, header, intro) -> None:
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
     write(args, "bf16", lines)
+
+
+def check_tta(args, samples, header, intro) -> None:
+    """Flip test-time augmentation (the mean over the image and its mirror image) against none."""
+    lines = ["# Flip test-time augmentation (256×256, paper protocol, default precision)", "", *intro, header]
+    for label, tta in (("no TTA", False), ("flip TTA", True)):
+        detector = BlurDetector.paper_protocol(args.weights, flip_tta=tta)
+        scored = {n: evaluate_detector(detector, smp, with_floor=False).method for n, smp in samples.items()}
+        lines.append(row(label, scored))
+        print(lines[-1], flush=True)
+    write(args, "tta", lines)
 
 
 def check_jpeg(args, samples, header, intro) -> None:
