@@ -17,8 +17,8 @@ pixels.  So every image is resized to a working resolution and the map is resize
   to 0.46 per pixel; decoding a 24 MP JPEG in full costs about 0.13 s more than at 1/8 scale.
 
 Precision: bf16 autocast by default on CPUs with native bf16 (AVX512-BF16 / AMX), fp32 elsewhere;
-on the project's CPU it is faster (1.2× for the default model, 2× for the provisional one) and
-scores the same maxF, MAE within .001, on DUT and CUHK test (reports/accuracy_bf16.md).
+on the project's CPU it is faster than fp32 and scores the same maxF on DUT and CUHK test
+(reports/accuracy_bf16.md).
 
 The map is P(blurred) from the softmax, upsampled bilinearly to the input's own size.
 """
@@ -214,7 +214,7 @@ __all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]
 
 def bf16_is_native() -> bool:
     """bf16 autocast pays off only where the CPU computes bf16 natively (AVX512-BF16 or AMX); there
-    it runs 1.2–2× faster than fp32 at no measured maxF cost (reports/accuracy_bf16.md)."""
+    it runs faster than fp32 at no measured maxF cost (reports/accuracy_bf16.md)."""
     cpu = torch.cpu
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(cpu, name, lambda: False)() for name in checks)
