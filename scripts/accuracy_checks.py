@@ -85,25 +85,25 @@ def check_scale(args, samples, header, intro) -> None:
     write(args, "scale", lines)
 
 
-def check_bf16(args, samples, header, intro) -> None:
-    lines = ["# bf16 autocast vs fp32 (256×256, paper protocol)", "", *intro, header]
-    for label, bf16 in (("fp32", False), ("bf16 autocast", True)):
-        detector = BlurDetector.paper_protocol(args.weights, bf16=bf16)
+def compare_detectors(args, samples, lines: list[str], name: str, settings: dict[str, dict]) -> None:
+    """One row per setting: the paper-protocol detector built with that setting's options."""
+    for label, options in settings.items():
+        detector = BlurDetector.paper_protocol(args.weights, **options)
         scored = {n: evaluate_detector(detector, smp, with_floor=False).method for n, smp in samples.items()}
         lines.append(row(label, scored))
         print(lines[-1], flush=True)
-    write(args, "bf16", lines)
+    write(args, name, lines)
+
+
+def check_bf16(args, samples, header, intro) -> None:
+    lines = ["# bf16 autocast vs fp32 (256×256, paper protocol)", "", *intro, header]
+    compare_detectors(args, samples, lines, "bf16", {"fp32": {"bf16": False}, "bf16 autocast": {"bf16": True}})
 
 
 def check_tta(args, samples, header, intro) -> None:
     """Flip test-time augmentation (the mean over the image and its mirror image) against none."""
     lines = ["# Flip test-time augmentation (256×256, paper protocol, default precision)", "", *intro, header]
-    for label, tta in (("no TTA", False), ("flip TTA", True)):
-        detector = BlurDetector.paper_protocol(args.weights, flip_tta=tta)
-        scored = {n: evaluate_detector(detector, smp, with_floor=False).method for n, smp in samples.items()}
-        lines.append(row(label, scored))
-        print(lines[-1], flush=True)
-    write(args, "tta", lines)
+    compare_detectors(args, samples, lines, "tta", {"no TTA": {"flip_tta": False}, "flip TTA": {"flip_tta": True}})
 
 
 def check_jpeg(args, samples, header, intro) -> None:

@@ -237,7 +237,4 @@ def onnx_session(model: nn.Module, card: dict, threads: int | None):
 
 def describe(detector: BlurDetector) -> str:
     where = Path(detector.weights_path).name if detector.weights_path else "in-memory model"
-    c = detector.card["config"]
-    encoder = c.get("encoder", "plain")
-    arch = f"{c['variant']}" + (f" on {encoder}" if encoder != "plain" else "")
-    return f"{where} ({arch}, width {c['width']}, norm {c['norm']}, backend {detector.backend})"
+    return f"{where} ({detector.model.config.describe()}, backend {detector.backend})"

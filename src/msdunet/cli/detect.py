@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from msdunet.cli.options import model_option
 from msdunet.protocol import DEFAULT_WORKING_SIZE
 
 
@@ -21,14 +22,7 @@ from msdunet.protocol import DEFAULT_WORKING_SIZE
     help="Folder for maps, overlays and the report (created if needed); mirrors the input folders.",
 )
 @click.option("-r", "--recursive", is_flag=True, help="Search folders recursively.")
-@click.option(
-    "-m",
-    "--model",
-    "--weights",
-    "weights",
-    default=None,
-    help="A shipped model's name (`msdunet models`) or a weights file (.safetensors with its .json card).",
-)
+@model_option("A shipped model's name (`msdunet models`) or a weights file (.safetensors with its .json card).")
 @click.option(
     "--threshold",
     default=0.5,
@@ -62,7 +56,7 @@ from msdunet.protocol import DEFAULT_WORKING_SIZE
     type=click.IntRange(0, 16),
     help="Decode threads running ahead of the network (0: decode, detect, write in turn).",
 )
-@click.option("--flip-tta", is_flag=True, help="Average with the mirrored image (test-time augmentation; 2× time).")
+@click.option("--flip-tta", is_flag=True, help="Average with the mirrored image (test-time augmentation; slower).")
 @click.option(
     "--max-pixels",
     default=None,

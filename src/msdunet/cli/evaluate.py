@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from msdunet.cli.options import model_option
 from msdunet.data.sources import DATASETS
 from msdunet.protocol import PAPER_WORKING_SIZE
 
@@ -29,14 +30,7 @@ if TYPE_CHECKING:
 )
 @click.option("--dataset", type=click.Choice(DATASETS), help="Evaluate a model on this dataset.")
 @click.option("--data", default=None, help="Data root (default $MSDUNET_DATA or ../shared/data).")
-@click.option(
-    "-m",
-    "--model",
-    "--weights",
-    "weights",
-    default=None,
-    help="With --dataset: a shipped model's name or a weights file (default: the default model).",
-)
+@model_option("With --dataset: a shipped model's name or a weights file (default: the default model).")
 @click.option("--flip-tta", is_flag=True, help="With --dataset: average with the mirrored image.")
 @click.option(
     "--working-size",

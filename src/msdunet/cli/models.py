@@ -12,17 +12,10 @@ LABELS = {
 }
 
 
-def describe_config(config: dict) -> str:
-    encoder = config.get("encoder", "plain")
-    if encoder == "plain":
-        return f"MSDU-net ({config['variant']}), width {config['width']}, norm {config['norm']}"
-    extractors = "with" if config["variant"] == "msdunet" else "without"
-    return f"U-net on pretrained {encoder} ({extractors} the paper's extractors), decoder width {config['width']}"
-
-
 @click.command("models")
 def command() -> None:
     """List the weights shipped in the package (* marks the default); pass a name to --model."""
+    from msdunet.model import ModelConfig
     from msdunet.weights import DEFAULT_MODEL, read_card, shipped_models
 
     shipped = shipped_models()
@@ -33,7 +26,7 @@ def command() -> None:
         card = read_card(path)
         mark = "*" if name == DEFAULT_MODEL else " "
         size = path.stat().st_size / 1e6
-        click.echo(f"{mark} {name}: {describe_config(card['config'])}, {size:.1f} MB, {path}")
+        click.echo(f"{mark} {name}: {ModelConfig.from_dict(card['config']).describe()}, {size:.1f} MB, {path}")
         for split, s in card.get("metrics", {}).items():
             seen = s.get("in_training_set")
             note = f"; {seen} of {s['n']} images in its training set" if seen else ""

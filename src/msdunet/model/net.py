@@ -53,6 +53,13 @@ class ModelConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def describe(self) -> str:
+        """One line for people: which architecture, which variant, how wide."""
+        if self.encoder == "plain":
+            return f"MSDU-net ({self.variant}), width {self.width}, norm {self.norm}"
+        extractors = "with" if self.variant == "msdunet" else "without"
+        return f"U-net on pretrained {self.encoder} ({extractors} the paper's extractors), decoder width {self.width}"
+
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
         known = {f.name for f in fields(cls)}
