@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / "src" / "msdunet" / "configs"
+from study_runs import ROOT, score, spread, train
+
 REPORT_DIR = ROOT / "reports" / "pretrained_study"
 TEST_SETS = {"dut_test": ("dut", "test"), "kim_test": ("cuhk", "kim_test")}
 
@@ -40,69 +36,6 @@ RUNS = {
         {"seed": 0, "upsample": "transposed"},
     ),
 }
-
-
-def run(cmd: list[str]) -> None:
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT)
-
-
-def train(name: str, config: str, overrides: dict) -> Path:
-    out = ROOT / "runs" / name
-    if (out / "model.safetensors").exists():
-        return out
-    cmd = [sys.executable, "-m", "msdunet", "train", "--config", str(CONFIGS / config), "--out", str(out)]
-    for key, value in overrides.items():
-        cmd += ["--set", f"{key}={value}"]
-    if (out / "checkpoint.pt").exists():
-        cmd.append("--resume")
-    run(cmd)
-    return out
-
-
-def score(name: str, out: Path, data: str) -> dict:
-    path = REPORT_DIR / f"{name}.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    result = {"run": name, "training": json.loads((out / "model.json").read_text())["training"]}
-    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
-    result["epochs"] = len(log)
-    result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
-    for key, (dataset, split) in TEST_SETS.items():
-        tmp = REPORT_DIR / f".{name}_{key}.json"
-        run(
-            [
-                sys.executable,
-                "-m",
-                "msdunet",
-                "evaluate",
-                "--dataset",
-                dataset,
-                "--split",
-                split,
-                "--data",
-                data,
-                "--model",
-                str(out / "model.safetensors"),
-                "--name",
-                name,
-                "--json",
-                str(tmp),
-            ]
-        )
-        results = json.loads(tmp.read_text())["results"]
-        tmp.unlink()
-        floor = next(v for k, v in results.items() if k.startswith("floor"))
-        result[key] = {k: round(results[name][k], 4) for k in ("maxF", "meanF", "MAE")}
-        result[key]["floor_maxF"], result[key]["floor_MAE"] = round(floor["maxF"], 4), round(floor["MAE"], 4)
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    return result
-
-
-def spread(values: list[float], digits: int = 3) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {(max(values) - min(values)) / 2:.{digits}f}"
 
 
 def write_report() -> Path:
@@ -147,7 +80,7 @@ def main() -> None:
     if not args.report_only:
         for name in args.only or list(RUNS):
             _, config, overrides = RUNS[name]
-            score(name, train(name, config, overrides), args.data)
+            score(name, train(name, config, overrides), data=args.data, test_sets=TEST_SETS, report_dir=REPORT_DIR)
             write_report()
     write_report()
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from msdunet.batch import verdict
+from msdunet.focus import classify
 
 from .conftest import half_blurred, invoke, textured
 
@@ -100,7 +100,8 @@ def test_folder_outputs_and_report(photo_dir, tmp_path, tiny_weights):
     row = report[2]
     assert int(row["width"]) == 50 and int(row["height"]) == 70
     assert float(row["blurred_fraction"]) == pytest.approx(np.mean(blur >= 127.5), abs=0.02)
-    assert row["verdict"] == verdict(float(row["blurred_fraction"]))
+    assert float(row["sharp_fraction"]) == pytest.approx(1 - float(row["blurred_fraction"]), abs=1e-4)
+    assert row["verdict"] == classify(float(row["sharp_fraction"]), float(row["subject_share"]))
 
 
 def test_skip_existing_recomputes_a_damaged_map_and_keeps_the_verdicts(photo_dir, tmp_path, tiny_weights):
@@ -217,10 +218,6 @@ def test_outputs_mirror_the_input_tree_and_the_report_names_each_map(tmp_path, t
         assert (out / r["output"].replace("_blur.png", "_overlay.jpg")).exists()
     assert len(list(out.rglob("*_blur.png"))) == 5
     assert [r["output"] for r in json.loads((out / "report.json").read_text())["rows"]] == [r["output"] for r in report]
-
-
-def test_verdicts():
-    assert verdict(0.0) == "sharp" and verdict(0.5) == "partly blurred" and verdict(0.99) == "blurred"
 
 
 def test_no_images_and_bad_weights_exit_2(tmp_path, tiny_weights):

@@ -6,13 +6,11 @@ in the input's own subfolder of OUT (``outputs``).  The report has one row per i
 order, written once that input's files are on disk:
 
 path, width, height, mean_blur (mean P(blurred)), blurred_fraction (share of pixels with
-P ≥ threshold), verdict, ms (network time for this image), error (empty when it worked and its
+P ≥ threshold), sharp_fraction, subject_share, subject_x, subject_y, verdict (``msdunet.focus``:
+``sharp``, ``subject in focus`` or ``blurred``), ms (network time for this image), error (empty when it worked and its
 files are written), output (the map, relative to OUT), reused (an earlier run's map, kept by
 ``skip_existing``).  The numbers come from the 8-bit map as saved, so a reused map reports what
 a fresh one did.
-
-Verdict from the blurred fraction f: ``sharp`` when f < ``SHARP_BELOW`` (0.05), ``blurred`` when
-f ≥ ``BLURRED_FROM`` (0.95), else ``partly blurred``.
 
 Decoding and writing run in small thread pools so that they overlap with the network (Pillow and
 torch release the GIL); the CSV is appended and flushed row by row, and an interrupt still writes
@@ -20,14 +18,12 @@ report.json for the rows done, so ``skip_existing`` resumes either.
 """
 
 from msdunet.batch.outputs import OVERLAY_SIDE, TINT, Target, overlay, plan_outputs, write_outputs
-from msdunet.batch.report import BLURRED_FROM, FIELDS, SHARP_BELOW, ReportWriter, Row, summarize, verdict
+from msdunet.batch.report import FIELDS, ReportWriter, Row, summarize
 from msdunet.batch.run import run_batch
 
 __all__ = [
-    "BLURRED_FROM",
     "FIELDS",
     "OVERLAY_SIDE",
-    "SHARP_BELOW",
     "TINT",
     "ReportWriter",
     "Row",
@@ -36,6 +32,5 @@ __all__ = [
     "plan_outputs",
     "run_batch",
     "summarize",
-    "verdict",
     "write_outputs",
 ]

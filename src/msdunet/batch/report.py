@@ -11,9 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-SHARP_BELOW = 0.05
-BLURRED_FROM = 0.95
-FIELDS = ("path", "width", "height", "mean_blur", "blurred_fraction", "verdict", "ms", "error", "output", "reused")
+from msdunet.focus import summarize_focus
+
+FIELDS = (
+    "path", "width", "height", "mean_blur", "blurred_fraction", "sharp_fraction", "subject_share", "subject_x",
+    "subject_y", "verdict", "ms", "error", "output", "reused",
+)  # fmt: skip
 
 
 @dataclass
@@ -23,19 +26,15 @@ class Row:
     height: int | None = None
     mean_blur: float | None = None
     blurred_fraction: float | None = None
-    verdict: str = ""
+    sharp_fraction: float | None = None  # msdunet.focus: share sharp, largest sharp region, its centre
+    subject_share: float | None = None
+    subject_x: float | None = None
+    subject_y: float | None = None
+    verdict: str = ""  # msdunet.focus.VERDICTS
     ms: float | None = None
     error: str = ""
     output: str = ""  # the map, relative to OUT (empty when there is none)
     reused: bool = False  # True: the map of an earlier run (--skip-existing), not computed again
-
-
-def verdict(blurred_fraction: float) -> str:
-    if blurred_fraction < SHARP_BELOW:
-        return "sharp"
-    if blurred_fraction >= BLURRED_FROM:
-        return "blurred"
-    return "partly blurred"
 
 
 def summarize(path: str, map8: np.ndarray, threshold: float, ms: float) -> Row:
@@ -44,7 +43,11 @@ def summarize(path: str, map8: np.ndarray, threshold: float, ms: float) -> Row:
     level = math.ceil(threshold * 255 - 1e-6)  # P >= threshold  <=>  level >= this
     fraction = float(np.count_nonzero(map8 >= level)) / map8.size
     mean = float(map8.mean()) / 255.0
-    return Row(path, map8.shape[1], map8.shape[0], round(mean, 4), round(fraction, 4), verdict(fraction), round(ms, 1))
+    focus = summarize_focus(map8, threshold=threshold)
+    return Row(
+        path, map8.shape[1], map8.shape[0], round(mean, 4), round(fraction, 4), focus.sharp_fraction,
+        focus.subject_share, focus.subject_x, focus.subject_y, focus.verdict, round(ms, 1),
+    )  # fmt: skip
 
 
 class ReportWriter:

@@ -15,7 +15,8 @@ import numpy as np
 from PIL import Image
 
 from msdunet.batch.outputs import Target, plan_outputs, preview, read_existing, write_outputs
-from msdunet.batch.report import BLURRED_FROM, SHARP_BELOW, ReportWriter, Row, summarize
+from msdunet import focus
+from msdunet.batch.report import ReportWriter, Row, summarize
 from msdunet.io import Found, ImageReadError
 from msdunet.metrics import to_uint8_map
 
@@ -69,7 +70,7 @@ def run_batch(
         readers.shutdown(wait=True, cancel_futures=True)
         writers.shutdown(wait=True)  # writes already queued finish, so their rows are true
         _report_done(queue, report, on_row, keep=0)
-        info = {"threshold": threshold, "sharp_below": SHARP_BELOW, "blurred_from": BLURRED_FROM}
+        info = {"threshold": threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM}
         report.close({**info, **(meta or {}), "planned": len(found), "interrupted": interrupted})
     return report.rows
 

@@ -1,0 +1,74 @@
+"""Shared by the study scripts: train a named run (resumable), score it with ``msdunet evaluate``.
+
+Weights stay in ``runs/NAME`` (ignored by git); a run's scores go to one small JSON file that the
+scripts commit.  Scoring is the CLI's own ``msdunet evaluate`` (paper protocol), so a study's numbers
+come from the same code path a user runs.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "src" / "msdunet" / "configs"
+METRICS = ("maxF", "meanF", "MAE")
+
+
+def run(cmd: list[str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def train(name: str, config: str, overrides: dict) -> Path:
+    """Train ``runs/NAME`` from CONFIG with ``--set`` OVERRIDES; resume a stopped run; skip a finished one."""
+    out = ROOT / "runs" / name
+    if (out / "model.safetensors").exists():
+        return out
+    cmd = [sys.executable, "-m", "msdunet", "train", "--config", str(CONFIGS / config), "--out", str(out)]
+    for key, value in overrides.items():
+        cmd += ["--set", f"{key}={value}"]
+    if (out / "checkpoint.pt").exists():
+        cmd.append("--resume")
+    run(cmd)
+    return out
+
+
+def evaluate(model: str, *, dataset: str, split: str, data: str, name: str, tmp: Path) -> dict:
+    """``msdunet evaluate`` of one model on one split: {name: scores, floor: scores}, rounded."""
+    run(
+        [sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data]
+        + ["--model", model, "--name", name, "--json", str(tmp)]
+    )
+    results = json.loads(tmp.read_text())["results"]
+    tmp.unlink()
+    floor = next(v for k, v in results.items() if k.startswith("floor"))
+    scores = {k: round(results[name][k], 4) for k in METRICS}
+    scores["floor_maxF"], scores["floor_MAE"] = round(floor["maxF"], 4), round(floor["MAE"], 4)
+    return scores
+
+
+def score(name: str, out: Path, *, data: str, test_sets: dict[str, tuple[str, str]], report_dir: Path) -> dict:
+    """Scores of a trained run on TEST_SETS ({key: (dataset, split)}) → ``REPORT_DIR/NAME.json``, cached."""
+    path = report_dir / f"{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    result = {"run": name, "training": json.loads((out / "model.json").read_text())["training"]}
+    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    result["epochs"] = len(log)
+    result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
+    for key, (dataset, split) in test_sets.items():
+        model = str(out / "model.safetensors")
+        result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=report_dir / f".{name}.json")
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def spread(values: list[float], digits: int = 3) -> str:
+    """Mean ± half the range (one value: itself)."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {(max(values) - min(values)) / 2:.{digits}f}"
