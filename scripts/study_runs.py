@@ -61,8 +61,8 @@ def score(name: str, out: Path, *, data: str, test_sets: dict[str, tuple[str, st
     result["epochs"] = len(log)
     result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
     for key, (dataset, split) in test_sets.items():
-        model = str(out / "model.safetensors")
-        result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=report_dir / f".{name}.json")
+        model, tmp = str(out / "model.safetensors"), report_dir / f".{name}.json"
+        result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=tmp)
     path.write_text(json.dumps(result, indent=2) + "\n")
     return result
 

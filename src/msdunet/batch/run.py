@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from msdunet.batch.outputs import Target, plan_outputs, preview, read_existing, write_outputs
 from msdunet import focus
+from msdunet.batch.outputs import Target, plan_outputs, preview, read_existing, write_outputs
 from msdunet.batch.report import ReportWriter, Row, summarize
 from msdunet.io import Found, ImageReadError
 from msdunet.metrics import to_uint8_map
