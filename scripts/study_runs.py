@@ -37,8 +37,9 @@ def train(name: str, config: str, overrides: dict) -> Path:
     return out
 
 
-def evaluate(model: str, *, dataset: str, split: str, data: str, name: str, tmp: Path) -> dict:
-    """``msdunet evaluate`` of one model on one split: {name: scores, floor: scores}, rounded."""
+def evaluate(model: str, *, dataset: str, split: str, data: str, name: str, tmp: Path, curves: bool = False) -> dict:
+    """``msdunet evaluate`` of one model on one split: its scores and the floor's, rounded; with
+    ``curves`` also its precision / recall / F curves (256 thresholds, 4 digits) for the figures."""
     run(
         [sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data]
         + ["--model", model, "--name", name, "--json", str(tmp)]
@@ -48,10 +49,14 @@ def evaluate(model: str, *, dataset: str, split: str, data: str, name: str, tmp:
     floor = next(v for k, v in results.items() if k.startswith("floor"))
     scores = {k: round(results[name][k], 4) for k in METRICS}
     scores["floor_maxF"], scores["floor_MAE"] = round(floor["maxF"], 4), round(floor["MAE"], 4)
+    if curves:
+        scores["curves"] = {k: [round(x, 4) for x in v] for k, v in results[name]["curves"].items()}
     return scores
 
 
-def score(name: str, out: Path, *, data: str, test_sets: dict[str, tuple[str, str]], report_dir: Path) -> dict:
+def score(
+    name: str, out: Path, *, data: str, test_sets: dict[str, tuple[str, str]], report_dir: Path, curves: bool = False
+) -> dict:
     """Scores of a trained run on TEST_SETS ({key: (dataset, split)}) → ``REPORT_DIR/NAME.json``, cached."""
     path = report_dir / f"{name}.json"
     if path.exists():
@@ -62,7 +67,7 @@ def score(name: str, out: Path, *, data: str, test_sets: dict[str, tuple[str, st
     result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
     for key, (dataset, split) in test_sets.items():
         model, tmp = str(out / "model.safetensors"), report_dir / f".{name}.json"
-        result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=tmp)
+        result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=tmp, curves=curves)
     path.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
