@@ -105,6 +105,26 @@ def test_folder_mode_reads_detects_own_map_names(tmp_path, tiny_weights):
     assert "| out | 3 |" in result.output
 
 
+def test_folder_mode_reads_detects_mirrored_tree_and_refuses_ambiguous_stems(tmp_path, tiny_weights):
+    """detect -r mirrors the input tree under OUT: evaluate finds maps in subfolders; one stem in
+    two subfolders is refused with both paths named, never scored against the wrong mask."""
+    root = write_folder_dataset(tmp_path / "ds", ["x0", "x1", "x2"], 64, 48)
+    photos = tmp_path / "photos"
+    for i, sub in enumerate(["a", "b", "b/c"]):
+        (photos / sub).mkdir(parents=True, exist_ok=True)
+        (root / "image" / f"x{i}.jpg").rename(photos / sub / f"x{i}.jpg")
+    out = tmp_path / "out"
+    detected = invoke(["detect", str(photos), "-r", "-o", str(out), "--weights", str(tiny_weights), "-q"])
+    assert detected.exit_code == 0, detected.output
+    assert not list(out.glob("*_blur.png")) and len(list(out.rglob("*_blur.png"))) == 3
+    result = invoke(["evaluate", "--pred", str(out), "--gt", str(root / "gt")])
+    assert result.exit_code == 0, result.output
+    assert "| out | 3 |" in result.output
+    (out / "b" / "x2_blur.png").write_bytes((out / "b" / "c" / "x2_blur.png").read_bytes())
+    ambiguous = invoke(["evaluate", "--pred", str(out), "--gt", str(root / "gt")])
+    assert ambiguous.exit_code != 0 and "x2_blur" in ambiguous.output and "ambiguous" in ambiguous.output
+
+
 def test_usage_errors():
     assert invoke(["evaluate"]).exit_code == 2
     assert invoke(["evaluate", "--dataset", "dut"]).exit_code == 2

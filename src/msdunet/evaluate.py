@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from msdunet.data.sources import Sample, files_by_stem
+from msdunet.data.sources import Sample, pair_folder
 from msdunet.io import read_map, read_mask
 from msdunet.metrics import SCORE_KEYS, BlurMetrics, scores, to_uint8_map
 
@@ -47,22 +47,6 @@ def floor_results(masks: Iterable[np.ndarray]) -> dict:
     return score_pairs((np.full(m.shape, 255.0), m) for m in masks)
 
 
-def match_maps(
-    pred_dir: str | os.PathLike, gt_dir: str | os.PathLike, stems: list[str] | None = None
-) -> list[tuple[str, Path, Path]]:
-    """(stem, map, mask) matched by stem whatever the extension, a map also as ``<stem>_blur``
-    (``msdunet detect``'s name); a missing map is an error."""
-    preds, masks = files_by_stem(Path(pred_dir), tag=MAP_TAG), files_by_stem(Path(gt_dir))
-    stems = stems if stems is not None else sorted(masks)
-    missing = [s for s in stems if s not in preds]
-    if missing:
-        raise FileNotFoundError(f"{len(missing)} mask(s) have no map in {pred_dir}: {missing[:5]}")
-    absent = [s for s in stems if s not in masks]
-    if absent:
-        raise FileNotFoundError(f"{len(absent)} stem(s) have no mask in {gt_dir}: {absent[:5]}")
-    return [(s, preds[s], masks[s]) for s in stems]
-
-
 @dataclass(frozen=True)
 class Evaluation:
     """One method's full results (scalars and curves) and the floor's on the same masks (None when
@@ -79,10 +63,12 @@ class Evaluation:
 def evaluate_folder(
     pred_dir: str | os.PathLike, gt_dir: str | os.PathLike, *, stems: list[str] | None = None, with_floor: bool = True
 ) -> Evaluation:
-    """Score a folder of maps against a folder of masks (matched by stem, see ``match_maps``)."""
-    triples = match_maps(pred_dir, gt_dir, stems)
-    masks = [read_mask(g) for _, _, g in triples]
-    method = score_pairs((read_map(p), m) for (_, p, _), m in zip(triples, masks, strict=True))
+    """Score a folder of maps against a folder of masks, matched by stem: a map may be named like
+    its mask or ``<stem>_blur.*`` and lie in a subfolder (``msdunet detect``'s mirrored outputs);
+    every mask (or every stem of STEMS) needs its map."""
+    pairs = pair_folder(Path(pred_dir), Path(gt_dir), stems, tag=MAP_TAG, recursive=True, every_mask=True)
+    masks = [read_mask(p.mask) for p in pairs]
+    method = score_pairs((read_map(p.image), m) for p, m in zip(pairs, masks, strict=True))
     return Evaluation(method, floor_results(masks) if with_floor else None)
 
 

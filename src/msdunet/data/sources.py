@@ -44,29 +44,45 @@ def read_stems(path: str | os.PathLike) -> list[str]:
     return stems
 
 
-def files_by_stem(folder: Path, tag: str = "") -> dict[str, Path]:
-    """Files by stem, hidden ones left out.  With ``tag``, a file whose stem ends in it also answers
-    to the stem without it (``x_blur.png`` → ``x``, as ``msdunet detect`` names its maps), unless
-    a file has that stem itself."""
-    files = {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+def files_by_stem(folder: Path, *, tag: str = "", recursive: bool = False) -> dict[str, list[Path]]:
+    """Files by stem (usually one each), hidden ones left out.  With ``tag``, a file whose stem ends
+    in it also answers to the stem without it (``x_blur.png`` → ``x``, as ``msdunet detect`` names
+    its maps), unless a file has that stem itself.  ``recursive`` looks in subfolders too (detect's
+    mirrored output tree)."""
+    files: dict[str, list[Path]] = {}
+    for path in sorted(folder.rglob("*") if recursive else folder.iterdir()):
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            files.setdefault(path.stem, []).append(path)
     if tag:
-        for stem, path in list(files.items()):
+        for stem, paths in list(files.items()):
             if stem.endswith(tag) and len(stem) > len(tag):
-                files.setdefault(stem[: -len(tag)], path)
+                files.setdefault(stem[: -len(tag)], paths)
     return files
 
 
-def pair_folder(image_dir: Path, gt_dir: Path, stems: list[str] | None = None) -> list[Sample]:
-    """Pair images and masks by stem; a stem asked for but missing on either side is an error."""
-    images, masks = files_by_stem(image_dir), files_by_stem(gt_dir)
+def pair_folder(
+    image_dir: Path,
+    gt_dir: Path,
+    stems: list[str] | None = None,
+    *,
+    tag: str = "",
+    recursive: bool = False,
+    every_mask: bool = False,
+) -> list[Sample]:
+    """Pair files of IMAGE_DIR (images, or maps with ``tag``/``recursive`` as in ``files_by_stem``)
+    with masks by stem.  Without STEMS: the stems on both sides, or with ``every_mask`` every mask's
+    stem; a stem asked for but missing on either side is an error naming the first few."""
+    images, masks = files_by_stem(image_dir, tag=tag, recursive=recursive), files_by_stem(gt_dir)
     if stems is None:
-        stems = sorted(set(images) & set(masks))
-    missing = [s for s in stems if s not in images or s not in masks]
-    if missing:
-        raise FileNotFoundError(
-            f"{len(missing)} stem(s) lack an image in {image_dir} or a mask in {gt_dir}: {missing[:5]}"
-        )
-    return [Sample(s, images[s], masks[s]) for s in stems]
+        stems = sorted(masks) if every_mask else sorted(set(images) & set(masks))
+    for side, folder, files in (("map" if tag else "image", image_dir, images), ("mask", gt_dir, masks)):
+        missing = [s for s in stems if s not in files]
+        if missing:
+            raise FileNotFoundError(f"{len(missing)} stem(s) have no {side} in {folder}: {missing[:5]}")
+        ambiguous = next((files[s] for s in stems if len(files[s]) > 1), None)
+        if ambiguous:  # one stem in two places: refuse rather than score against the wrong mask
+            raise ValueError(f"stem {ambiguous[0].stem!r} is ambiguous in {folder}: " + ", ".join(map(str, ambiguous)))
+    return [Sample(s, images[s][0], masks[s][0]) for s in stems]
 
 
 def dataset_samples(dataset: str, split: str, root: str | os.PathLike | None = None) -> list[Sample]:
