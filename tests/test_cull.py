@@ -276,3 +276,15 @@ def test_a_sidecar_that_is_not_xmp_is_left_alone(shoot):
     broken.write_text("just some notes")
     result = run(shoot / "out", "--xmp")
     assert "not an XMP sidecar" in result.stderr and broken.read_text() == "just some notes"
+
+
+@needs_xmp
+def test_move_takes_the_sidecar_along_and_undo_brings_both_back(shoot):
+    (shoot / "photos" / "sub" / "b.png.xmp").write_text(FOREIGN_SIDECAR)
+    before = tree(shoot / "photos")
+    run(shoot / "out", "--into", shoot / "sorted", "--move", "--xmp", "--xmp-name", "photo.ext.xmp")
+    moved = shoot / "sorted/subject-in-focus/sub/b.png.xmp"
+    assert not (shoot / "photos/sub/b.png.xmp").exists()
+    assert "keep me" in moved.read_text() and "<xmp:Label>Yellow</xmp:Label>" in moved.read_text()
+    assert run("--undo", shoot / "sorted").exit_code == 0
+    assert tree(shoot / "photos") == before and tree(shoot / "sorted") == {}
