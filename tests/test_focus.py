@@ -1,9 +1,18 @@
 """The focus summary: sharp share, the largest sharp region and where it is, the verdict."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from msdunet.focus import SHARP_FROM, SUBJECT_FROM, classify, summarize_focus
+
+from .conftest import DATA, needs_data
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_sharp_subject_on_blur_is_found_where_it_is():
@@ -42,3 +51,18 @@ def test_classify_thresholds():
 def test_bad_maps_are_refused():
     with pytest.raises(ValueError, match="2-D"):
         summarize_focus(np.zeros((3, 4, 4)))
+
+
+def test_thresholds_are_the_ones_derived_from_the_training_masks():
+    derived = json.loads((ROOT / "reports" / "verdict_thresholds.json").read_text())
+    assert (derived["sharp_from"], derived["subject_from"]) == (SHARP_FROM, SUBJECT_FROM)
+
+
+@needs_data
+def test_the_derivation_gives_the_reported_thresholds(tmp_path):
+    """scripts/verdict_study.py run again on the masks writes what reports/ holds."""
+    script = ROOT / "scripts" / "verdict_study.py"
+    cmd = [sys.executable, str(script), "--data", str(DATA), "--reports", str(tmp_path), "--thresholds-only"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    fresh = json.loads((tmp_path / "verdict_thresholds.json").read_text())
+    assert fresh == json.loads((ROOT / "reports" / "verdict_thresholds.json").read_text())

@@ -28,8 +28,10 @@ from PIL import Image
 from scipy import ndimage
 
 VERDICTS = ("sharp", "subject in focus", "blurred")
-SHARP_FROM = 0.90  # sharp_fraction from which the whole photo counts as sharp
-SUBJECT_FROM = 0.05  # subject_share from which the largest sharp region counts as a subject
+# Derived from the ground-truth masks of DUT train and CUHK Kim train by scripts/verdict_study.py
+# (rule and distributions: reports/verdict_thresholds.json; tests/test_focus.py checks they agree).
+SHARP_FROM = 0.94  # sharp_fraction from which the whole photo counts as sharp
+SUBJECT_FROM = 0.03  # subject_share from which the largest sharp region counts as a subject
 SUMMARY_SIDE = 256
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 

@@ -1,0 +1,125 @@
+"""``msdunet cull OUT --into DIR``: sort the photos of a detect report into one folder per verdict,
+rate them in XMP sidecars, and undo it all with ``msdunet cull --undo DIR``."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+VERBS = {"copy": "copied", "move": "moved", "link": "linked"}
+
+
+@click.command("cull")
+@click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--into", type=click.Path(path_type=Path, file_okay=False), help="Folder to sort the photos into.")
+@click.option("--copy", "mode", flag_value="copy", default=True, help="Copy the photos (default).")
+@click.option("--move", "mode", flag_value="move", help="Move the photos.")
+@click.option("--link", "mode", flag_value="link", help="Symbolic links to the photos.")
+@click.option("--xmp", is_flag=True, help="Write rating and colour label into each photo's XMP sidecar.")
+@click.option(
+    "--xmp-name",
+    type=click.Choice(["photo.xmp", "photo.ext.xmp"]),
+    default="photo.xmp",
+    show_default=True,
+    help="Sidecar naming: photo.xmp (Lightroom, Bridge) or photo.ext.xmp (darktable, digiKam).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
+@click.option("--undo", "undo_dir", type=click.Path(path_type=Path, file_okay=False), help="Undo a cull into DIR.")
+@click.option("-v", "--verbose", is_flag=True, help="One line per file.")
+def command(out, into, mode, xmp, xmp_name, dry_run, undo_dir, verbose):
+    """Sort the photos of OUT's report into DIR/<verdict>/<their relative path>.
+
+    Folders: sharp, subject-in-focus, blurred; picked and rejected where OUT's picks.csv (columns
+    path,pick) says pick or reject. Nothing is overwritten: a taken name gets _2, _3, ... Photos
+    whose row has an error are skipped. Every operation goes into DIR/.msdunet-cull-undo.jsonl
+    first; `msdunet cull --undo DIR` reverses them, refusing whatever changed since. Without
+    --into, --xmp rates the photos where they are (the undo list is then in OUT).
+
+    Exit status: 0 all done, 1 some photos skipped, 2 usage error or unusable report.
+    """
+    if undo_dir is not None:
+        if out is not None or into is not None or xmp:
+            raise click.UsageError("--undo DIR takes no OUT, --into or --xmp")
+        sys.exit(_undo(undo_dir, dry_run))
+    if out is None:
+        raise click.UsageError("name a detect output folder OUT (or --undo DIR)")
+    if into is None and not xmp:
+        raise click.UsageError("say where to sort the photos (--into DIR) or use --xmp to rate them in place")
+    if into is None and mode != "copy":
+        raise click.UsageError(f"--{mode} needs --into DIR")
+    from msdunet.batch import cull as culling
+    from msdunet.batch import xmp as sidecars
+
+    if xmp:
+        try:
+            sidecars.check_library()
+        except ImportError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    try:
+        selection = culling.select(out)
+    except culling.CullError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if selection.picked:
+        click.echo(f"picks.csv: {selection.picked} photo(s) go to picked/ or rejected/", err=True)
+    for path in selection.unmatched_picks:
+        click.echo(f"warning: picks.csv names {path}, which has no verdict in the report", err=True)
+
+    def show(step):
+        if dry_run or verbose:
+            doing = "would " + step.op if dry_run else step.op
+            click.echo(f"{doing}: {step.source} -> {step.dest}" if step.source else f"{doing}: {step.dest}")
+
+    result = culling.cull(
+        selection.photos,
+        into=into,
+        log_dir=into if into is not None else out,
+        mode=mode,
+        sidecar=xmp_name if xmp else None,
+        dry_run=dry_run,
+        on_step=show,
+    )
+    skipped = selection.skipped + result.skipped
+    for skip in skipped:
+        click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+    click.echo(_summary(result, mode, into, into if into is not None else out, dry_run, len(skipped)), err=True)
+    sys.exit(1 if skipped else 0)
+
+
+def _summary(result, mode: str, into: Path | None, log_dir: Path, dry_run: bool, skipped: int) -> str:
+    folders = Counter(s.folder for s in result.steps if s.folder)
+    rated = sum(1 for s in result.steps if s.op == "xmp")
+    parts = []
+    if into is not None:
+        per = ", ".join(f"{name} {n}" for name, n in sorted(folders.items()))
+        parts.append(f"{sum(folders.values())} photo(s) {VERBS[mode]} into {into}" + (f" ({per})" if per else ""))
+        if result.already:
+            parts.append(f"{result.already} sorted by an earlier run")
+    if rated:
+        parts.append(f"{rated} sidecar(s) written")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    text = "; ".join(parts) or "nothing to do"
+    if dry_run:
+        return "dry run, nothing changed: " + text.replace(VERBS[mode], f"would be {VERBS[mode]}")
+    return f"{text}. Undo: msdunet cull --undo {log_dir}" if result.steps else text
+
+
+def _undo(folder: Path, dry_run: bool) -> int:
+    from msdunet.batch.undo import undo
+
+    try:
+        result = undo(folder, dry_run=dry_run)
+    except FileNotFoundError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    for message in result.refused:
+        click.echo(f"refused: {message}", err=True)
+    prefix = "dry run, nothing changed: would undo" if dry_run else "undone"
+    kept = f"; {len(result.refused)} refused and kept in the undo list" if result.refused else ""
+    click.echo(f"{prefix} {result.undone} operation(s){kept}", err=True)
+    return 1 if result.refused else 0
