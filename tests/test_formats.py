@@ -14,7 +14,7 @@ import numpy as np
 import pillow_heif  # the raw extra is in dev: these tests run in CI, never skip
 import pytest
 import rawpy
-from PIL import Image
+from PIL import Image, features
 
 from msdunet import io_formats
 from msdunet.io import ImageReadError, image_size, looks_like_image, read_image, scan_inputs
@@ -139,6 +139,18 @@ def test_heic_is_read_upright_and_found_by_content(tmp_path):
     assert looks_like_image(tmp_path / "renamed.bin")
     assert [f.path.name for f in scan_inputs([tmp_path]).inputs] == ["q.HEIF", "renamed.bin"]
     assert read_image(tmp_path / "renamed.bin").size == (32, 64)
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="this Pillow was built without AVIF")
+def test_avif_is_read_through_pillow(tmp_path):
+    Image.fromarray(marked(64, 32)).save(tmp_path / "p.avif", quality=90)
+    assert red_corner(read_image(tmp_path / "p.avif")) == "top-left" and image_size(tmp_path / "p.avif") == (64, 32)
+
+
+def test_a_preview_pillow_cannot_take_is_not_used():
+    thumb = SimpleNamespace(format=rawpy.ThumbFormat.BITMAP, data=np.zeros((48, 64, 3), dtype=np.uint16))
+    raw = SimpleNamespace(extract_thumb=lambda: thumb, sizes=SimpleNamespace(width=128, height=96, flip=0))
+    assert io_formats.embedded_preview(raw, open_image=Image.open) is None
 
 
 @pytest.mark.parametrize(("orientation", "size", "corner"), [(1, (64, 48), "top-left"), (6, (48, 64), "top-right")])

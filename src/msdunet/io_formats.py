@@ -182,7 +182,7 @@ def embedded_preview(raw, *, open_image: Opener) -> Image.Image | None:
         if not preview_is_enough(image.size, sensor):
             return None
         image = upright_preview(image, raw.sizes.flip).convert("RGB")
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, TypeError):  # TypeError: a bitmap Pillow has no mode for
         return None
     turned = image.width != image.height and sensor[0] != sensor[1]
     return None if turned and (image.width > image.height) != (sensor[0] > sensor[1]) else image
