@@ -116,8 +116,9 @@ def read_raw(path: Path, *, open_image: Opener) -> Image.Image:
 
 
 def raw_size(path: Path, *, open_image: Opener) -> tuple[int, int]:
-    """(width, height) of what ``read_raw`` gives, without demosaicing (the preview, when chosen, is
-    decoded: previews are small JPEGs)."""
+    """(width, height) of what ``read_raw`` gives, without demosaicing: the preview, when chosen, is
+    decoded (much faster than a demosaic), else LibRaw's half size is computed from the sensor's
+    (cameras with non-square pixels may differ: ``--skip-existing`` then only computes again)."""
     with _open_raw(path) as raw:
         preview = embedded_preview(raw, open_image=open_image)
         return preview.size if preview is not None else _half_size(raw)
