@@ -4,8 +4,10 @@
   CMYK and other modes converted to 8-bit RGB.  Pillow's decompression-bomb guard stays on and
   its warning (over ``MAX_IMAGE_PIXELS``) refuses a file just as its error (over twice that) does:
   ``ImageReadError`` naming the file and how to allow it.
-* Folders: a file is a photo by its extension (RAW and HEIC included, so that one Pillow cannot
+* Folders: a file is a photo by its extension (RAW and HEIC included, so that one that cannot be
   read is reported, not skipped) or by its first bytes; other files are only counted.
+* Camera RAW and HEIF/HEIC are decoded by ``msdunet.io_formats`` (the optional ``raw`` extra); without
+  it such a file is an ``ImageReadError`` saying which extra to install.
 * Masks: read as grey (RGB/RGBA → luminance), thresholded at 127 → bool (True = blurred).
 * Every failure is an ``ImageReadError`` carrying the path and the reason in plain words.
 """
@@ -16,12 +18,16 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from msdunet import io_formats
+from msdunet.io_formats import HEIF_EXTENSIONS, RAW_EXTENSIONS, FormatError, heif_head
 
 MASK_THRESHOLD = 127
 # First bytes of the formats Pillow reads that people keep photos in.
@@ -39,8 +45,6 @@ _SIGNATURES = (
 )
 # A file with one of these extensions is a photo even when Pillow cannot read it (it gets a row).
 _PLAIN = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
-HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".avif"})
-RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2"})
 PHOTO_EXTENSIONS = frozenset(_PLAIN) | HEIF_EXTENSIONS | RAW_EXTENSIONS
 _GUARD = threading.Lock()  # warning filters are process-wide: one guarded Image.open at a time
 
@@ -63,7 +67,7 @@ def looks_like_image(path: str | os.PathLike) -> bool:
         return False
     if head.startswith(b"RIFF"):
         return head[8:12] == b"WEBP"
-    return head.startswith(_SIGNATURES)
+    return head.startswith(_SIGNATURES) or heif_head(head)
 
 
 def looks_like_photo(path: str | os.PathLike) -> bool:
@@ -152,25 +156,35 @@ def _too_large(path: Path, exc: Exception) -> ImageReadError:
     )
 
 
-def _unreadable(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in RAW_EXTENSIONS:
-        return "a camera RAW file Pillow cannot read (convert it to JPEG or TIFF first)"
-    if suffix in HEIF_EXTENSIONS:
-        return f"a {suffix[1:].upper()} file this Pillow cannot read (install pillow-heif, or convert it)"
+def _unreadable(path: Path, source: BinaryIO | None) -> str:
+    if source is None and io_formats.is_heif(path):
+        return io_formats.heif_problem(path)
     return "not an image Pillow can read"
 
 
-def _guarded_open(path: Path) -> Image.Image:
-    """``Image.open`` with the decompression-bomb warning and error both turned into a refusal."""
+def _guarded_open(path: Path, source: BinaryIO | None = None) -> Image.Image:
+    """``Image.open`` of ``path`` (or of ``source``, bytes from inside it) with the decompression-bomb
+    warning and error both turned into a refusal; HEIF/HEIC files through pillow-heif when installed."""
+    if source is None and io_formats.is_heif(path):
+        io_formats.enable_heif()
     try:
         with _GUARD, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(path)
+            return Image.open(path if source is None else source)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_large(path, exc) from exc
     except UnidentifiedImageError as exc:
-        raise ImageReadError(path, _unreadable(path)) from exc
+        raise ImageReadError(path, _unreadable(path, source)) from exc
+
+
+def _raw(path: Path, decode: Callable[..., Any]) -> Any:
+    """``decode`` (``io_formats.read_raw`` or ``raw_size``) with its problems as ``ImageReadError``."""
+    try:
+        return decode(path, open_image=lambda source: _guarded_open(path, source))
+    except FormatError as exc:
+        raise ImageReadError(path, str(exc)) from exc
+    except Image.DecompressionBombError as exc:
+        raise _too_large(path, exc) from exc
 
 
 def _open(path: str | os.PathLike) -> Image.Image:
@@ -216,7 +230,10 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def read_image(path: str | os.PathLike) -> Image.Image:
-    """Read a photo as upright 8-bit RGB at its full size, or raise ``ImageReadError``."""
+    """Read a photo as upright 8-bit RGB at its full size (a camera RAW: at the size
+    ``io_formats.read_raw`` decodes it), or raise ``ImageReadError``."""
+    if io_formats.is_raw(Path(path)):
+        return _raw(_check_file(path), io_formats.read_raw)
     image = _open(path)
     try:
         return to_rgb(image)
@@ -240,8 +257,11 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
-    """(width, height) of the upright image, read from the header only."""
+    """(width, height) of the upright image as ``read_image`` gives it, read from the header only
+    (a camera RAW: from its preview, or from the sensor size when it would be demosaiced)."""
     path = _check_file(path)
+    if io_formats.is_raw(path):
+        return _raw(path, io_formats.raw_size)
     try:
         with _guarded_open(path) as image:
             width, height = image.size
