@@ -48,18 +48,21 @@ def command(out, host, port, weights, max_upload_mb, threads):
     if not _is_loopback(host):
         click.echo(f"warning: listening on {host}: anyone who can reach it can use the app (no login)", err=True)
     from msdunet.cli.detect import _detector
-    from msdunet.inference import describe
 
     detector = _detector(weights, None, threads, None, "torch", False)
     try:
         limit = int(max_upload_mb * 1024 * 1024)
-        app = create_app(out, detector=detector, max_upload=limit, model_name=describe(detector))
+        app = create_app(out, detector=detector, max_upload=limit, model_name=_name(detector))
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"msdunet: serving {out or 'uploads only'} at http://{shown}:{port}/ (Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _name(detector) -> str:
+    return Path(detector.weights_path).stem if detector.weights_path else "in-memory model"
 
 
 def _is_loopback(host: str) -> bool:
