@@ -198,12 +198,15 @@ def test_picks_csv_is_read_back_and_a_broken_one_is_named(out, detector):
         create_app(out, detector=detector)
 
 
-def test_without_out_only_uploads_work(detector, tmp_path):
-    with TestClient(create_app(None, detector=detector)) as c:
+def test_without_out_only_uploads_work_and_their_temp_folder_goes_at_shutdown(detector):
+    app = create_app(None, detector=detector)
+    with TestClient(app) as c:
         assert c.get("/api/config").json()["out"] is None
         assert c.get("/api/report").status_code == 404 and c.get("/api/picks").status_code == 404
         image, _ = half_blurred(64, 48)
         assert c.post("/api/detect", files={"file": ("a.jpg", jpeg_bytes(image), "image/jpeg")}).status_code == 200
+        assert list(app.state.uploads_dir.rglob("a_blur.png"))
+    assert not app.state.uploads_dir.exists()
 
 
 ATTACKS = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.resources
 import tempfile
+from contextlib import asynccontextmanager
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Annotated, get_type_hints
@@ -100,12 +101,19 @@ def create_app(
     threshold = report.threshold if report and report.source else 0.5
     runner = Uploads(uploads, detector, threshold=threshold)
 
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        if keep is not None:  # at shutdown: uvicorn re-raises SIGTERM afterwards, so atexit would not run
+            keep.cleanup()
+
     app = FastAPIOffline(
         title="msdunet",
         version=__version__,
         description="Blur maps for photos, and review of a `msdunet detect` output folder.",
         swagger_ui_parameters={"validatorUrl": None},  # no request to an online validator
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.uploads_dir, app.state.keep = uploads, keep  # keep: the temp folder lives as long as the app
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
