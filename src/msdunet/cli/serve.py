@@ -16,7 +16,7 @@ DEFAULT_MAX_UPLOAD_MB = 50
 @click.command("serve")
 @click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (this machine only).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @model_option("A shipped model's name (`msdunet models`) or a weights file, for photos sent to the app.")
 @click.option(
     "--max-upload-mb",
