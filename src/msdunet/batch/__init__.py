@@ -17,9 +17,9 @@ torch release the GIL); the CSV is appended and flushed row by row, and an inter
 report.json for the rows done, so ``skip_existing`` resumes either.
 """
 
-from msdunet.batch.outputs import OVERLAY_SIDE, TINT, Target, overlay, plan_outputs, write_outputs
+from msdunet.batch.outputs import OVERLAY_SIDE, TINT, Target, overlay, overlay_of, plan_outputs, write_outputs
 from msdunet.batch.report import FIELDS, ReportWriter, Row, summarize
-from msdunet.batch.run import run_batch
+from msdunet.batch.run import detect_one, run_batch
 
 __all__ = [
     "FIELDS",
@@ -28,7 +28,9 @@ __all__ = [
     "ReportWriter",
     "Row",
     "Target",
+    "detect_one",
     "overlay",
+    "overlay_of",
     "plan_outputs",
     "run_batch",
     "summarize",

@@ -51,6 +51,13 @@ class Target:
     overlay: Path
 
 
+def overlay_of(map_path: Path) -> Path:
+    """The overlay that goes with a map (``a/x_blur.png`` → ``a/x_overlay.jpg``): how a reader of the
+    report finds it, since the report names only the map."""
+    stem = map_path.name.removesuffix("_blur.png")
+    return map_path.with_name(f"{stem}_overlay.jpg")
+
+
 def _bases(name: str) -> Iterator[str]:
     yield Path(name).stem
     whole = name.replace(".", "_")
@@ -68,7 +75,7 @@ def plan_outputs(inputs: list[Found]) -> list[Target]:
         folder = found.rel.parent
         base = next(b for b in _bases(found.rel.name) if (folder / b).as_posix().casefold() not in taken)
         taken.add((folder / base).as_posix().casefold())
-        targets.append(Target(folder / f"{base}_blur.png", folder / f"{base}_overlay.jpg"))
+        targets.append(Target(folder / f"{base}_blur.png", overlay_of(folder / f"{base}_blur.png")))
     return targets
 
 

@@ -75,6 +75,21 @@ def run_batch(
     return report.rows
 
 
+def detect_one(
+    detector, path: Path, out: Path, target: Target, *, threshold: float = 0.5, label: str | None = None
+) -> Row:
+    """One photo through the steps ``run_batch`` takes (decode, network, 8-bit map, row, files in
+    ``out``), on the calling thread, so that it gives the row ``msdunet detect`` gives.  ``label`` is
+    the row's path (default ``path``).  A photo that cannot be read raises ``ImageReadError``."""
+    rgb, size = detector.load(path)
+    work, photo = detector.working_image(rgb), preview(rgb)
+    del rgb  # the full-size decode is not needed past here
+    start = time.perf_counter()
+    blur = detector.map_for(work, size)
+    ms = (time.perf_counter() - start) * 1e3
+    return _finish(out, target, label or str(path), blur, photo, threshold, ms)
+
+
 def _prepare(
     detector, out: Path, threshold: float, with_overlay: bool, skip_existing: bool, item: tuple[Found, Target]
 ):

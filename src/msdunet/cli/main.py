@@ -17,6 +17,7 @@ VERBS = {
     "models": ("msdunet.cli.models", "List the shipped weights."),
     "data": ("msdunet.cli.data", "Pack dataset splits into training caches."),
     "export": ("msdunet.cli.export", "Export weights to ONNX."),
+    "serve": ("msdunet.cli.serve", "A local web app: check photos, review an output folder."),
 }
 
 

@@ -1,0 +1,247 @@
+// msdunet web app: check photos (POST /api/detect) and review a detect output folder (GET /api/report).
+// Verdicts are re-derived here with the rule of msdunet.focus.classify, thresholds from /api/config.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { config: null, rule: {}, rows: [], picks: {}, visible: [], current: 0, showMap: false, uploads: [] };
+
+function classify(sharpFraction, subjectShare, rule) {
+  // Same rule as msdunet.focus.classify.
+  if (sharpFraction >= rule.sharp_from) return "sharp";
+  if (subjectShare >= rule.subject_from) return "subject in focus";
+  return "blurred";
+}
+
+const pct = (x) => (x == null ? "–" : `${Math.round(x * 100)} %`);
+const verdictOf = (row) => classify(row.sharp_fraction, row.subject_share, state.rule);
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k in node) node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  node.append(...children);
+  return node;
+}
+
+function badge(verdict) {
+  return el("span", { className: `verdict v-${verdict.replaceAll(" ", "-")}`, textContent: verdict });
+}
+
+async function api(url, options) {
+  const response = await fetch(url, options);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof body.detail === "string" ? body.detail : response.statusText;
+    throw new Error(`${response.status}: ${detail}`);
+  }
+  return body;
+}
+
+// ---- verdict rule -------------------------------------------------------------------------------
+function showRule() {
+  $("sharp-from").value = state.rule.sharp_from;
+  $("subject-from").value = state.rule.subject_from;
+  $("sharp-from-value").textContent = pct(state.rule.sharp_from);
+  $("subject-from-value").textContent = `${(state.rule.subject_from * 100).toFixed(1)} %`;
+  state.uploads.forEach(renderResult);
+  renderGallery();
+}
+
+for (const id of ["sharp-from", "subject-from"]) {
+  $(id).addEventListener("input", () => {
+    state.rule = { sharp_from: Number($("sharp-from").value), subject_from: Number($("subject-from").value) };
+    showRule();
+  });
+}
+$("reset-rule").addEventListener("click", () => {
+  state.rule = { sharp_from: state.config.sharp_from, subject_from: state.config.subject_from };
+  showRule();
+});
+
+// ---- check photos ---------------------------------------------------------------------------------
+$("opacity").addEventListener("input", () => {
+  const value = Number($("opacity").value);
+  document.documentElement.style.setProperty("--overlay-opacity", value / 100);
+  $("opacity-value").textContent = `${value} %`;
+});
+
+function renderResult(item) {
+  const { card, row, error, photoUrl, name } = item;
+  card.replaceChildren();
+  card.classList.toggle("failed", Boolean(error));
+  if (error) {
+    card.append(el("p", { textContent: `${name}: ${error}` }));
+    return;
+  }
+  if (!row) {
+    card.append(el("p", { className: "muted", textContent: `${name}: working…` }));
+    return;
+  }
+  const photo = el("img", { className: "photo", src: photoUrl, alt: "" });
+  photo.addEventListener("error", () => (photo.style.visibility = "hidden")); // a format the browser cannot show
+  const stack = el("div", { className: "stack" }, photo, el("img", { className: "overlay", src: row.overlay_url, alt: "overlay" }));
+  const map = el("div", { className: "map" }, el("img", { src: row.map_url, alt: "blur map" }));
+  const text = ` ${row.path} · ${pct(row.blurred_fraction)} blurred · largest sharp region ${pct(row.subject_share)} · ${row.width}×${row.height} · ${row.ms} ms`;
+  card.append(el("div", { className: "pair" }, stack, map), el("p", {}, badge(verdictOf(row)), text));
+}
+
+async function upload(files) {
+  for (const file of files) {
+    const item = { name: file.name, photoUrl: URL.createObjectURL(file), card: el("article", { className: "result" }) };
+    state.uploads.unshift(item);
+    $("results").prepend(item.card);
+    renderResult(item);
+    if (file.size > state.config.max_upload) {
+      item.error = `too large (${(file.size / 1048576).toFixed(1)} MB; this server takes ${(state.config.max_upload / 1048576).toFixed(0)} MB)`;
+    } else {
+      const form = new FormData();
+      form.append("file", file);
+      try {
+        item.row = await api("/api/detect", { method: "POST", body: form });
+      } catch (err) {
+        item.error = err.message;
+      }
+    }
+    renderResult(item);
+  }
+}
+
+$("file-input").addEventListener("change", (event) => upload([...event.target.files]));
+const drop = $("drop");
+drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  upload([...event.dataTransfer.files]);
+});
+
+// ---- review a detect output folder ----------------------------------------------------------------
+const SORTS = {
+  path: (a, b) => a.path.localeCompare(b.path),
+  blur: (a, b) => b.blurred_fraction - a.blurred_fraction,
+  sharp: (a, b) => b.sharp_fraction - a.sharp_fraction,
+  subject: (a, b) => b.subject_share - a.subject_share,
+};
+
+function shown(row) {
+  const filter = $("filter").value;
+  if (filter === "all") return true;
+  if (filter === "pick" || filter === "reject") return state.picks[row.path] === filter;
+  if (filter === "none") return !state.picks[row.path];
+  return verdictOf(row) === filter;
+}
+
+function renderGallery() {
+  if (!state.config || !state.config.out) return;
+  const good = state.rows.filter((r) => !r.error && r.map_url);
+  const currentPath = state.visible[state.current]?.path;
+  state.visible = good.filter(shown).sort(SORTS[$("sort").value]);
+  const at = state.visible.findIndex((r) => r.path === currentPath);
+  state.current = at >= 0 ? at : Math.min(state.current, Math.max(0, state.visible.length - 1));
+  const counts = {};
+  for (const row of good) counts[verdictOf(row)] = (counts[verdictOf(row)] || 0) + 1;
+  const picked = Object.values(state.picks);
+  $("counts").textContent = [
+    `${state.visible.length} of ${good.length} shown`,
+    ...state.config.verdicts.map((v) => `${v} ${counts[v] || 0}`),
+    `picked ${picked.filter((p) => p === "pick").length}`,
+    `rejected ${picked.filter((p) => p === "reject").length}`,
+    `failed ${state.rows.length - good.length}`,
+  ].join(" · ");
+  $("gallery").replaceChildren(...state.visible.map((row, i) => {
+    const pick = state.picks[row.path] || "";
+    const thumb = el("button", { type: "button", className: `thumb ${pick}`, dataset: { path: row.path, verdict: verdictOf(row), pick } },
+      el("img", { src: row.overlay_url || row.map_url, loading: "lazy", alt: "" }),
+      el("span", { className: "mark", textContent: pick === "pick" ? "✓" : pick === "reject" ? "✗" : "" }),
+      el("span", { className: "name", title: row.path, textContent: row.path.split("/").pop() }),
+      badge(verdictOf(row)));
+    thumb.addEventListener("click", () => select(i));
+    return thumb;
+  }));
+  select(state.current, false);
+}
+
+function select(index, scroll = true) {
+  const thumbs = $("gallery").children;
+  if (!state.visible.length) {
+    $("viewer").dataset.path = "";
+    $("viewer-img").removeAttribute("src");
+    $("viewer-caption").textContent = "nothing to show with this filter";
+    return;
+  }
+  state.current = Math.max(0, Math.min(index, state.visible.length - 1));
+  for (const thumb of thumbs) thumb.classList.remove("current");
+  const thumb = thumbs[state.current];
+  thumb.classList.add("current");
+  if (scroll) thumb.scrollIntoView({ block: "nearest" });
+  const row = state.visible[state.current];
+  const pick = state.picks[row.path];
+  $("viewer").dataset.path = row.path;
+  $("viewer-img").src = state.showMap || !row.overlay_url ? row.map_url : row.overlay_url;
+  $("viewer-caption").replaceChildren(badge(verdictOf(row)),
+    ` ${row.path} · ${pct(row.blurred_fraction)} blurred · sharp area ${pct(row.sharp_fraction)} · largest sharp region ${pct(row.subject_share)}`,
+    el("strong", { textContent: pick ? ` · ${pick === "pick" ? "picked" : "rejected"}` : "" }));
+}
+
+async function setPick(value) {
+  const row = state.visible[state.current];
+  if (!row) return;
+  try {
+    state.picks = await api("/api/picks", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ path: row.path, pick: value }),
+    });
+    $("status").className = "";
+    $("status").textContent = `saved: ${row.path} ${value || "cleared"}`;
+  } catch (err) {
+    $("status").className = "error";
+    $("status").textContent = `not saved: ${err.message}`;
+  }
+  renderGallery();
+}
+
+document.addEventListener("keydown", (event) => {
+  if (!state.config?.out || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName)) return;
+  const actions = {
+    ArrowRight: () => select(state.current + 1),
+    ArrowLeft: () => select(state.current - 1),
+    p: () => setPick("pick"),
+    x: () => setPick("reject"),
+    u: () => setPick(null),
+    m: () => { state.showMap = !state.showMap; select(state.current, false); },
+  };
+  const action = actions[event.key];
+  if (action) {
+    event.preventDefault();
+    action();
+  }
+});
+$("sort").addEventListener("change", renderGallery);
+$("filter").addEventListener("change", renderGallery);
+
+async function start() {
+  state.config = await api("/api/config");
+  state.rule = { sharp_from: state.config.sharp_from, subject_from: state.config.subject_from };
+  $("model").textContent = `model ${state.config.model} · v${state.config.version}`;
+  if (state.config.out) {
+    $("review").hidden = false;
+    $("out-name").textContent = state.config.out;
+    try {
+      const [report, picks] = await Promise.all([api("/api/report"), api("/api/picks")]);
+      state.rows = report.rows;
+      state.picks = picks;
+    } catch (err) {
+      $("status").className = "error";
+      $("status").textContent = err.message;
+    }
+  }
+  showRule();
+  document.body.dataset.ready = "1";
+}
+start();

@@ -1,0 +1,184 @@
+"""``msdunet serve`` in a real browser: Playwright driving Debian's headless ``chromium`` against the
+real server (uvicorn on a free port of 127.0.0.1).  Skips when playwright or chromium is missing
+(``.ci/run`` installs chromium with apt-get; ``MSDUNET_CHROMIUM`` names another binary)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi", reason="the web app needs its extra: pip install -e '.[serve]'")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+CHROMIUM = os.environ.get("MSDUNET_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM, reason="Debian's chromium is not installed (apt-get install -y chromium; .ci/run does it)"
+)
+
+from msdunet import BlurDetector, focus  # noqa: E402
+from msdunet.serve import create_app, running  # noqa: E402
+
+from .serve_common import make_detect_out  # noqa: E402
+
+WAIT = 60_000  # ms: the machine may be busy
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory, tiny_weights) -> Path:
+    return make_detect_out(tmp_path_factory.mktemp("browser"), tiny_weights)
+
+
+@pytest.fixture(scope="module")
+def url(out, tiny_weights, tmp_path_factory):
+    app = create_app(out, detector=BlurDetector(tiny_weights), uploads=tmp_path_factory.mktemp("uploads"))
+    with running(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, url):
+    """A page that may reach only the server: any other request is aborted and fails the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    elsewhere: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        if urlparse(r.request.url).netloc == urlparse(url).netloc or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            elsewhere.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.goto(url)
+    tab.wait_for_selector("body[data-ready]")
+    yield tab
+    context.close()
+    assert not elsewhere, f"the page asked another host for {elsewhere}"
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def rows(out: Path) -> list[dict]:
+    return json.loads((out / "report.json").read_text())["rows"]
+
+
+def loaded(page, selector: str) -> bool:
+    return page.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0")
+
+
+def test_upload_shows_the_overlay_and_the_slider_fades_it(page, out, tmp_path):
+    photo = next(Path(r["path"]) for r in rows(out) if r["path"].endswith("half.jpg"))
+    page.set_input_files("#file-input", str(photo))
+    page.wait_for_selector(".result .stack img.overlay")
+    page.wait_for_function("document.querySelector('.result img.overlay').naturalWidth > 0")
+    assert loaded(page, ".result .map img") and loaded(page, ".result img.photo")
+    expected = next(r for r in rows(out) if r["path"].endswith("half.jpg"))["verdict"]
+    assert page.inner_text(".result .verdict") == expected
+    opacity = "getComputedStyle(document.querySelector('.result img.overlay')).opacity"
+    assert page.evaluate(opacity) == "0.7"
+    page.fill("#opacity", "20")
+    assert page.evaluate(opacity) == "0.2" and page.inner_text("#opacity-value") == "20 %"
+    page.screenshot(path=str(tmp_path / "upload.png"), full_page=True)
+    assert Image.open(tmp_path / "upload.png").width == 1280
+
+
+def test_a_bad_upload_is_shown_and_the_next_one_works(page, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a photo")
+    page.set_input_files("#file-input", str(tmp_path / "notes.txt"))
+    page.wait_for_selector(".result.failed")
+    assert "415" in page.inner_text(".result.failed")
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(tmp_path / "red.png")
+    page.set_input_files("#file-input", str(tmp_path / "red.png"))
+    page.wait_for_selector(".result:not(.failed) .verdict")
+
+
+def test_keyboard_review_saves_picks_csv(page, out):
+    page.wait_for_selector("#gallery .thumb")
+    good = [r for r in rows(out) if not r["error"]]
+    assert page.locator("#gallery .thumb").count() == len(good) == 3
+    assert "failed 1" in page.inner_text("#counts")
+    paths = page.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.path)")
+    assert paths == sorted(r["path"] for r in good)  # sorted by name at first
+    page.click("#gallery .thumb >> nth=0")
+    page.keyboard.press("p")
+    page.wait_for_selector("#gallery .thumb.pick")
+    page.keyboard.press("ArrowRight")
+    assert page.get_attribute("#viewer", "data-path") == paths[1]
+    page.keyboard.press("x")
+    page.wait_for_selector("#gallery .thumb.reject")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # past the end: stays on the last
+    assert page.get_attribute("#viewer", "data-path") == paths[2]
+    with open(out / "picks.csv", newline="") as f:
+        assert list(csv.reader(f)) == [["path", "pick"], [paths[0], "pick"], [paths[1], "reject"]]
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("u")
+    page.wait_for_function("!document.querySelector('#gallery .thumb.reject')")
+    assert (out / "picks.csv").read_text().splitlines() == ["path,pick", f"{paths[0]},pick"]
+    page.select_option("#filter", "pick")
+    assert page.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.path)") == [paths[0]]
+    page.reload()
+    page.wait_for_selector("#gallery .thumb.pick")  # picks come back from picks.csv
+    (out / "picks.csv").unlink()
+
+
+@pytest.mark.parametrize("rule", [(0.5, 0.0), (0.9, 0.05), (1.0, 0.5), (0.6, 0.2)])
+def test_rule_sliders_rederive_verdicts_as_classify_does(page, out, rule):
+    page.wait_for_selector("#gallery .thumb")
+    page.fill("#sharp-from", str(rule[0]))
+    page.fill("#subject-from", str(rule[1]))
+    shown = dict(page.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => [t.dataset.path, t.dataset.verdict])"))
+    expected = {
+        r["path"]: focus.classify(r["sharp_fraction"], r["subject_share"], sharp_from=rule[0], subject_from=rule[1])
+        for r in rows(out)
+        if not r["error"]
+    }
+    assert shown == expected
+    page.select_option("#sort", "blur")
+    order = page.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.path)")
+    fractions = {r["path"]: r["blurred_fraction"] for r in rows(out)}
+    assert [fractions[p] for p in order] == sorted(fractions[p] for p in expected)[::-1]
+
+
+def test_api_docs_render_offline(page, url):
+    page.goto(f"{url}/docs")
+    page.wait_for_selector(".swagger-ui .opblock-summary-path")
+    paths = page.eval_on_selector_all(".opblock-summary-path", "ps => ps.map(p => p.textContent)")
+    assert {"/api/detect", "/api/report", "/api/config"} <= {p.replace("\u200b", "") for p in paths}
+
+
+def test_verdicts_at_the_thresholds_themselves_match_classify(browser, tmp_path, tiny_weights):
+    """Rows exactly at SHARP_FROM / SUBJECT_FROM and just below (a hand-written report)."""
+    out = tmp_path / "edge"
+    out.mkdir()
+    cases = [(focus.SHARP_FROM, 0.0), (focus.SHARP_FROM - 1e-4, focus.SUBJECT_FROM), (0.3, focus.SUBJECT_FROM - 1e-4)]
+    report = []
+    for i, (sharp, subject) in enumerate(cases):
+        Image.new("L", (8, 8)).save(out / f"p{i}_blur.png")
+        row = {"path": f"p{i}.jpg", "sharp_fraction": sharp, "subject_share": subject, "output": f"p{i}_blur.png"}
+        report.append({**row, "blurred_fraction": round(1 - sharp, 4)})
+    (out / "report.json").write_text(json.dumps({"threshold": 0.5, "rows": report}))
+    with running(create_app(out, detector=BlurDetector(tiny_weights), uploads=tmp_path / "up")) as base:
+        tab = browser.new_page()
+        tab.goto(base)
+        tab.wait_for_selector("#gallery .thumb")
+        shown = tab.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.verdict)")
+        tab.close()
+    assert shown == [focus.classify(s, c) for s, c in cases] == ["sharp", "subject in focus", "blurred"]
