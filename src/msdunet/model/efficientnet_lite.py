@@ -157,7 +157,8 @@ def save_imagenet_encoder(path: str | os.PathLike, *, half: bool = True, source:
     state = {k: (v.half() if half and v.is_floating_point() else v).contiguous() for k, v in state.items()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(path), metadata={"from_sha256": IMAGENET_FILE_SHA256, "dtype": "float16" if half else "float32"})
+    dtype = "float16" if half else "float32"
+    save_file(state, str(path), metadata={"from_sha256": IMAGENET_FILE_SHA256, "dtype": dtype})
     return path
 
 
