@@ -91,7 +91,8 @@ def write_plan_report(work: Work, steps: list[Step]) -> Path:
         "# The accelerator queue's plan: what travels, and the device time each step needs",
         "",
         "Command: `python scripts/accelerator_queue.py pack` (units in `accel/`, ignored by git). Each call",
-        f"sends the working tree ({tree / MIB:.1f} MiB when packed) and its carried units; limit {TRAVEL_LIMIT // MIB} MiB.",
+        f"sends the working tree ({tree / MIB:.1f} MiB when packed) and its carried units "
+        f"(limit {TRAVEL_LIMIT // MIB} MiB).",
         "",
         "| unit | MiB | images | notes |",
         "|---|---|---|---|",
