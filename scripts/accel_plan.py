@@ -4,7 +4,7 @@ its files are, and how much device time it still needs, from the files alone."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import tomllib
@@ -94,8 +94,11 @@ class Work:
         return json.loads(path.read_text()) if path.exists() else {}
 
     def recipe(self, step: Step) -> dict:
-        """The step's training options as they will run (the config with the queue's overrides)."""
-        return {**tomllib.loads((CONFIGS / step.config).read_text()), **self.overrides()}
+        """The step's training options as they will run (defaults, the config, the queue's overrides)."""
+        from msdunet.train_config import TrainConfig
+
+        options = {**tomllib.loads((CONFIGS / step.config).read_text()), **self.overrides()}
+        return asdict(TrainConfig.from_dict(options))
 
     def overrides(self) -> dict:
         return {"val": None, "device": "cpu" if self.dry_run else "cuda", **(DRY if self.dry_run else {})}
@@ -140,7 +143,7 @@ class Plan:
 def plan(work: Work, step: Step) -> Plan:
     recipe = work.recipe(step)
     n = sum(work.train_images(u) for u in step.packs)
-    per_epoch = n * (8 if recipe.get("expand", True) else 1)
+    per_epoch = n * (8 if recipe["expand"] else 1)
     run = run_state(work.runs / step.name)
     known = work.rates().get(step.name, {})
     if run.images_per_s:

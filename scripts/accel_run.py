@@ -59,7 +59,7 @@ def calibrate(work: Work, steps: list[Step], *, deadline: float) -> None:
     for step in todo:
         if time.monotonic() > deadline - 60:
             break
-        cfg = TrainConfig.from_dict({**work.recipe(step), "lr": 1e-6, "encoder_lr": None})  # tiny lr: no divergence
+        cfg = TrainConfig(**{**work.recipe(step), "lr": 1e-6, "encoder_lr": None})  # tiny lr: no divergence
         key = (cfg.variant, cfg.width, cfg.norm, cfg.encoder, cfg.upsample, cfg.batch_size, cfg.crop, cfg.amp)
         if key not in measured:
             device = pick_device(cfg.device)

@@ -80,7 +80,7 @@ def print_status(work: Work, steps: list[Step], *, carry: bool = True) -> None:
     print(json.dumps(carry))
     if missing:
         print(f"missing here, build them with `pack`: {missing}")
-    print('command: cd "$PWD" && python3 scripts/accelerator_queue.py run --out "$OUT" --session-minutes MIN_LEFT')
+    print('command: python3 scripts/accelerator_queue.py run --out "$OUT" --session-minutes MINUTES_LEFT')
 
 
 def write_plan_report(work: Work, steps: list[Step]) -> Path:
