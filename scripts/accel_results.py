@@ -134,7 +134,8 @@ def ingest(work: Work, folder: Path) -> list[str]:
     rates = work.read(work.reports / "throughput.json") | queue["throughput"]
     (work.reports / "throughput.json").write_text(json.dumps(rates, indent=1) + "\n")
     progress = {k: queue[k] for k in ("written", "device", "torch", "steps")}
-    (work.reports / "progress.json").write_text(json.dumps(progress, indent=1) + "\n")
+    if progress["written"] >= work.read(work.reports / "progress.json").get("written", ""):  # folders in any order
+        (work.reports / "progress.json").write_text(json.dumps(progress, indent=1) + "\n")
     print(f"ingested {done or 'no new result'} from {folder}")
     return done
 
@@ -261,3 +262,35 @@ def dry_run(work: Work, steps: list[Step], *, data: str | None = None) -> None:
         subprocess.run(cmd, check=True)
         ingest(work, out)
     write_report(work, steps, data=data)
+
+
+def check_protocol(work: Work, *, data: str, model: str = "msdunet-provisional") -> Path:
+    """How far scoring a test unit (images resized to 256² as JPEGs where that is smaller) is from the
+    paper protocol on the real split: one shipped model scored both ways → ``reports/accelerator_protocol.md``."""
+    from accel_bundle import TEST_UNITS, unit_path
+    from study_runs import evaluate
+
+    lines = [
+        "# Scoring on the accelerator's copy of a test set against the paper protocol",
+        "",
+        f"Command: `python scripts/accelerator_queue.py check-protocol` (model `{model}`, fp32, 256×256 input).",
+        "'unit': `msdunet evaluate --dataset folder` on the copy in `accel/`; 'real': on the split in the data.",
+        "",
+        "| test set | images resized to 256² | unit maxF | real maxF | unit MAE | real MAE |",
+        "|---|---|---|---|---|---|",
+    ]
+    tmp = work.root / "reports" / ".protocol.json"
+    for unit, (dataset, split) in TEST_UNITS.items():
+        folder = unit_path(work.bundle, unit)
+        if not folder.exists():
+            continue
+        manifest = work.read(folder / "manifest.json")
+        resized = sum(v for k, v in manifest.items() if k.startswith("resized"))
+        ours = evaluate(model, dataset="folder", split="all", data=str(folder), name=model, tmp=tmp)
+        real = evaluate(model, dataset=dataset, split=split, data=data, name=model, tmp=tmp)
+        cells = [f"{resized}/{manifest['images']}", *(_f(x[m]) for m in ("maxF", "MAE") for x in (ours, real))]
+        lines.append(f"| {unit} | " + " | ".join(cells) + " |")
+    path = work.root / "reports" / "accelerator_protocol.md"
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")
+    return path

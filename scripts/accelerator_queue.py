@@ -5,6 +5,7 @@
     python scripts/accelerator_queue.py run --out "$OUT"      # there: train/score for ≤ 9 min, collect
     python scripts/accelerator_queue.py ingest DIR            # here: a call's files → reports/accelerator/
     python scripts/accelerator_queue.py report                # here: reports/accelerator.md (+ ship verdict)
+    python scripts/accelerator_queue.py check-protocol        # here: scoring the test units vs the real splits
     python scripts/accelerator_queue.py dry-run --work DIR    # all of it on the CPU, tiny (tests/)
 
 Steps, in order: (1) the default model (Lite0 U-net) at a GPU budget, its weights brought back as
@@ -129,11 +130,13 @@ def write_plan_report(work: Work, steps: list[Step]) -> Path:
 
 
 def main() -> None:
-    from accel_results import collect, dry_run, ingest, write_report
+    from accel_results import check_protocol, collect, dry_run, ingest, write_report
     from accel_run import calibrate, run_queue
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["pack", "status", "run", "collect", "ingest", "report", "dry-run"])
+    parser.add_argument(
+        "what", choices=["pack", "status", "run", "collect", "ingest", "report", "check-protocol", "dry-run"]
+    )
     parser.add_argument("folder", nargs="?", type=Path, help="ingest: the call's files (the reply's files_at).")
     parser.add_argument("--steps", nargs="+", choices=list(BY_NAME), help="These steps only, in this order.")
     parser.add_argument("--data", default="../shared/data", help="Data root (pack, report).")
@@ -172,6 +175,8 @@ def main() -> None:
         print_status(work, steps)
     elif args.what == "report":
         write_report(work, steps, data=args.data)
+    elif args.what == "check-protocol":
+        check_protocol(work, data=args.data)
     else:
         dry_run(work, steps)
 
