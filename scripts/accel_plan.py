@@ -155,12 +155,13 @@ def plan(work: Work, step: Step) -> Plan:
         source = "assumed"
     test_n = work.test_images(step.test) if step.test else 0
     score_s = test_n * known.get("score_s_per_image", ASSUMED_SCORE_S)
+    done = run.epochs_done
     if (work.reports / f"{step.name}.json").exists():
-        state = "done"
+        state, done = "done", work.read(work.reports / f"{step.name}.json").get("epochs", done)
     elif (work.scores / f"{step.name}.json").exists():
         state = "finished"
     elif run.finished:
         state = "trained"
     else:
         state = "running" if run.epochs_done else "pending"
-    return Plan(step, state, run.epochs_done, recipe["epochs"], per_epoch, rate, source, score_s)
+    return Plan(step, state, done, recipe["epochs"], per_epoch, rate, source, score_s)
