@@ -8,13 +8,20 @@ come from the same code path a user runs.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "src" / "msdunet" / "configs"
+# This checkout's package, in this process and in the `python -m msdunet` ones, also where it is not
+# installed (the accelerator, which gets a bare copy of the tree).
+if str(ROOT / "src") not in sys.path:
+    sys.path.insert(0, str(ROOT / "src"))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
 METRICS = ("maxF", "meanF", "MAE")
 
 
@@ -23,12 +30,51 @@ def run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def train(name: str, config: str, overrides: dict) -> Path:
-    """Train ``runs/NAME`` from CONFIG with ``--set`` OVERRIDES; resume a stopped run; skip a finished one."""
-    out = ROOT / "runs" / name
-    if (out / "model.safetensors").exists():
+@dataclass(frozen=True)
+class RunState:
+    """Where a run folder stands: epochs logged of those planned, and what they took."""
+
+    epochs_done: int
+    epochs: int | None  # planned (None: no config.json yet)
+    seconds: float  # training time of the epochs logged
+    images: int  # images trained on in them
+    has_weights: bool
+
+    @property
+    def finished(self) -> bool:
+        """Weights written after the last planned epoch (``fit`` also writes them when ``max_minutes``
+        stops it early, so the weights alone do not say the run is done)."""
+        return self.has_weights and (self.epochs is None or self.epochs_done >= self.epochs)
+
+    @property
+    def images_per_s(self) -> float | None:
+        return self.images / self.seconds if self.seconds else None
+
+
+def read_log(out: Path) -> list[dict]:
+    path = out / "log.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+
+
+def run_state(out: Path) -> RunState:
+    log = read_log(out)
+    config = out / "config.json"
+    epochs = json.loads(config.read_text())["epochs"] if config.exists() else None
+    seconds, images = sum(x["seconds"] for x in log), sum(x["images"] for x in log)
+    return RunState(len(log), epochs, seconds, images, (out / "model.safetensors").exists())
+
+
+def train(
+    name: str, config: str, overrides: dict, *, packs: list[str] | None = None, runs_dir: Path | None = None
+) -> Path:
+    """Train ``RUNS_DIR/NAME`` (default ``runs/NAME``) from CONFIG with ``--set`` OVERRIDES (and
+    ``--train`` PACKS when given); resume a stopped run; skip a finished one."""
+    out = (runs_dir or ROOT / "runs") / name
+    if run_state(out).finished:
         return out
     cmd = [sys.executable, "-m", "msdunet", "train", "--config", str(CONFIGS / config), "--out", str(out)]
+    for pack in packs or []:
+        cmd += ["--train", str(pack)]
     for key, value in overrides.items():
         cmd += ["--set", f"{key}={value}"]
     if (out / "checkpoint.pt").exists():
@@ -62,7 +108,7 @@ def score(
     if path.exists():
         return json.loads(path.read_text())
     result = {"run": name, "training": json.loads((out / "model.json").read_text())["training"]}
-    log = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    log = read_log(out)
     result["epochs"] = len(log)
     result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
     for key, (dataset, split) in test_sets.items():

@@ -40,6 +40,29 @@ def test_pack_formats_agree(folder_dataset, tmp_path, image_format):
     np.testing.assert_array_equal(raw.masks, other.masks)
 
 
+def test_pack_jpegs_decode_like_a_plain_encoding(folder_dataset, tmp_path):
+    """Optimised progressive JPEGs change only the entropy coding: the same pixels as a baseline
+    JPEG of the same quality, in fewer bytes."""
+    import io
+
+    from msdunet.data.pack import JPEG_QUALITY, load_pair, resize_pair
+    from msdunet.data.pack import PackSummary as Summary
+
+    samples = dataset_samples("folder", "all", folder_dataset)[:2]
+    build_pack(samples, tmp_path / "x.npz", size=64)
+    packed = load_pack(tmp_path / "x.npz")
+    with np.load(tmp_path / "x.npz") as data:
+        packed_bytes = int(data["offsets"][-1])
+    plain_bytes = 0
+    for sample, pixels in zip(samples, packed.images, strict=True):
+        image, _ = resize_pair(*load_pair(sample, Summary()), 64)
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+        plain_bytes += len(buf.getvalue())
+        np.testing.assert_array_equal(np.asarray(Image.open(buf).convert("RGB")), pixels)
+    assert packed_bytes < plain_bytes
+
+
 def test_inverted_masks_with_polarity_option(folder_dataset, tmp_path):
     """A small copy in the original DUT convention (BMP, white = sharp) packs to the same masks."""
     inverted = tmp_path / "inv"

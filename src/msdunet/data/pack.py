@@ -6,7 +6,9 @@ JPEG) is small enough to travel to an accelerator.  Loaded with ``allow_pickle=F
 Contents: ``stems`` (str), ``masks`` (N,S,S) uint8 0/1, and either ``images`` (N,S,S,3) uint8
 (``image_format="raw"``) or ``jpeg`` bytes + ``offsets`` (``image_format="jpeg"``, quality
 ``JPEG_QUALITY``, 4:4:4 chroma: DUT + CUHK Kim train and test together stay under 50 MB; the cost in maxF is
-measured in reports/accuracy_jpeg.md).
+measured in reports/accuracy_jpeg.md).  The JPEGs are written with optimised Huffman tables, progressive:
+that changes only the entropy coding, so they decode to the same pixels in fewer bytes (what travels to
+an accelerator is limited; ``tests/test_data.py`` checks the pixels).
 
 Mask decisions (each is counted and printed in the summary, nothing is dropped silently):
 
@@ -33,6 +35,7 @@ from msdunet.io import ImageReadError, read_image, read_mask
 
 ASPECT_TOLERANCE = 0.01
 JPEG_QUALITY = 90
+JPEG_OPTIONS = {"quality": JPEG_QUALITY, "subsampling": 0, "optimize": True, "progressive": True}
 
 
 @dataclass
@@ -102,7 +105,7 @@ def build_pack(
         img, m = resize_pair(*pair, size)
         if image_format == "jpeg":
             buf = _io.BytesIO()
-            Image.fromarray(img).save(buf, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+            Image.fromarray(img).save(buf, "JPEG", **JPEG_OPTIONS)
             img = np.frombuffer(buf.getvalue(), dtype=np.uint8)
         images.append(img)
         masks.append(m)

