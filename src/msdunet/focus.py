@@ -80,7 +80,8 @@ def summarize_focus(blur: np.ndarray, *, threshold: float = 0.5) -> FocusSummary
     sharp = _reduced(blur) < threshold
     labels, count = ndimage.label(sharp, structure=_EIGHT_CONNECTED)
     if count == 0:
-        return FocusSummary(round(sharp_fraction, 4), 0.0, None, None, classify(sharp_fraction, 0.0))
+        sharp_fraction = round(sharp_fraction, 4)  # the verdict is that of the numbers reported
+        return FocusSummary(sharp_fraction, 0.0, None, None, classify(sharp_fraction, 0.0))
     sizes = np.bincount(labels.ravel())[1:]
     largest = int(np.argmax(sizes)) + 1
     subject_share = float(sizes[largest - 1]) / sharp.size
@@ -91,5 +92,5 @@ def summarize_focus(blur: np.ndarray, *, threshold: float = 0.5) -> FocusSummary
         round(subject_share, 4),
         round(float(cx + 0.5) / w, 3),
         round(float(cy + 0.5) / h, 3),
-        classify(sharp_fraction, subject_share),
+        classify(round(sharp_fraction, 4), round(subject_share, 4)),  # the verdict of the numbers reported
     )
