@@ -54,8 +54,8 @@ for _seed in (0, 1):
     if _seed == 0:
         RUNS.update({f"{s}_msdunet_s0": _faithful(s, "msdunet", 0) for s in ("dut", "cuhk_star")})
 RUNS["sun_msdunet_s0"] = _faithful("sun", "msdunet", 0)
-RUNS.update({f"{s}_lite0_s0": _lite0(s) for s in ("cuhk_star", "dut", "kim")})
 RUNS.update({f"kim_{v}_s2": _faithful("kim", v, 2) for v in VARIANTS})
+RUNS.update({f"{s}_lite0_s0": _lite0(s) for s in ("cuhk_star", "sun", "dut", "kim")})
 
 
 def train_all(names: list[str], data: str) -> None:
