@@ -19,21 +19,13 @@ import json
 import shutil
 from pathlib import Path
 
-from study_runs import ROOT, evaluate  # first: it puts this checkout's src/ on sys.path
+from study_runs import ROOT, evaluate, overlap  # first: it puts this checkout's src/ on sys.path
 
 from msdunet.data.sources import CARD_TEST_SETS
 from msdunet.metrics import SCORE_KEYS
 
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
 TRAINING_SPLITS = (("dut", "train"), ("cuhk", "kim_train"))  # what the shipped recipes train on
-
-
-def overlap(dataset: str, split: str, data: str) -> int:
-    """How many images of a test split are also in the training splits."""
-    from msdunet.data.sources import dataset_samples
-
-    trained = {(d, x.stem) for d, sp in TRAINING_SPLITS for x in dataset_samples(d, sp, data)}
-    return sum((dataset, x.stem) in trained for x in dataset_samples(dataset, split, data))
 
 
 def main() -> None:
@@ -75,7 +67,7 @@ def main() -> None:
             keys=SCORE_KEYS,
             report=report,
         )
-        m["in_training_set"] = seen = overlap(test.dataset, test.split, args.data_root)
+        m["in_training_set"] = seen = overlap((test.dataset, test.split), TRAINING_SPLITS, args.data_root)
         metrics[key] = m
         rows.append(
             f"| {test.label} ({m['n']}) | {m['maxF']:.3f} | {m['meanF']:.3f} | {m['MAE']:.3f} | "

@@ -12,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,14 @@ def score(
         result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=tmp, curves=curves)
     path.write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def overlap(test: tuple[str, str], trained_on: Iterable[tuple[str, str]], data: str) -> int:
+    """How many images of a test split ``(dataset, split)`` are also in the training splits."""
+    from msdunet.data.sources import dataset_samples
+
+    seen = {(d, s.stem) for d, sp in trained_on for s in dataset_samples(d, sp, data)}
+    return sum((test[0], s.stem) in seen for s in dataset_samples(*test, data))
 
 
 def spread(values: list[float], digits: int = 3) -> str:

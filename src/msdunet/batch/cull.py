@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from msdunet.batch import xmp
+from msdunet.batch.picks import PICKS_NAME, PicksError, read_picks
 from msdunet.batch.undo import FILE_OPS, UndoLog, transfer, write_file
 from msdunet.focus import VERDICTS
 
 VERDICT_FOLDERS = {"sharp": "sharp", "subject in focus": "subject-in-focus", "blurred": "blurred"}
 PICK_FOLDERS = {"pick": "picked", "reject": "rejected"}
-PICKS_NAME = "picks.csv"
 
 
 class CullError(ValueError):
@@ -99,28 +99,12 @@ def read_rows(out: Path) -> list[dict]:
         return list(reader)
 
 
-def read_picks(out: Path) -> dict[str, str]:
-    """path → ``pick`` / ``reject`` from OUT's picks.csv ({} without one); blank picks are left out."""
-    path = out / PICKS_NAME
-    if not path.is_file():
-        return {}
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"path", "pick"} <= set(reader.fieldnames):
-            raise CullError(f"{path}: needs the columns path and pick")
-        picks = {}
-        for line, row in enumerate(reader, start=2):
-            value = (row["pick"] or "").strip().lower()
-            if value not in ("", *PICK_FOLDERS):
-                raise CullError(f"{path}, line {line}: pick is 'pick', 'reject' or empty, not {row['pick']!r}")
-            if value:
-                picks[row["path"]] = value
-    return picks
-
-
 def select(out: Path) -> Selection:
     """The photos of OUT's report that can be sorted, with picks applied, and the rows skipped."""
-    picks = read_picks(out)
+    try:
+        picks = read_picks(out / PICKS_NAME)
+    except PicksError as exc:
+        raise CullError(str(exc)) from exc
     photos, skipped, used = [], [], set()
     for row in read_rows(out):
         path = str(row.get("path") or "")

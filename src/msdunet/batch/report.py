@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from msdunet.batch.outputs import replacing
 from msdunet.focus import summarize_focus
 
 FIELDS = (
@@ -70,7 +70,5 @@ class ReportWriter:
         self.file.close()
         failed = sum(1 for r in self.rows if r.error)
         summary = {**meta, "images": len(self.rows), "failed": failed, "rows": [asdict(r) for r in self.rows]}
-        path = self.out / "report.json"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(summary, indent=1) + "\n")
-        os.replace(tmp, path)
+        with replacing(self.out / "report.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=1) + "\n")

@@ -1,6 +1,5 @@
 """What the web app reads and writes in a detect output folder: its report rows, the files it may
-serve, and the picks of a review (``picks.csv``: ``path,pick``, ``pick`` or ``reject``, the path as in
-the report — what ``msdunet cull`` reads).
+serve, and the picks of a review (``picks.csv``, the file ``msdunet cull`` reads: ``msdunet.batch.picks``).
 
 Nothing outside the folder is ever served: a requested path is resolved (symlinks followed, ``..``
 collapsed) and must still lie inside the folder, be a regular file, and be a map or an overlay.
@@ -10,16 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import get_type_hints
 
 from msdunet.batch import FIELDS, Row
+from msdunet.batch.picks import PICK_VALUES, PICKS_NAME, PicksError, read_picks, write_picks
 
-PICKS_FILE = "picks.csv"
-PICK_VALUES = ("pick", "reject")
 SERVED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})  # maps and overlays; never the report or picks
 
 
@@ -92,11 +89,12 @@ class Picks:
     half a file); one writer at a time."""
 
     def __init__(self, out: Path) -> None:
-        self.path = out / PICKS_FILE
+        self.path = out / PICKS_NAME
         self.lock = threading.Lock()
-        self.picks: dict[str, str] = {}
-        if self.path.is_file():
+        try:
             self.picks = read_picks(self.path)
+        except PicksError as exc:
+            raise StoreError(str(exc)) from exc
 
     def set(self, path: str, pick: str | None) -> dict[str, str]:
         """Record ``pick`` (``pick``/``reject``) for ``path``, or forget it (None); returns all picks."""
@@ -107,30 +105,5 @@ class Picks:
                 self.picks.pop(path, None)
             else:
                 self.picks[path] = pick
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            try:
-                with open(tmp, "w", newline="") as f:
-                    writer = csv.writer(f)
-                    writer.writerow(["path", "pick"])
-                    writer.writerows(self.picks.items())
-                os.replace(tmp, self.path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            write_picks(self.path, self.picks)
             return dict(self.picks)
-
-
-def read_picks(path: Path) -> dict[str, str]:
-    """``path -> pick`` from a picks.csv, or ``StoreError`` naming the file and the bad line."""
-    try:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames is None or [n.strip() for n in reader.fieldnames] != ["path", "pick"]:
-                raise StoreError(f"{path}: the header must be 'path,pick', found {reader.fieldnames}")
-            picks = {}
-            for line, rec in enumerate(reader, start=2):
-                if rec["pick"] not in PICK_VALUES:
-                    raise StoreError(f"{path}, line {line}: pick is 'pick' or 'reject', not {rec['pick']!r}")
-                picks[rec["path"]] = rec["pick"]
-            return picks
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise StoreError(f"{path}: cannot read ({exc})") from exc
