@@ -227,6 +227,10 @@ def test_bad_picks_and_missing_reports_are_named(shoot, tmp_path):
     assert result.exit_code == 2 and "picks.csv, line 2" in result.stderr and "maybe" in result.stderr
     result = run(tmp_path / "nothing", "--into", shoot / "sorted")
     assert result.exit_code == 2 and "no report.json or report.csv" in result.stderr
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "report.csv").write_text("name,size\na.jpg,3\n")
+    result = run(tmp_path / "other", "--into", shoot / "sorted")
+    assert result.exit_code == 2 and "report.csv: not a report msdunet detect wrote" in result.stderr
     assert run(shoot / "out").exit_code == 2  # neither --into nor --xmp
 
 

@@ -7,28 +7,17 @@ collapsed) and must still lie inside the folder, be a regular file, and be a map
 
 from __future__ import annotations
 
-import csv
-import json
 import threading
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import get_type_hints
 
-from msdunet.batch import FIELDS, Row
 from msdunet.batch.picks import PICK_VALUES, PICKS_NAME, PicksError, read_picks, write_picks
+from msdunet.batch.report import Report, ReportError, read_report
 
 SERVED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})  # maps and overlays; never the report or picks
 
 
 class StoreError(ValueError):
     """A report or picks file that cannot be read; the message names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class Report:
-    rows: list[Row]
-    threshold: float  # P(blurred) at which detect counted a pixel blurred (report.json; 0.5 if unknown)
-    source: str  # the file the rows came from (report.json or report.csv), "" when there is none
 
 
 def inside(root: Path, rel: str) -> Path | None:
@@ -46,42 +35,12 @@ def inside(root: Path, rel: str) -> Path | None:
     return path if path.is_file() else None
 
 
-_TYPES = get_type_hints(Row)
-
-
-def _typed(name: str, text: str):
-    """A report.csv cell back to the type report.json has."""
-    kind = _TYPES[name]
-    if kind is bool:
-        return text == "True"
-    if kind is str:
-        return text
-    if text == "":
-        return None
-    return int(text) if "int" in str(kind) else float(text)
-
-
-def _row(values: dict) -> Row:
-    return Row(**{f.name: values[f.name] for f in fields(Row) if f.name in values})
-
-
 def load_report(out: Path) -> Report:
-    """The rows of ``out``: report.json when it is at least as new as report.csv (detect writes the
-    JSON at the end, the CSV row by row, so during a run the CSV is the fresher one)."""
-    js, cs = out / "report.json", out / "report.csv"
-    use_json = js.is_file() and (not cs.is_file() or js.stat().st_mtime >= cs.stat().st_mtime)
+    """``batch.read_report``, its error as a ``StoreError``."""
     try:
-        if use_json:
-            data = json.loads(js.read_text())
-            rows = [_row(r) for r in data["rows"]]
-            return Report(rows, float(data.get("threshold", 0.5)), str(js))
-        if cs.is_file():
-            with open(cs, newline="") as f:
-                rows = [_row({k: _typed(k, v) for k, v in r.items() if k in FIELDS}) for r in csv.DictReader(f)]
-            return Report(rows, 0.5, str(cs))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{js if use_json else cs}: not a report msdunet detect wrote ({exc})") from exc
-    return Report([], 0.5, "")
+        return read_report(out)
+    except ReportError as exc:
+        raise StoreError(str(exc)) from exc
 
 
 class Picks:
