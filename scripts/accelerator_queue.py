@@ -27,6 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -129,8 +133,37 @@ def write_plan_report(work: Work, steps: list[Step]) -> Path:
     return path
 
 
+def dry_run(work: Work, steps: list[Step], *, data: str | None = None) -> None:
+    """Everything on the CPU with tiny networks: synthetic data, pack, two calls of ``run`` (the first
+    stops each step after an epoch, as a call out of time does; the second resumes), each collected
+    into its own OUT folder, checked and ingested, then the report."""
+    from accel_bundle import build_units, write_synthetic_data
+    from accel_report import write_report
+    from accel_results import ingest
+
+    work = Work(work.root, dry_run=True)
+    os.environ["OMP_NUM_THREADS"] = "1"  # tiny networks: one thread each, and no stall on a busy machine
+    if data is None:
+        data = str(work.root / "data")
+        if not Path(data).exists():
+            write_synthetic_data(Path(data))
+    units = list(dict.fromkeys(u for s in steps for u in s.units))
+    build_units(units, work.bundle, data=data, size=DRY_SIZE, dry_run=True, force=False)
+    script = Path(__file__)
+    for call, stop in enumerate((True, False), start=1):
+        out = work.root / f"out{call}"
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [sys.executable, str(script), "run", "--dry-run", "--work", str(work.root), "--out", str(out)]
+        cmd += ["--steps", *[s.name for s in steps], "--part-mib", "2"] + (["--simulate-stop"] if stop else [])
+        print(f"=== call {call}: {' '.join(cmd[2:])}", flush=True)
+        subprocess.run(cmd, check=True)
+        ingest(work, out)
+    write_report(work, steps, data=data)
+
+
 def main() -> None:
-    from accel_results import check_protocol, collect, dry_run, ingest, write_report
+    from accel_report import check_protocol, write_report
+    from accel_results import collect, ingest
     from accel_run import calibrate, run_queue
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

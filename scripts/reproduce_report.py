@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from study_runs import ROOT, spread
+from study_runs import ROOT, overlap, spread
+
+from msdunet.evaluate import FLOOR
 
 REPORT_DIR = ROOT / "reports" / "reproduce"
-FLOOR = 'floor (every pixel "blurred")'
 METRICS = ("maxF", "MAE")
 FAITHFUL = "MSDU-net, CPU scale (width 16, 12 epochs)"
 VARIANT_LABELS = {
@@ -60,14 +61,6 @@ def shipped_scores(setting: str) -> dict | None:
         return None
     results = json.loads(path.read_text())["results"]
     return results["msdunet-lite0"]
-
-
-def overlap(test: tuple[str, str], trained_on: list[tuple[str, str]], data: str) -> int:
-    """How many images of a test split are in the training splits."""
-    from msdunet.data.sources import dataset_samples
-
-    seen = {(d, s.stem) for d, sp in trained_on for s in dataset_samples(d, sp, data)}
-    return sum((test[0], s.stem) in seen for s in dataset_samples(*test, data))
 
 
 def table1(settings: dict, data: str) -> str:

@@ -17,56 +17,15 @@ import argparse
 import datetime
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from msdunet.evaluate import FLOOR
+from study_runs import ROOT, evaluate, overlap  # first: it puts this checkout's src/ on sys.path
+
+from msdunet.data.sources import CARD_TEST_SETS
 from msdunet.metrics import SCORE_KEYS
 
-ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
-SPLITS = {
-    "dut_test": ("dut", "test", "DUT-DBD test (500)"),
-    "kim_test": ("cuhk", "kim_test", "CUHK Kim test (200)"),
-    "cuhk_star_test": ("cuhk", "defocus_test", "CUHK* BTBNet defocus test (100)"),
-    "sun_test": ("cuhk", "sun_test", "CUHK Sun-2019 test (200)"),
-}
 TRAINING_SPLITS = (("dut", "train"), ("cuhk", "kim_train"))  # what the shipped recipes train on
-
-
-def overlap(dataset: str, split: str, data: str) -> int:
-    """How many images of a test split are also in the training splits."""
-    from msdunet.data.sources import dataset_samples
-
-    trained = {(d, x.stem) for d, sp in TRAINING_SPLITS for x in dataset_samples(d, sp, data)}
-    return sum((dataset, x.stem) in trained for x in dataset_samples(dataset, split, data))
-
-
-def evaluate(weights: Path, dataset: str, split: str, data: str, out: Path) -> dict:
-    cmd = [
-        sys.executable,
-        "-m",
-        "msdunet",
-        "evaluate",
-        "--dataset",
-        dataset,
-        "--split",
-        split,
-        "--data",
-        data,
-        "--weights",
-        str(weights),
-        "--json",
-        str(out.with_suffix(".json")),
-        "--markdown",
-        str(out.with_suffix(".md")),
-        "--plot",
-        str(out.with_suffix(".png")),
-    ]
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
-    return json.loads(out.with_suffix(".json").read_text())["results"]
 
 
 def main() -> None:
@@ -96,16 +55,22 @@ def main() -> None:
     target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")  # sha256 kept from run_card
 
     metrics, rows = {}, []
-    for key, (dataset, split, label) in SPLITS.items():
-        results = evaluate(target, dataset, split, args.data_root, ROOT / "reports" / f"{args.name}_{key}")
-        model, floor = results[args.name], results[FLOOR]
-        seen = overlap(dataset, split, args.data_root)
-        metrics[key] = {k: round(model[k], 4) for k in SCORE_KEYS}
-        metrics[key] |= {"floor_maxF": round(floor["maxF"], 4), "floor_MAE": round(floor["MAE"], 4)}
-        metrics[key]["in_training_set"] = seen
-        m = metrics[key]
+    data = str(Path(args.data_root).resolve())  # study_runs runs the CLI from the repository root
+    for key, test in CARD_TEST_SETS.items():
+        report = ROOT / "reports" / f"{args.name}_{key}"
+        m = evaluate(
+            str(target),
+            dataset=test.dataset,
+            split=test.split,
+            data=data,
+            name=args.name,
+            keys=SCORE_KEYS,
+            report=report,
+        )
+        m["in_training_set"] = seen = overlap((test.dataset, test.split), TRAINING_SPLITS, args.data_root)
+        metrics[key] = m
         rows.append(
-            f"| {label} | {m['maxF']:.3f} | {m['meanF']:.3f} | {m['MAE']:.3f} | "
+            f"| {test.label} ({m['n']}) | {m['maxF']:.3f} | {m['meanF']:.3f} | {m['MAE']:.3f} | "
             f"{m['floor_maxF']:.3f} | {m['floor_MAE']:.3f} | {seen} |"
         )
     # DUT test 181's mask is all white though the image has a sharp region: show its effect.

@@ -12,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,17 +84,35 @@ def train(
     return out
 
 
-def evaluate(model: str, *, dataset: str, split: str, data: str, name: str, tmp: Path, curves: bool = False) -> dict:
-    """``msdunet evaluate`` of one model on one split: its scores and the floor's, rounded; with
-    ``curves`` also its precision / recall / F curves (256 thresholds, 4 digits) for the figures."""
-    run(
-        [sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data]
-        + ["--model", model, "--name", name, "--json", str(tmp)]
-    )
-    results = json.loads(tmp.read_text())["results"]
-    tmp.unlink()
+def evaluate(
+    model: str,
+    *,
+    dataset: str,
+    split: str,
+    data: str,
+    name: str,
+    tmp: Path | None = None,
+    curves: bool = False,
+    keys: tuple[str, ...] = METRICS,
+    report: Path | None = None,
+) -> dict:
+    """``msdunet evaluate`` of one model on one split: its KEYS scores and the floor's maxF and MAE,
+    rounded to 4 digits; with ``curves`` also its precision / recall / F curves (256 thresholds) for
+    the figures.  The evaluation's JSON goes to TMP and is removed, or, with ``report`` (a path
+    without suffix), is kept there beside its markdown table and PR figure (``.json``, ``.md``, ``.png``)."""
+    if (tmp is None) == (report is None):
+        raise ValueError("evaluate: give exactly one of tmp (JSON removed after reading) or report (kept)")
+    json_path = report.with_suffix(".json") if report is not None else tmp
+    cmd = [sys.executable, "-m", "msdunet", "evaluate", "--dataset", dataset, "--split", split, "--data", data]
+    cmd += ["--model", model, "--name", name, "--json", str(json_path)]
+    if report is not None:
+        cmd += ["--markdown", str(report.with_suffix(".md")), "--plot", str(report.with_suffix(".png"))]
+    run(cmd)
+    results = json.loads(json_path.read_text())["results"]
+    if report is None:
+        json_path.unlink()
     floor = next(v for k, v in results.items() if k.startswith("floor"))
-    scores = {k: round(results[name][k], 4) for k in METRICS}
+    scores = {k: round(results[name][k], 4) for k in keys}
     scores["floor_maxF"], scores["floor_MAE"] = round(floor["maxF"], 4), round(floor["MAE"], 4)
     if curves:
         scores["curves"] = {k: [round(x, 4) for x in v] for k, v in results[name]["curves"].items()}
@@ -116,6 +135,14 @@ def score(
         result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=tmp, curves=curves)
     path.write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def overlap(test: tuple[str, str], trained_on: Iterable[tuple[str, str]], data: str) -> int:
+    """How many images of a test split ``(dataset, split)`` are also in the training splits."""
+    from msdunet.data.sources import dataset_samples
+
+    seen = {(d, s.stem) for d, sp in trained_on for s in dataset_samples(d, sp, data)}
+    return sum((test[0], s.stem) in seen for s in dataset_samples(*test, data))
 
 
 def spread(values: list[float], digits: int = 3) -> str:

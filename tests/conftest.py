@@ -11,6 +11,12 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image, ImageFilter
 
+# One torch/OpenMP thread unless the caller says otherwise (inherited by the CLI and training subprocesses).
+# The tests run tiny networks on tiny images, where a second thread brings nothing, and on a 2-core machine
+# with anything else running it stalls at every parallel region's barrier (tests/test_model.py under load:
+# 78 s with 2 threads, 6 s with 1). ``OMP_NUM_THREADS=2 python -m pytest`` runs them multi-threaded.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 DATA = Path(os.environ.get("MSDUNET_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
 needs_data = pytest.mark.skipif(not (DATA / "README.md").exists(), reason=f"benchmark data not found at {DATA}")
 

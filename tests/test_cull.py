@@ -206,12 +206,31 @@ def test_picks_override_the_verdict(shoot):
     assert "2 photo(s) go to picked/ or rejected/" in result.stderr
 
 
+def test_picks_file_rule_is_the_one_the_web_app_writes(tmp_path):
+    from msdunet.batch.picks import PicksError, read_picks, write_picks
+
+    path = tmp_path / "picks.csv"
+    assert read_picks(path) == {}
+    write_picks(path, {"a, b.jpg": "pick", "c.jpg": "reject"})
+    assert read_picks(path) == {"a, b.jpg": "pick", "c.jpg": "reject"}
+    assert not list(tmp_path.glob(".*")), "no temp file left behind"
+    path.write_text("note,path , pick\nx,a.jpg, Reject \n,b.jpg,\n")  # extra column, spaces, case, blank
+    assert read_picks(path) == {"a.jpg": "reject"}
+    path.write_bytes(b"path,pick\n\xff\n")
+    with pytest.raises(PicksError, match=r"picks\.csv: cannot read"):
+        read_picks(path)
+
+
 def test_bad_picks_and_missing_reports_are_named(shoot, tmp_path):
     (shoot / "out" / "picks.csv").write_text("path,pick\na.jpg,maybe\n")
     result = run(shoot / "out", "--into", shoot / "sorted")
     assert result.exit_code == 2 and "picks.csv, line 2" in result.stderr and "maybe" in result.stderr
     result = run(tmp_path / "nothing", "--into", shoot / "sorted")
     assert result.exit_code == 2 and "no report.json or report.csv" in result.stderr
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "report.csv").write_text("name,size\na.jpg,3\n")
+    result = run(tmp_path / "other", "--into", shoot / "sorted")
+    assert result.exit_code == 2 and "report.csv: not a report msdunet detect wrote" in result.stderr
     assert run(shoot / "out").exit_code == 2  # neither --into nor --xmp
 
 

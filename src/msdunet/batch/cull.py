@@ -16,21 +16,20 @@ interrupted run is simply run again.
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from msdunet.batch import xmp
+from msdunet.batch.picks import PICKS_NAME, PicksError, read_picks
+from msdunet.batch.report import ReportError, read_report
 from msdunet.batch.undo import FILE_OPS, UndoLog, transfer, write_file
 from msdunet.focus import VERDICTS
 
 VERDICT_FOLDERS = {"sharp": "sharp", "subject in focus": "subject-in-focus", "blurred": "blurred"}
 PICK_FOLDERS = {"pick": "picked", "reject": "rejected"}
-PICKS_NAME = "picks.csv"
 
 
 class CullError(ValueError):
@@ -80,60 +79,31 @@ class CullResult:
     skipped: list[Skip] = field(default_factory=list)
 
 
-def read_rows(out: Path) -> list[dict]:
-    """The rows of OUT's report.json, else of report.csv."""
-    path = out / "report.json"
-    if path.is_file():
-        try:
-            rows = json.loads(path.read_text())["rows"]
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise CullError(f"{path}: not a detect report ({exc})") from exc
-        return rows
-    path = out / "report.csv"
-    if not path.is_file():
-        raise CullError(f"{out}: no report.json or report.csv (is it a `msdunet detect -o` folder?)")
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"path", "verdict", "error", "output"} <= set(reader.fieldnames):
-            raise CullError(f"{path}: not a detect report (needs the columns path, verdict, error, output)")
-        return list(reader)
-
-
-def read_picks(out: Path) -> dict[str, str]:
-    """path → ``pick`` / ``reject`` from OUT's picks.csv ({} without one); blank picks are left out."""
-    path = out / PICKS_NAME
-    if not path.is_file():
-        return {}
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"path", "pick"} <= set(reader.fieldnames):
-            raise CullError(f"{path}: needs the columns path and pick")
-        picks = {}
-        for line, row in enumerate(reader, start=2):
-            value = (row["pick"] or "").strip().lower()
-            if value not in ("", *PICK_FOLDERS):
-                raise CullError(f"{path}, line {line}: pick is 'pick', 'reject' or empty, not {row['pick']!r}")
-            if value:
-                picks[row["path"]] = value
-    return picks
-
-
 def select(out: Path) -> Selection:
     """The photos of OUT's report that can be sorted, with picks applied, and the rows skipped."""
-    picks = read_picks(out)
+    try:
+        picks = read_picks(out / PICKS_NAME)
+    except PicksError as exc:
+        raise CullError(str(exc)) from exc
+    try:
+        report = read_report(out)
+    except ReportError as exc:
+        raise CullError(str(exc)) from exc
+    if not report.source:
+        raise CullError(f"{out}: no report.json or report.csv (is it a `msdunet detect -o` folder?)")
     photos, skipped, used = [], [], set()
-    for row in read_rows(out):
-        path = str(row.get("path") or "")
-        if row.get("error"):
-            skipped.append(Skip(path, f"detect failed ({row['error']})"))
+    for row in report.rows:
+        path = row.path
+        if row.error:
+            skipped.append(Skip(path, f"detect failed ({row.error})"))
             continue
-        if row.get("verdict") not in VERDICTS or not row.get("output"):
-            skipped.append(Skip(path, f"no verdict in the report ({row.get('verdict')!r}); run detect again"))
+        if row.verdict not in VERDICTS or not row.output:
+            skipped.append(Skip(path, f"no verdict in the report ({row.verdict!r}); run detect again"))
             continue
-        rel = Path(row["output"]).parent / Path(path).name
+        rel = Path(row.output).parent / Path(path).name
         key = next((k for k in (path, rel.as_posix()) if k in picks), None)
         used.add(key)
-        photos.append(Photo(Path(path), rel, row["verdict"], picks.get(key, "")))
+        photos.append(Photo(Path(path), rel, row.verdict, picks.get(key, "")))
     unmatched = sorted(set(picks) - used)
     return Selection(photos, skipped, sum(1 for p in photos if p.pick), unmatched)
 

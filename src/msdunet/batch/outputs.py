@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,14 +89,26 @@ def write_outputs(out: Path, target: Target, map8: np.ndarray, photo: Image.Imag
     _save(Image.fromarray(map8), out / target.map, format="PNG", compress_level=1)
 
 
-def _save(image: Image.Image, path: Path, **params) -> None:
-    """Write to a temp file beside ``path``, then rename it over ``path`` (atomic on one file system)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def temp_beside(path: Path) -> Path:
+    """A temp name in ``path``'s folder, hidden (scans pass over it) and this process's own."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temp file beside ``path`` to write; renamed over ``path`` when the block ends (atomic on one
+    file system), removed when it fails, so ``path`` is always whole: the old file or the new one."""
+    tmp = temp_beside(path)
     try:
-        image.save(tmp, **params)
+        yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _save(image: Image.Image, path: Path, **params) -> None:
+    with replacing(path) as tmp:
+        image.save(tmp, **params)
 
 
 def read_existing(out: Path, target: Target, photo: Path, with_overlay: bool) -> np.ndarray | None:

@@ -1,16 +1,18 @@
-"""Report rows, verdicts, and report.csv / report.json."""
+"""Report rows, verdicts, and report.csv / report.json: written by ``ReportWriter``, read back (by
+``msdunet cull`` and the web app) by ``read_report``."""
 
 from __future__ import annotations
 
 import csv
 import json
 import math
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import get_type_hints
 
 import numpy as np
 
+from msdunet.batch.outputs import replacing
 from msdunet.focus import summarize_focus
 
 FIELDS = (
@@ -70,7 +72,57 @@ class ReportWriter:
         self.file.close()
         failed = sum(1 for r in self.rows if r.error)
         summary = {**meta, "images": len(self.rows), "failed": failed, "rows": [asdict(r) for r in self.rows]}
-        path = self.out / "report.json"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(summary, indent=1) + "\n")
-        os.replace(tmp, path)
+        with replacing(self.out / "report.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=1) + "\n")
+
+
+class ReportError(ValueError):
+    """A report file that cannot be read; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Report:
+    rows: list[Row]
+    threshold: float  # P(blurred) at which detect counted a pixel blurred (report.json; 0.5 if unknown)
+    source: str  # the file the rows came from (report.json or report.csv), "" when there is none
+
+
+def read_report(out: Path) -> Report:
+    """The rows of OUT: report.json when it is at least as new as report.csv (detect writes the JSON
+    at the end, the CSV row by row, so during a run the CSV is the fresher one); no rows and
+    ``source`` "" when OUT has neither."""
+    js, cs = out / "report.json", out / "report.csv"
+    use_json = js.is_file() and (not cs.is_file() or js.stat().st_mtime >= cs.stat().st_mtime)
+    try:
+        if use_json:
+            data = json.loads(js.read_text())
+            return Report([_row(r) for r in data["rows"]], float(data.get("threshold", 0.5)), str(js))
+        if cs.is_file():
+            with open(cs, newline="") as f:
+                reader = csv.DictReader(f)
+                if "path" not in (reader.fieldnames or []):
+                    raise ValueError(f"no path column in {reader.fieldnames}")
+                rows = [_row({k: _typed(k, v) for k, v in r.items() if k in FIELDS}) for r in reader]
+            return Report(rows, 0.5, str(cs))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReportError(f"{js if use_json else cs}: not a report msdunet detect wrote ({exc})") from exc
+    return Report([], 0.5, "")
+
+
+_TYPES = get_type_hints(Row)
+
+
+def _typed(name: str, text: str):
+    """A report.csv cell back to the type report.json has."""
+    kind = _TYPES[name]
+    if kind is bool:
+        return text == "True"
+    if kind is str:
+        return text
+    if text == "":
+        return None
+    return int(text) if "int" in str(kind) else float(text)
+
+
+def _row(values: dict) -> Row:
+    return Row(**{f.name: values[f.name] for f in fields(Row) if f.name in values})

@@ -26,6 +26,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from msdunet.batch.outputs import replacing, temp_beside
 from msdunet.batch.xmp import sha256
 
 UNDO_NAME = ".msdunet-cull-undo.jsonl"
@@ -81,7 +82,7 @@ def transfer(op: str, source: Path, dest: Path) -> None:
             raise
         except OSError:
             pass  # another file system, or none with hard links (FAT): copy, then remove
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp = temp_beside(dest)
     try:
         shutil.copy2(source, tmp)
         _claim(tmp, dest)
@@ -105,12 +106,8 @@ def _claim(tmp: Path, dest: Path) -> None:
 
 def write_file(path: Path, data: bytes) -> None:
     """Replace ``path``'s content through a temp file and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(path) as tmp:
         tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @dataclass

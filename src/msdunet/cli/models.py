@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import click
 
-LABELS = {
-    "dut_test": "DUT test",
-    "kim_test": "CUHK Kim test",
-    "cuhk_star_test": "CUHK* test",
-    "sun_test": "CUHK Sun-2019 test",
-}
-
 
 @click.command("models")
 def command() -> None:
     """List the weights shipped in the package (* marks the default); pass a name to --model."""
+    from msdunet.data.sources import CARD_TEST_SETS
     from msdunet.model import ModelConfig
     from msdunet.weights import DEFAULT_MODEL, read_card, shipped_models
 
@@ -30,7 +24,8 @@ def command() -> None:
         for split, s in card.get("metrics", {}).items():
             seen = s.get("in_training_set")
             note = f"; {seen} of {s['n']} images in its training set" if seen else ""
+            label = CARD_TEST_SETS[split].label if split in CARD_TEST_SETS else split
             click.echo(
-                f"    {LABELS.get(split, split)}: maxF {s['maxF']:.3f}, MAE {s['MAE']:.3f} "
+                f"    {label}: maxF {s['maxF']:.3f}, MAE {s['MAE']:.3f} "
                 f"(floor maxF {s['floor_maxF']:.3f}, MAE {s['floor_MAE']:.3f}){note}"
             )

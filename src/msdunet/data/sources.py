@@ -24,6 +24,25 @@ CUHK_ALIASES = {
 
 
 @dataclass(frozen=True)
+class TestSet:
+    """A test split under its name in a shipped model's card (``metrics`` keys) and in tables."""
+
+    dataset: str
+    split: str
+    label: str
+
+
+# What a shipped model is scored on (scripts/ship_weights.py writes these keys, ``msdunet models`` reads them):
+# the paper's two test sets, then two that published methods report on.
+CARD_TEST_SETS = {
+    "dut_test": TestSet("dut", "test", "DUT-DBD test"),
+    "kim_test": TestSet("cuhk", "kim_test", "CUHK Kim test"),
+    "cuhk_star_test": TestSet("cuhk", "defocus_test", "CUHK* BTBNet defocus test"),
+    "sun_test": TestSet("cuhk", "sun_test", "CUHK Sun-2019 test"),
+}
+
+
+@dataclass(frozen=True)
 class Sample:
     stem: str
     image: Path

@@ -31,8 +31,9 @@ from pydantic import BaseModel, create_model
 
 from msdunet import __version__, focus
 from msdunet.batch import Row, overlay_of
+from msdunet.batch.picks import PICK_VALUES
 from msdunet.io import ImageReadError
-from msdunet.serve.store import PICK_VALUES, Picks, StoreError, inside, load_report
+from msdunet.serve.store import Picks, StoreError, inside, load_report
 from msdunet.serve.uploads import NotAnImage, Uploads
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024  # bytes of request body (the photo plus multipart overhead)

@@ -1,6 +1,5 @@
 """What the web app reads and writes in a detect output folder: its report rows, the files it may
-serve, and the picks of a review (``picks.csv``: ``path,pick``, ``pick`` or ``reject``, the path as in
-the report — what ``msdunet cull`` reads).
+serve, and the picks of a review (``picks.csv``, the file ``msdunet cull`` reads: ``msdunet.batch.picks``).
 
 Nothing outside the folder is ever served: a requested path is resolved (symlinks followed, ``..``
 collapsed) and must still lie inside the folder, be a regular file, and be a map or an overlay.
@@ -8,30 +7,17 @@ collapsed) and must still lie inside the folder, be a regular file, and be a map
 
 from __future__ import annotations
 
-import csv
-import json
-import os
 import threading
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import get_type_hints
 
-from msdunet.batch import FIELDS, Row
+from msdunet.batch.picks import PICK_VALUES, PICKS_NAME, PicksError, read_picks, write_picks
+from msdunet.batch.report import Report, ReportError, read_report
 
-PICKS_FILE = "picks.csv"
-PICK_VALUES = ("pick", "reject")
 SERVED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})  # maps and overlays; never the report or picks
 
 
 class StoreError(ValueError):
     """A report or picks file that cannot be read; the message names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class Report:
-    rows: list[Row]
-    threshold: float  # P(blurred) at which detect counted a pixel blurred (report.json; 0.5 if unknown)
-    source: str  # the file the rows came from (report.json or report.csv), "" when there is none
 
 
 def inside(root: Path, rel: str) -> Path | None:
@@ -49,42 +35,12 @@ def inside(root: Path, rel: str) -> Path | None:
     return path if path.is_file() else None
 
 
-_TYPES = get_type_hints(Row)
-
-
-def _typed(name: str, text: str):
-    """A report.csv cell back to the type report.json has."""
-    kind = _TYPES[name]
-    if kind is bool:
-        return text == "True"
-    if kind is str:
-        return text
-    if text == "":
-        return None
-    return int(text) if "int" in str(kind) else float(text)
-
-
-def _row(values: dict) -> Row:
-    return Row(**{f.name: values[f.name] for f in fields(Row) if f.name in values})
-
-
 def load_report(out: Path) -> Report:
-    """The rows of ``out``: report.json when it is at least as new as report.csv (detect writes the
-    JSON at the end, the CSV row by row, so during a run the CSV is the fresher one)."""
-    js, cs = out / "report.json", out / "report.csv"
-    use_json = js.is_file() and (not cs.is_file() or js.stat().st_mtime >= cs.stat().st_mtime)
+    """``batch.read_report``, its error as a ``StoreError``."""
     try:
-        if use_json:
-            data = json.loads(js.read_text())
-            rows = [_row(r) for r in data["rows"]]
-            return Report(rows, float(data.get("threshold", 0.5)), str(js))
-        if cs.is_file():
-            with open(cs, newline="") as f:
-                rows = [_row({k: _typed(k, v) for k, v in r.items() if k in FIELDS}) for r in csv.DictReader(f)]
-            return Report(rows, 0.5, str(cs))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{js if use_json else cs}: not a report msdunet detect wrote ({exc})") from exc
-    return Report([], 0.5, "")
+        return read_report(out)
+    except ReportError as exc:
+        raise StoreError(str(exc)) from exc
 
 
 class Picks:
@@ -92,11 +48,12 @@ class Picks:
     half a file); one writer at a time."""
 
     def __init__(self, out: Path) -> None:
-        self.path = out / PICKS_FILE
+        self.path = out / PICKS_NAME
         self.lock = threading.Lock()
-        self.picks: dict[str, str] = {}
-        if self.path.is_file():
+        try:
             self.picks = read_picks(self.path)
+        except PicksError as exc:
+            raise StoreError(str(exc)) from exc
 
     def set(self, path: str, pick: str | None) -> dict[str, str]:
         """Record ``pick`` (``pick``/``reject``) for ``path``, or forget it (None); returns all picks."""
@@ -107,30 +64,5 @@ class Picks:
                 self.picks.pop(path, None)
             else:
                 self.picks[path] = pick
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            try:
-                with open(tmp, "w", newline="") as f:
-                    writer = csv.writer(f)
-                    writer.writerow(["path", "pick"])
-                    writer.writerows(self.picks.items())
-                os.replace(tmp, self.path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            write_picks(self.path, self.picks)
             return dict(self.picks)
-
-
-def read_picks(path: Path) -> dict[str, str]:
-    """``path -> pick`` from a picks.csv, or ``StoreError`` naming the file and the bad line."""
-    try:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames is None or [n.strip() for n in reader.fieldnames] != ["path", "pick"]:
-                raise StoreError(f"{path}: the header must be 'path,pick', found {reader.fieldnames}")
-            picks = {}
-            for line, rec in enumerate(reader, start=2):
-                if rec["pick"] not in PICK_VALUES:
-                    raise StoreError(f"{path}, line {line}: pick is 'pick' or 'reject', not {rec['pick']!r}")
-                picks[rec["path"]] = rec["pick"]
-            return picks
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise StoreError(f"{path}: cannot read ({exc})") from exc

@@ -1,0 +1,1 @@
+"""Benchmark data: where it is (``sources``), the training cache (``pack``), training batches (``batches``)."""
