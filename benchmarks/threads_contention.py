@@ -1,0 +1,108 @@
+"""Thread settings of `msdunet detect` on an idle and on a busy machine: ms/image for each choice.
+
+    python benchmarks/threads_contention.py [--images ../shared/data/dut/test/image] [--count 40]
+        [--repeats 3] [--write]
+
+Choices: torch's thread count (all cores, or 1) × OpenMP's wait policy (ACTIVE: spinning workers,
+PASSIVE: sleeping workers, and whatever is in effect without setting it).  Each measurement is a
+fresh `msdunet detect` process over the first COUNT images (maps and overlays written), timed from
+outside; ms/image = wall time / COUNT, median over REPEATS.  "Busy" runs start two CPU-bound
+processes (pure-Python loops, one per core of a 2-core laptop) before detect and end them after it,
+so the benchmark bounds its own load.  With ``--write`` the table goes to
+``reports/threads_contention.md``.  Time it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import cpu_info  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BUSY_LOOP = "import time\nend = time.time() + 900\nwhile time.time() < end:\n    sum(range(10000))\n"
+# label → (torch threads or None for detect's default, OMP_WAIT_POLICY or None for unset)
+CHOICES = {
+    "default": (None, None),
+    "all cores, PASSIVE": (None, "PASSIVE"),
+    "all cores, ACTIVE": (None, "ACTIVE"),
+    "1 thread": (1, None),
+}
+
+
+def detect_once(images: Path, threads: int | None, policy: str | None) -> float:
+    out = Path(tempfile.mkdtemp())
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    cmd = [sys.executable, "-m", "msdunet", "detect", str(images), "-o", str(out), "-q"]
+    cmd += ["--threads", str(threads)] if threads else []
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(out)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-2000:])
+    return seconds
+
+
+def measure(images: Path, count: int, repeats: int, busy: bool, threads: int | None, policy: str | None) -> float:
+    times = []
+    for _ in range(repeats):
+        hogs = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(2 if busy else 0)]
+        try:
+            times.append(detect_once(images, threads, policy))
+        finally:
+            for hog in hogs:
+                hog.kill()
+                hog.wait()
+    return statistics.median(times) / count * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=Path, default=Path("../shared/data/dut/test/image"))
+    parser.add_argument("--count", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="write reports/threads_contention.md")
+    args = parser.parse_args()
+    subset = Path(tempfile.mkdtemp())
+    for path in sorted(p for p in args.images.iterdir() if p.is_file())[: args.count]:
+        os.symlink(path.resolve(), subset / path.name)
+    rows = []
+    for label, (threads, policy) in CHOICES.items():
+        idle = measure(subset, args.count, args.repeats, False, threads, policy)
+        busy = measure(subset, args.count, args.repeats, True, threads, policy)
+        rows.append((label, idle, busy))
+        print(f"{label}: idle {idle:.1f} ms/image, busy {busy:.1f} ms/image", flush=True)
+    shutil.rmtree(subset)
+    best_idle, best_busy = min(r[1] for r in rows), min(r[2] for r in rows)
+    info = cpu_info()
+    lines = [
+        "# detect's thread settings, idle and beside two CPU-bound processes",
+        "",
+        f"Command: `python benchmarks/threads_contention.py --count {args.count} --repeats {args.repeats} --write`;",
+        f"{args.count} DUT test images, a fresh `msdunet detect` process per run (maps + overlays), wall time /",
+        f"images, median of {args.repeats}; CPU {info['model']}, {info['cores']} cores.",
+        "",
+        "| choice | idle ms/image | × best idle | busy ms/image | × best busy |",
+        "|---|---|---|---|---|",
+    ]
+    for label, idle, busy in rows:
+        lines.append(f"| {label} | {idle:.1f} | {idle / best_idle:.2f} | {busy:.1f} | {busy / best_busy:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write:
+        (ROOT / "reports" / "threads_contention.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
