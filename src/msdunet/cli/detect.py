@@ -144,8 +144,7 @@ def command(
     try:
         options = dict(threshold=threshold, with_overlay=not no_overlay, skip_existing=skip_existing)
         meta = {"not_images": scan.skipped}
-        model = dict(working_size=_size(working_size), threads=threads, bf16=bf16, backend=backend)
-        model["flip_tta"] = flip_tta
+        model = _model_options(working_size, threads, bf16, backend, flip_tta)
         if engine == "ray":
             ray_options = ray_engine.RayOptions(address, ray_actors, ray_cpus, ray_batch)
             _check_weights(weights)
@@ -157,7 +156,7 @@ def command(
                 on_row=on_row, meta=meta, **options,
             )  # fmt: skip
         else:
-            detector = _detector(weights, model)
+            detector = _detector(weights, working_size, threads, bf16, backend, flip_tta)
             from msdunet.batch import run_batch
             from msdunet.inference import describe
 
@@ -190,8 +189,10 @@ def _probe_writable(folder: Path) -> None:
         pass
 
 
-def _size(working_size: int | None) -> int | None:
-    return DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
+def _model_options(working_size, threads, bf16, backend, flip_tta) -> dict:
+    """``BlurDetector`` keyword arguments from the options (``--working-size 0``: native size)."""
+    size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
+    return {"working_size": size, "threads": threads, "bf16": bf16, "backend": backend, "flip_tta": flip_tta}
 
 
 def _ray_engine():
@@ -215,13 +216,13 @@ def _check_weights(weights) -> None:
         sys.exit(2)
 
 
-def _detector(weights, model: dict):
+def _detector(weights, working_size, threads, bf16, backend, flip_tta):
     """The detector, or exit 2 with one line when the weights or the backend are not there."""
     from msdunet.inference import BlurDetector
     from msdunet.weights import WeightsError
 
     try:
-        return BlurDetector(weights, **model)
+        return BlurDetector(weights, **_model_options(working_size, threads, bf16, backend, flip_tta))
     except ImportError as exc:
         click.echo(
             f"error: the onnx backend needs onnxruntime and onnxscript: pip install 'msdunet[onnx]' ({exc})", err=True
