@@ -70,7 +70,11 @@ from msdunet.protocol import DEFAULT_WORKING_SIZE
     show_default=True,
     help="ray: Ray Data, one model per actor, on this machine or a cluster (pip install 'msdunet[ray]').",
 )
-@click.option("--address", default=None, help="Ray cluster to join (host:port, or auto); default: start Ray here.")
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster to join (host:port); default: one started on this machine, else Ray starts here.",
+)
 @click.option(
     "--ray-actors", default=None, type=click.IntRange(min=1), help="Ray actors (default: cluster CPUs / --ray-cpus)."
 )
