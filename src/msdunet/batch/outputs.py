@@ -11,9 +11,10 @@ whole file name (``a_png``), then a counter.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,13 +81,17 @@ def plan_outputs(inputs: list[Found]) -> list[Target]:
     return targets
 
 
+MAP_FILE = {"format": "PNG", "compress_level": 1}
+OVERLAY_FILE = {"format": "JPEG", "quality": 90}
+
+
 def write_outputs(out: Path, target: Target, map8: np.ndarray, photo: Image.Image | None) -> None:
     """The 8-bit map, and the overlay when ``photo`` (at overlay size) is given; the map last, so
     that a map under its final name means both are there."""
     (out / target.map).parent.mkdir(parents=True, exist_ok=True)
     if photo is not None:
-        _save(overlay(photo, map8), out / target.overlay, format="JPEG", quality=90)
-    _save(Image.fromarray(map8), out / target.map, format="PNG", compress_level=1)
+        _save(lambda tmp: overlay(photo, map8).save(tmp, **OVERLAY_FILE), out / target.overlay)
+    _save(lambda tmp: Image.fromarray(map8).save(tmp, **MAP_FILE), out / target.map)
 
 
 def temp_beside(path: Path) -> Path:
@@ -106,9 +111,39 @@ def replacing(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _save(image: Image.Image, path: Path, **params) -> None:
+@dataclass(frozen=True)
+class Encoded:
+    """One input's files as bytes: the map's PNG and, when wanted, the overlay's JPEG."""
+
+    map_png: bytes
+    overlay_jpg: bytes | None
+
+
+def encode_outputs(map8: np.ndarray, photo: Image.Image | None) -> Encoded:
+    """The bytes ``write_outputs`` would write, encoded in memory (the Ray engine encodes on its
+    workers and writes on the driver)."""
+    jpg = _encode(overlay(photo, map8), OVERLAY_FILE) if photo is not None else None
+    return Encoded(_encode(Image.fromarray(map8), MAP_FILE), jpg)
+
+
+def save_encoded(out: Path, target: Target, encoded: Encoded) -> None:
+    """Write an input's encoded files under ``out`` as ``write_outputs`` does: the map last."""
+    (out / target.map).parent.mkdir(parents=True, exist_ok=True)
+    if encoded.overlay_jpg is not None:
+        _save(lambda tmp: tmp.write_bytes(encoded.overlay_jpg), out / target.overlay)
+    _save(lambda tmp: tmp.write_bytes(encoded.map_png), out / target.map)
+
+
+def _encode(image: Image.Image, params: dict) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, **params)
+    return buffer.getvalue()
+
+
+def _save(write: Callable[[Path], object], path: Path) -> None:
+    """``write`` a temp file beside ``path``, then rename it over ``path`` (see ``replacing``)."""
     with replacing(path) as tmp:
-        image.save(tmp, **params)
+        write(tmp)
 
 
 def read_existing(out: Path, target: Target, photo: Path, with_overlay: bool) -> np.ndarray | None:

@@ -63,6 +63,23 @@ from msdunet.protocol import DEFAULT_WORKING_SIZE
     type=click.IntRange(min=0),
     help="Refuse images over N pixels (Pillow's decompression-bomb guard, default 89,478,485; 0 = no limit).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="ray: Ray Data, one model per actor, on this machine or a cluster (pip install 'msdunet[ray]').",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster to join (host:port); default: one started on this machine, else Ray starts here.",
+)
+@click.option(
+    "--ray-actors", default=None, type=click.IntRange(min=1), help="Ray actors (default: cluster CPUs / --ray-cpus)."
+)
+@click.option("--ray-cpus", default=1.0, show_default=True, type=click.FloatRange(min=0.01), help="CPUs per Ray actor.")
+@click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(
     paths,
@@ -79,6 +96,11 @@ def command(
     workers,
     flip_tta,
     max_pixels,
+    engine,
+    address,
+    ray_actors,
+    ray_cpus,
+    ray_batch,
     quiet,
 ):
     """Detect blur in images and folders (photos are found by extension or by content).
@@ -94,7 +116,11 @@ def command(
 
     if max_pixels is not None:
         Image.MAX_IMAGE_PIXELS = max_pixels or None
-    scan = scan_inputs(paths, recursive=recursive, exclude=out)
+    if engine == "ray":
+        ray_engine = _ray_engine()
+        scan = ray_engine.list_sources(paths, recursive=recursive, exclude=out)
+    else:
+        scan = scan_inputs(paths, recursive=recursive, exclude=out)
     if scan.missing:
         raise click.UsageError("no such file or folder: " + ", ".join(map(str, scan.missing)))
     if scan.skipped:
@@ -120,15 +146,28 @@ def command(
             bar.write(f"error: {row.error}", file=sys.stderr)
 
     try:
-        detector = _detector(weights, working_size, threads, bf16, backend, flip_tta)
-        from msdunet.batch import run_batch
-        from msdunet.inference import describe
+        options = dict(threshold=threshold, with_overlay=not no_overlay, skip_existing=skip_existing)
+        meta = {"not_images": scan.skipped}
+        model = _model_options(working_size, threads, bf16, backend, flip_tta)
+        if engine == "ray":
+            ray_options = ray_engine.RayOptions(address, ray_actors, ray_cpus, ray_batch)
+            _check_weights(weights)
+            if not quiet:
+                bar.write(f"msdunet: {len(scan.inputs)} image(s) on Ray", file=sys.stderr)
+            started = True
+            rows = ray_engine.run_ray(
+                scan.inputs, out, weights=weights, options=model, ray_options=ray_options, max_pixels=max_pixels,
+                on_row=on_row, meta=meta, **options,
+            )  # fmt: skip
+        else:
+            detector = _detector(weights, working_size, threads, bf16, backend, flip_tta)
+            from msdunet.batch import run_batch
+            from msdunet.inference import describe
 
-        if not quiet:
-            bar.write(f"msdunet: {len(scan.inputs)} image(s), model {describe(detector)}", file=sys.stderr)
-        options = dict(threshold=threshold, with_overlay=not no_overlay, skip_existing=skip_existing, workers=workers)
-        started = True
-        rows = run_batch(detector, scan.inputs, out, on_row=on_row, meta={"not_images": scan.skipped}, **options)
+            if not quiet:
+                bar.write(f"msdunet: {len(scan.inputs)} image(s), model {describe(detector)}", file=sys.stderr)
+            started = True
+            rows = run_batch(detector, scan.inputs, out, on_row=on_row, meta=meta, workers=workers, **options)
     except KeyboardInterrupt:
         bar.close()
         where = f"their rows are in {out / 'report.json'}" if started else "no report written"
@@ -154,14 +193,40 @@ def _probe_writable(folder: Path) -> None:
         pass
 
 
+def _model_options(working_size, threads, bf16, backend, flip_tta) -> dict:
+    """``BlurDetector`` keyword arguments from the options (``--working-size 0``: native size)."""
+    size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
+    return {"working_size": size, "threads": threads, "bf16": bf16, "backend": backend, "flip_tta": flip_tta}
+
+
+def _ray_engine():
+    """``msdunet.batch.ray_engine``, or exit 2 naming the extra when Ray is not installed."""
+    try:
+        from msdunet.batch import ray_engine
+    except ImportError as exc:
+        click.echo(f"error: --engine ray needs Ray Data: pip install 'msdunet[ray]' ({exc})", err=True)
+        sys.exit(2)
+    return ray_engine
+
+
+def _check_weights(weights) -> None:
+    """Exit 2 with one line now, on the driver, when the weights are not there (the actors load them)."""
+    from msdunet.weights import WeightsError, load_weights, resolve_weights
+
+    try:
+        load_weights(resolve_weights(weights))
+    except WeightsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
 def _detector(weights, working_size, threads, bf16, backend, flip_tta):
     """The detector, or exit 2 with one line when the weights or the backend are not there."""
     from msdunet.inference import BlurDetector
     from msdunet.weights import WeightsError
 
-    size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
     try:
-        return BlurDetector(weights, working_size=size, threads=threads, bf16=bf16, backend=backend, flip_tta=flip_tta)
+        return BlurDetector(weights, **_model_options(working_size, threads, bf16, backend, flip_tta))
     except ImportError as exc:
         click.echo(
             f"error: the onnx backend needs onnxruntime and onnxscript: pip install 'msdunet[onnx]' ({exc})", err=True
