@@ -205,6 +205,10 @@ def setting_curves(setting: str) -> dict[str, dict]:
         runs = runs_of(scored, prefix)
         if runs and "curves" in runs[0][setting]:
             curves[label] = runs[0][setting]["curves"]
+    if setting in ("dut", "kim"):  # held out from the shipped default's training (DUT + Kim train)
+        shipped = shipped_scores(setting)
+        if shipped:
+            curves["shipped default msdunet-lite0"] = shipped["curves"]
     baseline = scored.get(f"hifst_{setting}", {}).get(setting)
     if baseline:
         curves["HiFST (blur_detector)"] = baseline["curves"]
