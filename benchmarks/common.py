@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: timing with medians, this CPU's peak, peak RSS."""
+"""Helpers shared by the benchmark scripts: timing with medians, this CPU's measured peak, peak RSS."""
 
 from __future__ import annotations
 
@@ -39,27 +39,6 @@ def cpu_info() -> dict:
     }
 
 
-def peak_gflops(info: dict, dtype: str = "fp32") -> tuple[float, str]:
-    """Theoretical peak and how it was derived.
-
-    Per core and cycle: 2 FMA pipes × (vector bits / 32) lanes × 2 FLOPs.  AVX-512 on AMD Zen 4
-    executes as two 256-bit halves, so it counts as 256-bit pipes there (as AVX2 does anywhere);
-    bf16 (AVX512_BF16 dot products) doubles the fp32 lane count.
-    """
-    flags = info["flags"]
-    amd = "AMD" in info["model"]
-    bits = 512 if ("avx512f" in flags and not amd) else 256 if "avx2" in flags else 128
-    per_cycle = 2 * (bits // 32) * 2
-    if dtype == "bf16" and "avx512_bf16" in flags:
-        per_cycle *= 2
-    ghz = (info["mhz"] or 0) / 1000
-    peak = info["cores"] * ghz * per_cycle
-    how = f"{info['cores']} cores × {ghz:.2f} GHz × 2 FMA pipes × {bits}/32 lanes × 2 FLOPs"
-    if dtype == "bf16" and "avx512_bf16" in flags:
-        how += " × 2 (bf16 pairs)"
-    return peak, how
-
-
 def peak_rss_mb_children() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -68,12 +47,24 @@ def peak_rss_mb_self() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def gemm_gflops(dtype: str = "fp32", n: int = 2048, repeats: int = 7) -> float:
-    """Measured peak: median GFLOP/s of an n×n matrix product in torch (MKL/oneDNN), the practical
-    ceiling of this CPU as the VM runs it (boost clocks included, which /proc/cpuinfo does not show)."""
+def measured_peak(dtype: str = "fp32", repeats: int = 5) -> tuple[float, dict[str, float]]:
+    """This CPU's practical peak in one precision: the best GFLOP/s over several matrix products and
+    3×3 convolutions in torch (oneDNN/MKL), as the VM runs them (boost clocks included, which
+    /proc/cpuinfo does not show), with every shape's rate.  Batch 1 and channels-last convolutions,
+    as the models run."""
     import torch
 
     kind = torch.bfloat16 if dtype == "bf16" else torch.float32
-    a, b = torch.randn(n, n).to(kind), torch.randn(n, n).to(kind)
-    seconds, _ = median_seconds(lambda: a @ b, repeats)
-    return 2 * n**3 / seconds / 1e9
+    rates: dict[str, float] = {}
+    with torch.inference_mode():
+        for n in (512, 1024, 2048):
+            a, b = torch.randn(n, n).to(kind), torch.randn(n, n).to(kind)
+            seconds, _ = median_seconds(lambda a=a, b=b: a @ b, repeats)
+            rates[f"matmul {n}²"] = 2 * n**3 / seconds / 1e9
+        for channels, side in ((64, 128), (128, 64), (256, 32)):
+            conv = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False).to(kind)
+            conv = conv.to(memory_format=torch.channels_last)
+            x = torch.randn(1, channels, side, side).to(kind).to(memory_format=torch.channels_last)
+            seconds, _ = median_seconds(lambda conv=conv, x=x: conv(x), repeats)
+            rates[f"conv3×3 {channels}ch {side}²"] = 2 * 9 * channels * channels * side * side / seconds / 1e9
+    return max(rates.values()), rates
