@@ -3,8 +3,9 @@
     python benchmarks/threads_contention.py [--images ../shared/data/dut/test/image] [--count 40]
         [--repeats 3] [--write]
 
-Choices: torch's thread count (all cores, or 1) × OpenMP's wait policy (ACTIVE: spinning workers,
-PASSIVE: sleeping workers, and whatever is in effect without setting it).  Each measurement is a
+Choices: torch's thread count (all cores, or 1) and OpenMP's waiting (``OMP_WAIT_POLICY`` ACTIVE:
+workers spin at barriers, PASSIVE: they sleep; ``GOMP_SPINCOUNT``: spin that long, then sleep), and
+msdunet's default (nothing set from outside).  Each measurement is a
 fresh `msdunet detect` process over the first COUNT images (maps and overlays written), timed from
 outside; ms/image = wall time / COUNT, median over REPEATS.  "Busy" runs start two CPU-bound
 processes (pure-Python loops, one per core of a 2-core laptop) before detect and end them after it,
@@ -29,20 +30,21 @@ from common import cpu_info  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY_LOOP = "import time\nend = time.time() + 900\nwhile time.time() < end:\n    sum(range(10000))\n"
-# label → (torch threads or None for detect's default, OMP_WAIT_POLICY or None for unset)
+# label → (torch threads or None for detect's default, OpenMP environment); OpenMP variables not
+# named are removed, so "default" is what msdunet does by itself
+OMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 CHOICES = {
-    "default": (None, None),
-    "all cores, PASSIVE": (None, "PASSIVE"),
-    "all cores, ACTIVE": (None, "ACTIVE"),
-    "1 thread": (1, None),
+    "default": (None, {}),
+    "all cores, OMP_WAIT_POLICY=PASSIVE": (None, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "all cores, OMP_WAIT_POLICY=ACTIVE": (None, {"OMP_WAIT_POLICY": "ACTIVE"}),
+    "all cores, GOMP_SPINCOUNT=10000": (None, {"GOMP_SPINCOUNT": "10000"}),
+    "1 thread": (1, {}),
 }
 
 
-def detect_once(images: Path, threads: int | None, policy: str | None) -> float:
+def detect_once(images: Path, threads: int | None, omp: dict[str, str]) -> float:
     out = Path(tempfile.mkdtemp())
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if policy:
-        env["OMP_WAIT_POLICY"] = policy
+    env = {k: v for k, v in os.environ.items() if k not in OMP_VARIABLES} | omp
     cmd = [sys.executable, "-m", "msdunet", "detect", str(images), "-o", str(out), "-q"]
     cmd += ["--threads", str(threads)] if threads else []
     start = time.perf_counter()
@@ -54,12 +56,12 @@ def detect_once(images: Path, threads: int | None, policy: str | None) -> float:
     return seconds
 
 
-def measure(images: Path, count: int, repeats: int, busy: bool, threads: int | None, policy: str | None) -> float:
+def measure(images: Path, count: int, repeats: int, busy: bool, threads: int | None, omp: dict[str, str]) -> float:
     times = []
     for _ in range(repeats):
         hogs = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(2 if busy else 0)]
         try:
-            times.append(detect_once(images, threads, policy))
+            times.append(detect_once(images, threads, omp))
         finally:
             for hog in hogs:
                 hog.kill()
@@ -78,9 +80,9 @@ def main() -> None:
     for path in sorted(p for p in args.images.iterdir() if p.is_file())[: args.count]:
         os.symlink(path.resolve(), subset / path.name)
     rows = []
-    for label, (threads, policy) in CHOICES.items():
-        idle = measure(subset, args.count, args.repeats, False, threads, policy)
-        busy = measure(subset, args.count, args.repeats, True, threads, policy)
+    for label, (threads, omp) in CHOICES.items():
+        idle = measure(subset, args.count, args.repeats, False, threads, omp)
+        busy = measure(subset, args.count, args.repeats, True, threads, omp)
         rows.append((label, idle, busy))
         print(f"{label}: idle {idle:.1f} ms/image, busy {busy:.1f} ms/image", flush=True)
     shutil.rmtree(subset)
