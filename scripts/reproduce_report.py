@@ -191,7 +191,7 @@ def sun_table() -> tuple[str, dict]:
         "",
         *lines,
         "",
-        "Figure: `reports/reproduce_sun.png` (seed 0 of our runs).",
+        "Figure: `reports/reproduce_curves_sun.png` (seed 0 of our runs; `python scripts/reproduce.py figures`).",
         "",
     ])  # fmt: skip
     return text, {k: v for k, v in curves.items() if v}
