@@ -118,3 +118,14 @@ def test_bf16_default_follows_the_cpu(tiny_weights, monkeypatch):
     monkeypatch.setattr(inference, "bf16_is_native", lambda: True)
     assert BlurDetector(tiny_weights).bf16 is True
     assert BlurDetector(tiny_weights, bf16=False).bf16 is False
+
+
+def test_idle_cores_leaves_the_cores_other_work_takes(tmp_path, monkeypatch):
+    from msdunet.inference import idle_cores
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    stat = tmp_path / "stat"
+    for running, idle in ((1, 4), (2, 3), (3, 2), (9, 1)):  # procs_running counts the caller too
+        stat.write_text(f"cpu  1 2 3 4\nprocs_running {running}\nprocs_blocked 0\n")
+        assert idle_cores(stat=stat, interval=0) == idle
+    assert idle_cores(stat=tmp_path / "missing", interval=0) == 4

@@ -67,6 +67,27 @@ def as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+def idle_cores(*, samples: int = 5, interval: float = 0.02, stat: Path = Path("/proc/stat")) -> int:
+    """Cores not taken by other runnable work right now (at least 1): this machine's cores minus the
+    median of /proc/stat's ``procs_running`` (which counts the caller too) less one.  On a busy
+    laptop a second torch thread that must wait for a core stalls the first at every barrier
+    (``benchmarks/threads_contention.py``), so ``detect`` runs on the idle cores only.  Where
+    /proc/stat is missing, every core."""
+    import time
+
+    cores = os.cpu_count() or 1
+    try:
+        counts = []
+        for _ in range(samples):
+            text = stat.read_text()
+            counts.append(int(next(line for line in text.splitlines() if line.startswith("procs_running")).split()[1]))
+            time.sleep(interval)
+    except (OSError, StopIteration, ValueError):
+        return cores
+    others = max(0, sorted(counts)[len(counts) // 2] - 1)
+    return max(1, cores - others)
+
+
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     if length <= tile:
         return [0]

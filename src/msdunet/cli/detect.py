@@ -38,7 +38,12 @@ from msdunet.protocol import DEFAULT_WORKING_SIZE
     type=int,
     help=f"Long side of the image the network sees, aspect kept (default {DEFAULT_WORKING_SIZE}; 0 = native, tiled).",
 )
-@click.option("--threads", default=None, type=int, help="Torch CPU threads (default: all cores).")
+@click.option(
+    "--threads",
+    default=None,
+    type=int,
+    help="Torch CPU threads (default: the cores other work leaves idle at the start, at least 1).",
+)
 @click.option(
     "--bf16/--fp32", default=None, help="Precision (default: bf16 autocast where the CPU has native bf16, else fp32)."
 )
@@ -160,7 +165,9 @@ def command(
                 on_row=on_row, meta=meta, **options,
             )  # fmt: skip
         else:
-            detector = _detector(weights, working_size, threads, bf16, backend, flip_tta)
+            from msdunet.inference import idle_cores
+
+            detector = _detector(weights, working_size, threads or idle_cores(), bf16, backend, flip_tta)
             from msdunet.batch import run_batch
             from msdunet.inference import describe
 
