@@ -165,11 +165,10 @@ def command(
                 on_row=on_row, meta=meta, **options,
             )  # fmt: skip
         else:
-            from msdunet.inference import idle_cores
+            from msdunet.batch import run_batch
+            from msdunet.inference import describe, idle_cores
 
             detector = _detector(weights, working_size, threads or idle_cores(), bf16, backend, flip_tta)
-            from msdunet.batch import run_batch
-            from msdunet.inference import describe
 
             if not quiet:
                 bar.write(f"msdunet: {len(scan.inputs)} image(s), model {describe(detector)}", file=sys.stderr)
