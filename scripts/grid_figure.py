@@ -1,6 +1,7 @@
 """Grid artefacts in the blur maps: a 400 % crop per shipped model, and a number for the grid.
 
     python scripts/grid_figure.py [--data ../shared/data] [--photo out_of_focus0529] [--limit 100]
+        [--also LABEL=WEIGHTS ...]   # trained runs beside the shipped models (weights stay in runs/)
 
 A 2×2 transposed conv with stride 2 (the paper's upsampling) tends to leave a checkerboard with a
 period of 2 px at the network's resolution (and 4, 8, 16 px from the deeper levels).  For each
@@ -57,8 +58,14 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--photo", default="out_of_focus0529", help="CUHK stem for the figure")
     parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--also", nargs="*", default=[], metavar="LABEL=WEIGHTS", help="Trained runs to add.")
     args = parser.parse_args()
     models = {name: BlurDetector(name, bf16=False) for name in shipped_models()}
+    for item in args.also:
+        label, _, weights = item.partition("=")
+        if not weights:
+            parser.error(f"--also {item!r}: expected LABEL=WEIGHTS")
+        models[label] = BlurDetector(weights, bf16=False)
     photo = next(s for s in dataset_samples("cuhk", "all", args.data) if s.stem == args.photo)
 
     maps = {name: working_map(d, photo.image) for name, d in models.items()}
@@ -80,7 +87,9 @@ def main() -> None:
     lines = [
         "# Grid artefacts in the maps",
         "",
-        f"Command: `python scripts/grid_figure.py --photo {args.photo} --limit {args.limit}`. "
+        f"Command: `python scripts/grid_figure.py --photo {args.photo} --limit {args.limit}"
+        + "".join(f" --also {item}" for item in args.also)
+        + "`. "
         "Figure: `reports/grid_zoom.png` (map crops at the working resolution, 4× nearest-neighbour).",
         "",
         f"Grid index over the first {len(samples)} DUT test images: each map's power on the "
