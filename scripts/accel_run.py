@@ -84,7 +84,7 @@ def train_step(work: Work, step: Step, max_minutes: float) -> None:
     if step.ship:
         overrides["encoder_weights"] = str(unit_path(work.bundle, "imagenet_lite0_fp16"))
     packs = [str(unit_path(work.bundle, u)) for u in step.packs]
-    train(step.name, step.config, overrides, packs=packs, runs_dir=work.runs)
+    train(step.name, step.config, overrides, packs=packs, runs_dir=work.runs, until_finished=False)
 
 
 def finish_step(work: Work, step: Step) -> None:

@@ -66,10 +66,18 @@ def run_state(out: Path) -> RunState:
 
 
 def train(
-    name: str, config: str, overrides: dict, *, packs: list[str] | None = None, runs_dir: Path | None = None
+    name: str,
+    config: str,
+    overrides: dict,
+    *,
+    packs: list[str] | None = None,
+    runs_dir: Path | None = None,
+    until_finished: bool = True,
 ) -> Path:
     """Train ``RUNS_DIR/NAME`` (default ``runs/NAME``) from CONFIG with ``--set`` OVERRIDES (and
-    ``--train`` PACKS when given); resume a stopped run; skip a finished one."""
+    ``--train`` PACKS when given); resume a stopped run; skip a finished one.  ``max_minutes`` caps one
+    training process: with ``until_finished`` the run is resumed until its planned epochs are logged,
+    without it one process runs (the accelerator queue's time-boxed calls)."""
     out = (runs_dir or ROOT / "runs") / name
     if run_state(out).finished:
         return out
@@ -78,10 +86,14 @@ def train(
         cmd += ["--train", str(pack)]
     for key, value in overrides.items():
         cmd += ["--set", f"{key}={value}"]
-    if (out / "checkpoint.pt").exists():
-        cmd.append("--resume")
-    run(cmd)
-    return out
+    while True:
+        before = run_state(out).epochs_done
+        run(cmd + (["--resume"] if (out / "checkpoint.pt").exists() else []))
+        state = run_state(out)
+        if state.finished or not until_finished:
+            return out
+        if state.epochs_done == before:
+            raise RuntimeError(f"{out}: no epoch finished in the last call ({before} of {state.epochs} logged)")
 
 
 def evaluate(
@@ -126,6 +138,9 @@ def score(
     path = report_dir / f"{name}.json"
     if path.exists():
         return json.loads(path.read_text())
+    state = run_state(out)
+    if not state.finished:
+        raise RuntimeError(f"{out}: not finished ({state.epochs_done} of {state.epochs} epochs); not scoring it")
     result = {"run": name, "training": json.loads((out / "model.json").read_text())["training"]}
     log = read_log(out)
     result["epochs"] = len(log)
