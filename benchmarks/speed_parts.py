@@ -1,0 +1,118 @@
+"""Where the default model's time goes, and what a 2× speed-up over the provisional model would need.
+
+    python benchmarks/speed_parts.py [--size 256] [--repeats 21] [--rounds 5] [--write]
+
+The accuracy issue asks the default to be 2× faster per image than the provisional MSDU-net.  This
+times, on one 256×256 working image (batch 1, channels-last, as ``detect`` runs the network), in
+fp32 and in bf16 autocast (``detect``'s default where the CPU has native bf16):
+
+* the provisional model and the default, whole;
+* the default's ImageNet encoder alone (input affine + EfficientNet-Lite0 taps) — a floor for any
+  decoder on this encoder at this working size;
+* the default with its output at stride 2: the last decoder level (full resolution) dropped, a
+  2-class 1×1 head on the stride-2 features and the logits resized ×2 — the cheapest decoder change,
+  timed with an untrained head (speed does not depend on the weights; its accuracy is not measured).
+
+With ``--write`` the table goes to ``reports/speed_parts.md``.  Time it on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import cpu_info, measured_peak, median_seconds  # noqa: E402
+
+from msdunet.model.parts import SegmentationHead  # noqa: E402
+from msdunet.weights import load_weights, resolve_weights  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def encoder_only(model: torch.nn.Module):
+    def run(x: torch.Tensor) -> object:
+        return model.encoder(x * model.to_backbone_scale + model.to_backbone_shift)
+
+    return run
+
+
+def stride2_output(model: torch.nn.Module):
+    """The default without its full-resolution decoder level; logits resized ×2."""
+    last = model.decoder[-2]
+    head = SegmentationHead(last.conv[-1][0].out_channels).eval().to(memory_format=torch.channels_last)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        taps = model.encoder(x * model.to_backbone_scale + model.to_backbone_shift)
+        y = model.context(taps[4])
+        for level, skip in zip(list(model.decoder)[:4], [taps[3], taps[2], taps[1], taps[0]], strict=True):
+            y = level(y, skip)
+        return F.interpolate(head(y), scale_factor=2, mode="bilinear", align_corners=False)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median round is kept")
+    parser.add_argument("--write", action="store_true", help="write reports/speed_parts.md")
+    args = parser.parse_args()
+
+    def load(name: str) -> torch.nn.Module:
+        return load_weights(resolve_weights(name))[0].eval().to(memory_format=torch.channels_last)
+
+    default, provisional = load("msdunet-lite0"), load("msdunet-provisional")
+    variants = {
+        "msdunet-provisional, whole": provisional.forward_padded,
+        "msdunet-lite0 (default), whole": default.forward_padded,
+        "msdunet-lite0 with its output at stride 2": stride2_output(default),
+        "msdunet-lite0's encoder alone": encoder_only(default),
+    }
+    x = torch.randn(1, 3, args.size, args.size).contiguous(memory_format=torch.channels_last)
+    rounds: dict[tuple[str, bool], list[float]] = {}
+    for _ in range(args.rounds):  # every variant and precision once per round, so drifts hit all alike
+        for bf16 in (False, True):
+            for name, fn in variants.items():
+                with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    seconds, _ = median_seconds(lambda fn=fn: fn(x), repeats=args.repeats, warmup=3)
+                rounds.setdefault((name, bf16), []).append(seconds * 1000)
+    ms = {key: statistics.median(values) for key, values in rounds.items()}
+    spread = max((max(v) - min(v)) / statistics.median(v) for v in rounds.values())
+    info, peak = cpu_info(), measured_peak("fp32")[0]
+    base = {bf16: ms[("msdunet-provisional, whole", bf16)] for bf16 in (False, True)}
+    lines = [
+        "# Where the default's time goes (network only, one working image)",
+        "",
+        f"Command: `python benchmarks/speed_parts.py --write`. CPU: {info['model']}, {info['cores']} logical "
+        f"cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}; {args.size}×{args.size} "
+        f"input, batch 1, channels-last; per round the median of {args.repeats} runs, then the median of "
+        f"{args.rounds} interleaved rounds (largest spread across rounds: {spread:.0%} of the median). "
+        f"This machine's measured fp32 peak during the run: {peak:.0f} GFLOP/s (`benchmarks/common.py`; "
+        "compare `reports/throughput.md` before comparing milliseconds across reports).",
+        "",
+        "| network | fp32 ms | × faster than provisional | bf16 ms | × faster than provisional |",
+        "|---|---|---|---|---|",
+    ]
+    for name in variants:
+        cells = [f"{ms[(name, b)]:.1f} | {base[b] / ms[(name, b)]:.2f}" for b in (False, True)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "A 2× speed-up over the provisional model needs the whole network under "
+        f"{base[False] / 2:.1f} ms (fp32) / {base[True] / 2:.1f} ms (bf16) here.",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.write:
+        (ROOT / "reports" / "speed_parts.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
