@@ -9,9 +9,9 @@ fp32 and in bf16 autocast (``detect``'s default where the CPU has native bf16):
 * the provisional model and the default, whole;
 * the default's ImageNet encoder alone (input affine + EfficientNet-Lite0 taps) — a floor for any
   decoder on this encoder at this working size;
-* the default with its output at stride 2: the last decoder level (full resolution) dropped, a
-  2-class 1×1 head on the stride-2 features and the logits resized ×2 — the cheapest decoder change,
-  timed with an untrained head (speed does not depend on the weights; its accuracy is not measured).
+* the default with its output at stride 2 (``ModelConfig.output_stride=2``: the full-resolution
+  decoder level dropped, the logits resized ×2) — the cheapest decoder change, timed with an
+  untrained head (speed does not depend on the weights; its accuracy is not measured here).
 
 With ``--write`` the table goes to ``reports/speed_parts.md``.  Time it on an idle machine.
 """
@@ -24,12 +24,11 @@ import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import cpu_info, measured_peak, median_seconds  # noqa: E402
 
-from msdunet.model.parts import SegmentationHead  # noqa: E402
+from msdunet.model import ModelConfig, build_model  # noqa: E402
 from msdunet.weights import load_weights, resolve_weights  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,19 +41,16 @@ def encoder_only(model: torch.nn.Module):
     return run
 
 
-def stride2_output(model: torch.nn.Module):
-    """The default without its full-resolution decoder level; logits resized ×2."""
-    last = model.decoder[-2]
-    head = SegmentationHead(last.conv[-1][0].out_channels).eval().to(memory_format=torch.channels_last)
-
-    def run(x: torch.Tensor) -> torch.Tensor:
-        taps = model.encoder(x * model.to_backbone_scale + model.to_backbone_shift)
-        y = model.context(taps[4])
-        for level, skip in zip(list(model.decoder)[:4], [taps[3], taps[2], taps[1], taps[0]], strict=True):
-            y = level(y, skip)
-        return F.interpolate(head(y), scale_factor=2, mode="bilinear", align_corners=False)
-
-    return run
+def stride2_output(model: torch.nn.Module) -> torch.nn.Module:
+    """The default rebuilt with ``output_stride=2`` (no full-resolution decoder level), sharing its
+    weights where the shapes agree; the head stays untrained."""
+    config = ModelConfig.from_dict({**model.config.to_dict(), "output_stride": 2})
+    half = build_model(config)
+    own = half.state_dict()
+    half.load_state_dict(
+        {k: v for k, v in model.state_dict().items() if k in own and own[k].shape == v.shape}, strict=False
+    )
+    return half.eval().to(memory_format=torch.channels_last)
 
 
 def main() -> None:
@@ -72,7 +68,7 @@ def main() -> None:
     variants = {
         "msdunet-provisional, whole": provisional.forward_padded,
         "msdunet-lite0 (default), whole": default.forward_padded,
-        "msdunet-lite0 with its output at stride 2": stride2_output(default),
+        "msdunet-lite0 with its output at stride 2": stride2_output(default).forward_padded,
         "msdunet-lite0's encoder alone": encoder_only(default),
     }
     x = torch.randn(1, 3, args.size, args.size).contiguous(memory_format=torch.channels_last)

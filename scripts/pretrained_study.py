@@ -36,6 +36,12 @@ RUNS = {
         "lite0_unet_cpu.toml",
         {"seed": 0, "upsample": "transposed"},
     ),
+    # speed: no full-resolution decoder level (benchmarks/speed_parts.py), same budget as the default
+    "lite0_unet_stride2_s0": (
+        "Lite0 U-net, output at stride 2",
+        "lite0_unet_cpu.toml",
+        {"seed": 0, "output_stride": 2},
+    ),
     # the upsampling question at a quarter of the budget (8 epochs), both arms alike: grid index and scores
     "lite0_unet_8ep_s0": ("Lite0 U-net, bilinear, 8 epochs", "lite0_unet_cpu.toml", {"seed": 0, "epochs": 8}),
     "lite0_unet_transposed_8ep_s0": (

@@ -16,10 +16,11 @@ CONFIGS = [ModelConfig(v, 4, n) for v in VARIANTS for n in ("none", "batch")] + 
     ModelConfig("msdunet", 4, "batch", LITE, "bilinear"),
     ModelConfig("unet", 4, "batch", LITE, "bilinear"),
     ModelConfig("msdunet", 4, "batch", LITE, "transposed"),
+    ModelConfig("unet", 4, "batch", LITE, "bilinear", output_stride=2),
 ]
 
 
-@pytest.fixture(params=CONFIGS, ids=lambda c: f"{c.encoder}-{c.variant}-{c.norm}-{c.upsample}")
+@pytest.fixture(params=CONFIGS, ids=lambda c: f"{c.encoder}-{c.variant}-{c.norm}-{c.upsample}-os{c.output_stride}")
 def model(request) -> torch.nn.Module:
     torch.manual_seed(0)
     return build_model(request.param)
@@ -93,6 +94,14 @@ def test_pretrained_encoder_variants():
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in without.modules())
 
 
+def test_output_stride_2_drops_the_full_resolution_level():
+    full = build_model(ModelConfig("unet", 8, "batch", LITE, "bilinear"))
+    half = build_model(ModelConfig("unet", 8, "batch", LITE, "bilinear", output_stride=2))
+    assert (len(full.decoder), len(half.decoder)) == (5, 4)
+    assert gflops(half, 128) < 0.9 * gflops(full, 128)
+    assert half.head.in_channels == full.decoder[3].conv[-1][0].out_channels  # the head reads stride 2
+
+
 def test_old_cards_without_encoder_build_the_paper_model():
     config = ModelConfig.from_dict({"variant": "msdunet", "width": 4, "norm": "batch"})
     assert config.encoder == "plain" and isinstance(build_model(config), MSDUNet)
@@ -108,6 +117,9 @@ def test_old_cards_without_encoder_build_the_paper_model():
         {"upsample": "nearest"},
         {"encoder": LITE, "variant": "noskip", "norm": "batch"},
         {"encoder": LITE, "norm": "none"},
+        {"encoder": LITE, "variant": "unet", "norm": "batch", "output_stride": 4},
+        {"output_stride": 2},  # the paper's own encoder decodes to full resolution
+        {"encoder": LITE, "variant": "msdunet", "norm": "batch", "output_stride": 2},  # stride-1 extractor unfed
     ],
 )
 def test_bad_config_is_refused(bad):

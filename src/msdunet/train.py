@@ -204,7 +204,16 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
     checkpoint = out / "checkpoint.pt"
     resuming = resume and checkpoint.exists()
     torch.manual_seed(cfg.seed)
-    model = build_model(ModelConfig(cfg.variant, cfg.width, cfg.norm, cfg.encoder, cfg.upsample))
+    model = build_model(
+        ModelConfig(
+            variant=cfg.variant,
+            width=cfg.width,
+            norm=cfg.norm,
+            encoder=cfg.encoder,
+            upsample=cfg.upsample,
+            output_stride=cfg.output_stride,
+        )
+    )
     if cfg.encoder != "plain" and cfg.pretrained and not resuming:
         model.load_pretrained_encoder(cfg.encoder_weights)
     model = model.to(device, memory_format=torch.channels_last)

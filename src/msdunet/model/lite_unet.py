@@ -15,7 +15,9 @@ size of its training data as its limit.  The rest follows the paper:
   conv with stride 2 leaves; ``"transposed"`` is the paper's choice, kept to measure it.
 * A small context block at stride 32 (two residual 3×3 convs, dilation 2 and 4) widens the
   receptive field past the whole 256² working image.
-* Head: the paper's 2-class 1×1 conv; softmax → P(blurred).
+* Head: the paper's 2-class 1×1 conv; softmax → P(blurred).  ``output_stride=2`` drops the
+  full-resolution decoder level (a third of the FLOPs, `benchmarks/speed_parts.py`) and resizes the
+  stride-2 logits ×2 (bilinear): an option for speed, not yet trained and measured for accuracy.
 
 Input: the project's one convention (ImageNet-standardised, ``preprocess``); a fixed affine inside
 ``forward`` converts it to the backbone's own (pixel − 127)/128, so nothing outside changes.
@@ -24,6 +26,7 @@ Input: the project's one convention (ImageNet-standardised, ``preprocess``); a f
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from msdunet.model.efficientnet_lite import (
@@ -98,11 +101,12 @@ class LiteUNet(nn.Module):
         extra = ext_widths[::-1] if use_extractors else [0, 0, 0, 0]
         skip_channels = [enc[3], enc[2] + extra[0], enc[1] + extra[1], enc[0] + extra[2], 3 + extra[3]]
         channels = [width * f for f in DECODER_FACTORS]
+        levels = 5 if config.output_stride == 1 else 4  # the last level decodes stride 2 → 1
         self.context = ContextBlock(enc[4], channels[0])
         self.decoder = nn.ModuleList(
-            UpLevel(channels[i], skip_channels[i], channels[i + 1], config.upsample) for i in range(5)
+            UpLevel(channels[i], skip_channels[i], channels[i + 1], config.upsample) for i in range(levels)
         )
-        self.head = SegmentationHead(channels[-1])
+        self.head = SegmentationHead(channels[levels])
         scale = torch.tensor(STD) * 255.0 / INPUT_SCALE
         shift = (torch.tensor(MEAN) * 255.0 - INPUT_MEAN) / INPUT_SCALE
         self.register_buffer("to_backbone_scale", scale.view(1, 3, 1, 1), persistent=False)
@@ -131,9 +135,12 @@ class LiteUNet(nn.Module):
         if found:
             skips = [skips[0]] + [torch.cat([s, f], dim=1) for s, f in zip(skips[1:], found[::-1], strict=True)]
         x = self.context(taps[4])
-        for level, skip in zip(self.decoder, skips, strict=True):
+        for level, skip in zip(self.decoder, skips, strict=False):  # 4 levels at output stride 2
             x = level(x, skip)
-        return self.head(x)
+        logits = self.head(x)
+        if self.config.output_stride == 2:
+            logits = F.interpolate(logits, scale_factor=2, mode="bilinear", align_corners=False)
+        return logits
 
     @torch.no_grad()
     def blur_probability(self, image: torch.Tensor) -> torch.Tensor:

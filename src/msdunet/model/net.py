@@ -38,6 +38,7 @@ class ModelConfig:
     norm: str = "none"
     encoder: str = "plain"
     upsample: str = "transposed"  # the paper's 2×2 transposed conv, or bilinear resize + 3×3 conv
+    output_stride: int = 1  # 2: a pretrained-encoder U-net stops decoding at stride 2, logits resized ×2
 
     def __post_init__(self) -> None:
         for name, allowed in (("variant", VARIANTS), ("norm", NORMS), ("encoder", ENCODERS), ("upsample", UPSAMPLINGS)):
@@ -49,6 +50,10 @@ class ModelConfig:
             raise ValueError(f"encoder {self.encoder!r} has variants 'msdunet' (extractors) and 'unet' only")
         if self.encoder != "plain" and self.norm != "batch":
             raise ValueError(f"encoder {self.encoder!r} uses BatchNorm throughout: set norm='batch'")
+        if self.output_stride not in (1, 2):
+            raise ValueError(f"output_stride is 1 or 2, not {self.output_stride!r}")
+        if self.output_stride == 2 and (self.encoder == "plain" or self.variant != "unet"):
+            raise ValueError("output_stride 2 is for a pretrained encoder without extractors (variant 'unet')")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +63,11 @@ class ModelConfig:
         if self.encoder == "plain":
             return f"MSDU-net ({self.variant}), width {self.width}, norm {self.norm}"
         extractors = "with" if self.variant == "msdunet" else "without"
-        return f"U-net on pretrained {self.encoder} ({extractors} the paper's extractors), decoder width {self.width}"
+        stride = ", output at stride 2" if self.output_stride == 2 else ""
+        return (
+            f"U-net on pretrained {self.encoder} ({extractors} the paper's extractors), decoder width {self.width}"
+            + stride
+        )
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
