@@ -88,7 +88,7 @@ def main() -> None:
         "# Grid artefacts in the maps",
         "",
         f"Command: `python scripts/grid_figure.py --photo {args.photo} --limit {args.limit}"
-        + "".join(f" --also {item}" for item in args.also)
+        + (" --also " + " ".join(args.also) if args.also else "")
         + "`. "
         "Figure: `reports/grid_zoom.png` (map crops at the working resolution, 4× nearest-neighbour).",
         "",
