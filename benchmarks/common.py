@@ -68,3 +68,14 @@ def measured_peak(dtype: str = "fp32", repeats: int = 5) -> tuple[float, dict[st
             seconds, _ = median_seconds(lambda conv=conv, x=x: conv(x), repeats)
             rates[f"conv3×3 {channels}ch {side}²"] = 2 * 9 * channels * channels * side * side / seconds / 1e9
     return max(rates.values()), rates
+
+
+def emit_report(lines: list[str], name: str, *, write: bool) -> str:
+    """Print a report's lines; with ``write``, also save them as ``reports/NAME`` (one place per number)."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if write:
+        path = Path(__file__).resolve().parents[1] / "reports" / name
+        path.write_text(text)
+        print(f"wrote {path}")
+    return text

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_info  # noqa: E402
+from common import cpu_info, emit_report  # noqa: E402
 
 from msdunet.data.sources import dataset_samples  # noqa: E402
 from msdunet.inference import BlurDetector  # noqa: E402
@@ -135,12 +135,7 @@ def main() -> None:
     for name, seconds in runs.items():
         med = statistics.median(seconds)
         lines.append(f"| {name} | {med:.1f} | {len(samples) / med:.1f} | {', '.join(f'{s:.1f}' for s in seconds)} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        path = Path(__file__).resolve().parents[1] / "reports" / "speed_default.md"
-        path.write_text(text)
-        print(f"wrote {path}")
+    emit_report(lines, "speed_default.md", write=args.write)
 
 
 if __name__ == "__main__":

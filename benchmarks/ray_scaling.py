@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_info  # noqa: E402
+from common import cpu_info, emit_report  # noqa: E402
 
 REPORT = Path(__file__).resolve().parents[1] / "reports" / "ray_scaling.md"
 
@@ -93,11 +93,7 @@ def main() -> None:
         "|---|---|---|---|---|",
         *(f"| {name} | {nodes} | {cpus} | {s:.1f} | {len(images) / s:.1f} |" for name, nodes, cpus, s in runs),
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        REPORT.write_text(text)
-        print(f"written to {REPORT}")
+    emit_report(lines, REPORT.name, write=args.write)
 
 
 if __name__ == "__main__":

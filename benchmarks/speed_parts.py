@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_info, measured_peak, median_seconds  # noqa: E402
+from common import cpu_info, emit_report, measured_peak, median_seconds  # noqa: E402
 
 from msdunet.model import ModelConfig, build_model  # noqa: E402
 from msdunet.weights import load_weights, resolve_weights  # noqa: E402
@@ -104,10 +104,7 @@ def main() -> None:
         "A 2× speed-up over the provisional model needs the whole network under "
         f"{base[False] / 2:.1f} ms (fp32) / {base[True] / 2:.1f} ms (bf16) here.",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        (ROOT / "reports" / "speed_parts.md").write_text(text)
+    emit_report(lines, "speed_parts.md", write=args.write)
 
 
 if __name__ == "__main__":

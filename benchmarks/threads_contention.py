@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_info  # noqa: E402
+from common import cpu_info, emit_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY_LOOP = "import time\nend = time.time() + 900\nwhile time.time() < end:\n    sum(range(10000))\n"
@@ -100,10 +100,7 @@ def main() -> None:
     ]
     for label, idle, busy in rows:
         lines.append(f"| {label} | {idle:.1f} | {idle / best_idle:.2f} | {busy:.1f} | {busy / best_busy:.2f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.write:
-        (ROOT / "reports" / "threads_contention.md").write_text(text)
+    emit_report(lines, "threads_contention.md", write=args.write)
 
 
 if __name__ == "__main__":
