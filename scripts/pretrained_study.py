@@ -42,6 +42,11 @@ RUNS = {
         "lite0_unet_cpu.toml",
         {"seed": 0, "output_stride": 2},
     ),
+    "lite0_unet_stride2_8ep_s0": (
+        "Lite0 U-net, output at stride 2, 8 epochs",
+        "lite0_unet_cpu.toml",
+        {"seed": 0, "epochs": 8, "output_stride": 2},
+    ),
     # the upsampling question at a quarter of the budget (8 epochs), both arms alike: grid index and scores
     "lite0_unet_8ep_s0": ("Lite0 U-net, bilinear, 8 epochs", "lite0_unet_cpu.toml", {"seed": 0, "epochs": 8}),
     "lite0_unet_transposed_8ep_s0": (
@@ -62,7 +67,7 @@ def write_report() -> Path:
         "# Pretrained-encoder study (issue: accurate maps on a plain CPU)",
         "",
         "Command: `python scripts/pretrained_study.py`. Each run: DUT train (599) + CUHK Kim train (800) on",
-        "the 2-core CPU for the epochs shown (30 but for the two 8-epoch rows), recipe",
+        "the 2-core CPU for the epochs shown (30 but for the 8-epoch rows), recipe",
         "`src/msdunet/configs/lite0_*_cpu.toml`; scored by `msdunet evaluate` (paper protocol: 256×256 input,",
         "scored at the mask's resolution) on test sets no run trained on. Cells: mean ± half the range over",
         "seeds (one value: one seed). Train min: wall minutes in the session that ran it; this VM's speed",
