@@ -10,8 +10,8 @@ fp32 and in bf16 autocast (``detect``'s default where the CPU has native bf16):
 * the default's ImageNet encoder alone (input affine + EfficientNet-Lite0 taps) — a floor for any
   decoder on this encoder at this working size;
 * the default with its output at stride 2 (``ModelConfig.output_stride=2``: the full-resolution
-  decoder level dropped, the logits resized ×2) — the cheapest decoder change, timed with an
-  untrained head (speed does not depend on the weights; its accuracy is not measured here).
+  decoder level dropped, the logits resized ×2) — the cheapest decoder change, timed with random
+  weights (speed does not depend on them; its accuracy is not measured here).
 
 With ``--write`` the table goes to ``reports/speed_parts.md``.  Time it on an idle machine.
 """
@@ -31,8 +31,6 @@ from common import cpu_info, emit_report, measured_peak, median_seconds  # noqa:
 from msdunet.model import ModelConfig, build_model  # noqa: E402
 from msdunet.weights import load_weights, resolve_weights  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def encoder_only(model: torch.nn.Module):
     def run(x: torch.Tensor) -> object:
@@ -42,14 +40,9 @@ def encoder_only(model: torch.nn.Module):
 
 
 def stride2_output(model: torch.nn.Module) -> torch.nn.Module:
-    """The default rebuilt with ``output_stride=2`` (no full-resolution decoder level), sharing its
-    weights where the shapes agree; the head stays untrained."""
-    config = ModelConfig.from_dict({**model.config.to_dict(), "output_stride": 2})
-    half = build_model(config)
-    own = half.state_dict()
-    half.load_state_dict(
-        {k: v for k, v in model.state_dict().items() if k in own and own[k].shape == v.shape}, strict=False
-    )
+    """The default's architecture with ``output_stride=2`` (no full-resolution decoder level), random
+    weights: speed does not depend on them."""
+    half = build_model(ModelConfig.from_dict({**model.config.to_dict(), "output_stride": 2}))
     return half.eval().to(memory_format=torch.channels_last)
 
 

@@ -79,7 +79,8 @@ def train(
     training process: with ``until_finished`` the run is resumed until its planned epochs are logged,
     without it one process runs (the accelerator queue's time-boxed calls)."""
     out = (runs_dir or ROOT / "runs") / name
-    if run_state(out).finished:
+    state = run_state(out)
+    if state.finished:
         return out
     cmd = [sys.executable, "-m", "msdunet", "train", "--config", str(CONFIGS / config), "--out", str(out)]
     for pack in packs or []:
@@ -87,7 +88,7 @@ def train(
     for key, value in overrides.items():
         cmd += ["--set", f"{key}={value}"]
     while True:
-        before = run_state(out).epochs_done
+        before = state.epochs_done
         run(cmd + (["--resume"] if (out / "checkpoint.pt").exists() else []))
         state = run_state(out)
         if state.finished or not until_finished:

@@ -73,6 +73,15 @@ def test_every_shipped_config_passes_the_checks():
         TrainConfig.from_dict(tomllib.loads(path.read_text()))
 
 
+def test_an_impossible_architecture_is_a_config_error(tmp_path):
+    with pytest.raises(ValueError, match="output_stride 2"):
+        TrainConfig.from_dict({"encoder": "efficientnet-lite0", "norm": "batch", "output_stride": 2})  # msdunet
+    assert TrainConfig.from_dict({"variant": "unet", "width": 8}).model_config().width == 8
+    out = tmp_path / "run"
+    result = invoke(["train", "--train", "x.npz", "--out", str(out), "--set", "norm=group"])
+    assert result.exit_code == 2 and "unknown norm 'group'" in result.output and not out.exists()
+
+
 def test_cli_names_the_bad_option(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('train = "cache/x.npz"\n')

@@ -35,7 +35,7 @@ from tqdm import tqdm
 from msdunet.data.batches import BatchSampler
 from msdunet.data.pack import Pack, concat_packs, load_pack
 from msdunet.metrics import BlurMetrics, scores, to_uint8_map
-from msdunet.model import ModelConfig, build_model, count_parameters
+from msdunet.model import build_model, count_parameters
 from msdunet.preprocess import normalize_images
 from msdunet.run_folder import check_architecture, check_fresh
 from msdunet.train_config import TrainConfig
@@ -204,16 +204,7 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
     checkpoint = out / "checkpoint.pt"
     resuming = resume and checkpoint.exists()
     torch.manual_seed(cfg.seed)
-    model = build_model(
-        ModelConfig(
-            variant=cfg.variant,
-            width=cfg.width,
-            norm=cfg.norm,
-            encoder=cfg.encoder,
-            upsample=cfg.upsample,
-            output_stride=cfg.output_stride,
-        )
-    )
+    model = build_model(cfg.model_config())
     if cfg.encoder != "plain" and cfg.pretrained and not resuming:
         model.load_pretrained_encoder(cfg.encoder_weights)
     model = model.to(device, memory_format=torch.channels_last)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
+
+from msdunet.model import ModelConfig
 
 
 @dataclass
@@ -45,6 +47,13 @@ class TrainConfig:
     amp: bool = True
     max_minutes: float | None = None  # stop cleanly (checkpoint kept) after this long
     notes: str = ""
+
+    def __post_init__(self) -> None:
+        self.model_config()  # an impossible architecture is a config error, found before any data loads
+
+    def model_config(self) -> ModelConfig:
+        """The architecture these options describe (their fields of the same names)."""
+        return ModelConfig.from_dict(asdict(self))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> TrainConfig:

@@ -136,7 +136,7 @@ class LiteUNet(nn.Module):
         if found:
             skips = [skips[0]] + [torch.cat([s, f], dim=1) for s, f in zip(skips[1:], found[::-1], strict=True)]
         x = self.context(taps[4])
-        for level, skip in zip(self.decoder, skips, strict=False):  # 4 levels at output stride 2
+        for level, skip in zip(self.decoder, skips[: len(self.decoder)], strict=True):  # 4 at output stride 2
             x = level(x, skip)
         logits = self.head(x)
         if self.config.output_stride == 2:
