@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from msdunet.inference import BlurDetector, as_rgb_array, ramp, tile_starts
@@ -37,6 +38,16 @@ def test_flip_tta_is_the_mean_over_the_mirror_image(tiny_weights):
     assert np.abs(plain(mirror)[:, ::-1] - plain(image)).max() > 1e-3  # the network itself is not symmetric
     np.testing.assert_allclose(tta(mirror)[:, ::-1], tta(image), atol=1e-5)
     np.testing.assert_allclose(tta(image), (plain(image) + plain(mirror)[:, ::-1]) / 2, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(shipped_models()))
+def test_folding_batchnorm_keeps_the_shipped_maps(name):
+    image, _ = half_blurred(96, 80)
+    folded = BlurDetector(name, bf16=False)
+    plain = BlurDetector(name, bf16=False, fold_batchnorm=False)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.model.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.model.modules())
+    np.testing.assert_allclose(folded(image), plain(image), atol=1e-4)
 
 
 def test_bad_arrays_are_refused(detector):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from msdunet.model import VARIANTS, ModelConfig, MSDUNet, build_model, count_parameters, gflops
+from msdunet.model import VARIANTS, ModelConfig, MSDUNet, build_model, count_parameters, fold_batchnorm, gflops
+from msdunet.model.fold import count_batchnorms
 from msdunet.model.lite_unet import LiteUNet
 from msdunet.model.parts import EXTRACTOR_STRIDES, Extractor
 from msdunet.weights import load_weights, save_weights
@@ -50,6 +51,26 @@ def test_save_load_round_trip_gives_identical_output(model, tmp_path):
     loaded, card = load_weights(path)
     assert card["config"] == model.config.to_dict()
     assert torch.equal(model(x), loaded(x))
+
+
+def test_folded_batchnorm_gives_the_same_output(model):
+    """BatchNorm with trained-looking statistics (not the identity of a fresh layer) folds into its
+    conv: no BatchNorm left, the same logits, the original network untouched."""
+    generator = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=generator))
+            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.weight.data.copy_(torch.randn(m.num_features, generator=generator))
+            m.bias.data.copy_(torch.randn(m.num_features, generator=generator))
+    model.eval()
+    x = torch.randn(1, 3, 40, 56)
+    before = count_batchnorms(model)
+    folded = fold_batchnorm(model)
+    assert count_batchnorms(folded) == 0 and count_batchnorms(model) == before
+    with torch.no_grad():
+        expected, actual = model(x), folded(x)
+    torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4 * float(expected.abs().max()))
 
 
 def test_extractors_match_level_sizes():

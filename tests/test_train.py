@@ -191,3 +191,26 @@ def test_ddp_two_cpu_processes(pack, tmp_path):
     lines = [json.loads(x) for x in Path(tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
     assert [x["epoch"] for x in lines] == [1, 2]
     assert lines[0]["images"] == 4  # 2 ranks × 2 images each: all 4 images once per epoch
+
+
+def test_init_weights_starts_from_a_trained_model(pack, tmp_path, tiny_weights, capsys):
+    """Fine-tuning: every tensor that fits is taken (epoch 0 = the given weights, not a fresh init),
+    the rest is named; weights that fit less than half the network are refused (that would be training from scratch)."""
+    from msdunet.model import ModelConfig, build_model
+    from msdunet.train import init_from
+    from msdunet.weights import load_weights
+
+    source, _ = load_weights(tiny_weights)
+    same = build_model(ModelConfig("msdunet", 4, "batch"))
+    assert init_from(same, str(tiny_weights)) == []
+    for key, value in source.state_dict().items():
+        assert torch.equal(same.state_dict()[key], value), key
+    fewer = build_model(ModelConfig("unet", 4, "batch"))  # no extractors, narrower level inputs
+    skipped = init_from(fewer, str(tiny_weights))
+    assert {k for k in source.state_dict() if k.startswith("encoder.extractors.")} < set(skipped)
+    assert "encoder.levels.0.0.0.weight" in skipped  # a shape that does not fit is left out too
+    assert torch.equal(fewer.state_dict()["head.weight"], source.state_dict()["head.weight"])
+    with pytest.raises(ValueError, match="weights fit it"):
+        init_from(build_model(ModelConfig("unet", 8, "batch")), str(tiny_weights))
+    fit(tiny(pack, tmp_path / "ft", epochs=1, variant="msdunet", norm="batch", init_weights=str(tiny_weights)))
+    assert "started from" in capsys.readouterr().err

