@@ -4,9 +4,10 @@
     python benchmarks/default_speed.py [--limit 200] [--repeats 3] [--write]
 
 1. Per image: ``BlurDetector(model)`` as ``detect`` runs it (working size 256, aspect kept, the
-   default precision) on already decoded images — network + resizing — models interleaved image by
-   image so that a change in machine load hits all of them alike; medians.  The default model with
-   flip test-time augmentation too, and HiFST (its README's settings) on the grey image.
+   default precision, BatchNorm folded), and the provisional model as ``detect`` ran it before
+   folding, on already decoded images — network + resizing — models interleaved image by image
+   so that a change in machine load hits all of them alike; medians.  The default model with flip
+   test-time augmentation too, and HiFST (its README's settings) on the grey image.
 2. Whole process: a fresh ``msdunet detect DIR -o OUT --model M`` over the first ``--limit`` images
    (start-up, model load, decode, network, maps + overlays + report), ``--repeats`` rounds with the
    models interleaved; medians.  HiFST as a fresh Python process reading the same files and
@@ -47,6 +48,9 @@ for path in sorted(Path(sys.argv[1]).iterdir()):
 """
 
 
+PROVISIONAL_BEFORE = "msdunet-provisional, BatchNorm unfolded (detect before msdunet.model.fold)"
+
+
 def hifst_available() -> bool:
     try:
         import blur_detector  # noqa: F401
@@ -59,6 +63,8 @@ def hifst_available() -> bool:
 def per_image(models: list[str], images: list, with_hifst: bool) -> dict[str, float]:
     """Median ms/image of each method over the same decoded images."""
     methods = {m: BlurDetector(m) for m in models}
+    if "msdunet-provisional" in models:  # the default before this issue, as detect ran it then
+        methods[PROVISIONAL_BEFORE] = BlurDetector("msdunet-provisional", fold_batchnorm=False)
     methods[f"{DEFAULT_MODEL} + flip TTA"] = BlurDetector(DEFAULT_MODEL, flip_tta=True)
     if with_hifst:
         from compare_baselines import hifst

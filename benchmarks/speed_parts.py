@@ -1,4 +1,4 @@
-"""Where the default model's time goes, and what a 2× speed-up over the provisional model would need.
+"""Where the default's time goes, and what a 2× speed-up over the provisional model would need.
 
     python benchmarks/speed_parts.py [--size 256] [--repeats 21] [--rounds 5] [--write]
 
@@ -6,14 +6,16 @@ The accuracy issue asks the default to be 2× faster per image than the provisio
 times, on one 256×256 working image (batch 1, channels-last, as ``detect`` runs the network), in
 fp32 and in bf16 autocast (``detect``'s default where the CPU has native bf16):
 
-* the provisional model and the default, whole;
-* the default's ImageNet encoder alone (input affine + EfficientNet-Lite0 taps) — a floor for any
-  decoder on this encoder at this working size;
-* the default with its output at stride 2 (``ModelConfig.output_stride=2``: the full-resolution
-  decoder level dropped, the logits resized ×2) — the cheapest decoder change, timed with random
-  weights (speed does not depend on them; its accuracy is not measured here).
+* the provisional model and the default, whole, as trained (every BatchNorm a separate pass, as
+  ``detect`` ran them before ``msdunet.model.fold``) and with BatchNorm folded into the convs (as
+  ``detect`` runs them now);
+* the default's ImageNet encoder alone (input affine + EfficientNet-Lite0 taps), folded — a floor
+  for any decoder on this encoder at this working size;
+* the default's architecture with ``output_stride=2`` (the full-resolution decoder level dropped,
+  the logits resized ×2), folded, timed with random weights (speed does not depend on them).
 
-With ``--write`` the table goes to ``reports/speed_parts.md``.  Time it on an idle machine.
+Ratios are given against the provisional model in both forms.  With ``--write`` the table goes to
+``reports/speed_parts.md``.  Time it on an idle machine.
 """
 
 from __future__ import annotations
@@ -28,8 +30,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from common import cpu_info, emit_report, measured_peak, median_seconds  # noqa: E402
 
-from msdunet.model import ModelConfig, build_model  # noqa: E402
+from msdunet.model import ModelConfig, build_model, fold_batchnorm  # noqa: E402
 from msdunet.weights import load_weights, resolve_weights  # noqa: E402
+
+PROVISIONAL = "msdunet-provisional, BatchNorm unfolded (as detect ran it before folding)"
+PROVISIONAL_FOLDED = "msdunet-provisional, BatchNorm folded (as detect runs it now)"
+
+
+def folded(model: torch.nn.Module) -> torch.nn.Module:
+    return fold_batchnorm(model).to(memory_format=torch.channels_last)
 
 
 def encoder_only(model: torch.nn.Module):
@@ -59,10 +68,12 @@ def main() -> None:
 
     default, provisional = load("msdunet-lite0"), load("msdunet-provisional")
     variants = {
-        "msdunet-provisional, whole": provisional.forward_padded,
-        "msdunet-lite0 (default), whole": default.forward_padded,
-        "msdunet-lite0 with its output at stride 2": stride2_output(default).forward_padded,
-        "msdunet-lite0's encoder alone": encoder_only(default),
+        PROVISIONAL: provisional.forward_padded,
+        PROVISIONAL_FOLDED: folded(provisional).forward_padded,
+        "msdunet-lite0 (default), BatchNorm unfolded": default.forward_padded,
+        "msdunet-lite0 (default), BatchNorm folded": folded(default).forward_padded,
+        "msdunet-lite0 architecture at output stride 2, folded": folded(stride2_output(default)).forward_padded,
+        "msdunet-lite0's encoder alone, folded": encoder_only(folded(default)),
     }
     x = torch.randn(1, 3, args.size, args.size).contiguous(memory_format=torch.channels_last)
     rounds: dict[tuple[str, bool], list[float]] = {}
@@ -75,7 +86,7 @@ def main() -> None:
     ms = {key: statistics.median(values) for key, values in rounds.items()}
     spread = max((max(v) - min(v)) / statistics.median(v) for v in rounds.values())
     info, peak = cpu_info(), measured_peak("fp32")[0]
-    base = {bf16: ms[("msdunet-provisional, whole", bf16)] for bf16 in (False, True)}
+    base = {(form, b): ms[(form, b)] for form in (PROVISIONAL, PROVISIONAL_FOLDED) for b in (False, True)}
     lines = [
         "# Where the default's time goes (network only, one working image)",
         "",
@@ -86,16 +97,22 @@ def main() -> None:
         f"This machine's measured fp32 peak during the run: {peak:.0f} GFLOP/s (`benchmarks/common.py`; "
         "compare `reports/throughput.md` before comparing milliseconds across reports).",
         "",
-        "| network | fp32 ms | × faster than provisional | bf16 ms | × faster than provisional |",
+        "| network | fp32 ms | bf16 ms | × faster than provisional unfolded (fp32 / bf16) "
+        "| × faster than provisional folded (fp32 / bf16) |",
         "|---|---|---|---|---|",
     ]
     for name in variants:
-        cells = [f"{ms[(name, b)]:.1f} | {base[b] / ms[(name, b)]:.2f}" for b in (False, True)]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        ratios = [
+            " / ".join(f"{base[(form, b)] / ms[(name, b)]:.2f}" for b in (False, True))
+            for form in (PROVISIONAL, PROVISIONAL_FOLDED)
+        ]
+        lines.append(f"| {name} | {ms[(name, False)]:.1f} | {ms[(name, True)]:.1f} | {ratios[0]} | {ratios[1]} |")
     lines += [
         "",
-        "A 2× speed-up over the provisional model needs the whole network under "
-        f"{base[False] / 2:.1f} ms (fp32) / {base[True] / 2:.1f} ms (bf16) here.",
+        "A 2× speed-up needs the whole network under "
+        f"{base[(PROVISIONAL, False)] / 2:.1f} ms (fp32) / {base[(PROVISIONAL, True)] / 2:.1f} ms (bf16) against the "
+        f"provisional model as detect ran it, {base[(PROVISIONAL_FOLDED, False)] / 2:.1f} / "
+        f"{base[(PROVISIONAL_FOLDED, True)] / 2:.1f} ms against it folded.",
     ]
     emit_report(lines, "speed_parts.md", write=args.write)
 
