@@ -6,13 +6,12 @@ The accuracy issue asks the default to be 2× faster per image than the provisio
 times, on one 256×256 working image (batch 1, channels-last, as ``detect`` runs the network), in
 fp32 and in bf16 autocast (``detect``'s default where the CPU has native bf16):
 
-* the provisional model and the default, whole, as trained (every BatchNorm a separate pass, as
-  ``detect`` ran them before ``msdunet.model.fold``) and with BatchNorm folded into the convs (as
-  ``detect`` runs them now);
-* the default's ImageNet encoder alone (input affine + EfficientNet-Lite0 taps), folded — a floor
-  for any decoder on this encoder at this working size;
-* the default's architecture with ``output_stride=2`` (the full-resolution decoder level dropped,
-  the logits resized ×2), folded, timed with random weights (speed does not depend on them).
+* the provisional model, ``msdunet-lite0`` (output at stride 1) and the default (``output_stride=2``:
+  no full-resolution decoder level, logits resized ×2), whole, as trained (every BatchNorm a
+  separate pass, as ``detect`` ran them before ``msdunet.model.fold``) and with BatchNorm folded
+  into the convs (as ``detect`` runs them now);
+* the ImageNet encoder alone (input affine + EfficientNet-Lite0 taps), folded — a floor for any
+  decoder on this encoder at this working size.
 
 Ratios are given against the provisional model in both forms.  With ``--write`` the table goes to
 ``reports/speed_parts.md``.  Time it on an idle machine.
@@ -30,8 +29,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from common import cpu_info, emit_report, measured_peak, median_seconds  # noqa: E402
 
-from msdunet.model import ModelConfig, build_model, fold_batchnorm  # noqa: E402
-from msdunet.weights import load_weights, resolve_weights  # noqa: E402
+from msdunet.model import fold_batchnorm  # noqa: E402
+from msdunet.weights import DEFAULT_MODEL, load_weights, resolve_weights  # noqa: E402
 
 PROVISIONAL = "msdunet-provisional, BatchNorm unfolded (as detect ran it before folding)"
 PROVISIONAL_FOLDED = "msdunet-provisional, BatchNorm folded (as detect runs it now)"
@@ -48,13 +47,6 @@ def encoder_only(model: torch.nn.Module):
     return run
 
 
-def stride2_output(model: torch.nn.Module) -> torch.nn.Module:
-    """The default's architecture with ``output_stride=2`` (no full-resolution decoder level), random
-    weights: speed does not depend on them."""
-    half = build_model(ModelConfig.from_dict({**model.config.to_dict(), "output_stride": 2}))
-    return half.eval().to(memory_format=torch.channels_last)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=256)
@@ -66,14 +58,15 @@ def main() -> None:
     def load(name: str) -> torch.nn.Module:
         return load_weights(resolve_weights(name))[0].eval().to(memory_format=torch.channels_last)
 
-    default, provisional = load("msdunet-lite0"), load("msdunet-provisional")
+    default, full, provisional = load(DEFAULT_MODEL), load("msdunet-lite0"), load("msdunet-provisional")
     variants = {
         PROVISIONAL: provisional.forward_padded,
         PROVISIONAL_FOLDED: folded(provisional).forward_padded,
-        "msdunet-lite0 (default), BatchNorm unfolded": default.forward_padded,
-        "msdunet-lite0 (default), BatchNorm folded": folded(default).forward_padded,
-        "msdunet-lite0 architecture at output stride 2, folded": folded(stride2_output(default)).forward_padded,
-        "msdunet-lite0's encoder alone, folded": encoder_only(folded(default)),
+        "msdunet-lite0 (output at stride 1), BatchNorm unfolded": full.forward_padded,
+        "msdunet-lite0 (output at stride 1), BatchNorm folded": folded(full).forward_padded,
+        f"{DEFAULT_MODEL} (default, output at stride 2), BatchNorm unfolded": default.forward_padded,
+        f"{DEFAULT_MODEL} (default, output at stride 2), BatchNorm folded": folded(default).forward_padded,
+        "the ImageNet encoder alone, BatchNorm folded": encoder_only(folded(default)),
     }
     x = torch.randn(1, 3, args.size, args.size).contiguous(memory_format=torch.channels_last)
     rounds: dict[tuple[str, bool], list[float]] = {}

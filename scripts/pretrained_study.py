@@ -71,6 +71,16 @@ RUNS = {
 }
 
 
+def epochs_cell(result: dict) -> str:
+    """Its epochs; a fine-tune counts those of the model it started from too ("30 + 8")."""
+    start = result["training"].get("init_weights")
+    if not start:
+        return str(result["epochs"])
+    from msdunet.weights import read_card, resolve_weights
+
+    return f"{read_card(resolve_weights(start))['epochs_done']} + {result['epochs']}"
+
+
 def write_report() -> Path:
     scored = {p.stem: json.loads(p.read_text()) for p in sorted(REPORT_DIR.glob("*.json"))}
     groups: dict[str, list[dict]] = {}
@@ -81,7 +91,8 @@ def write_report() -> Path:
         "# Pretrained-encoder study (issue: accurate maps on a plain CPU)",
         "",
         "Command: `python scripts/pretrained_study.py`. Each run: DUT train (599) + CUHK Kim train (800) on",
-        "the 2-core CPU for the epochs shown (30 but for the 8-epoch rows), recipe",
+        "the 2-core CPU for the epochs shown (30 but for the 8-epoch rows; a + b: fine-tuned b epochs from a",
+        "model trained a), recipe",
         "`src/msdunet/configs/lite0_*_cpu.toml`; scored by `msdunet evaluate` (paper protocol: 256×256 input,",
         "scored at the mask's resolution) on test sets no run trained on. Cells: mean ± half the range over",
         "seeds (one value: one seed). Train min: wall minutes in the session that ran it; this VM's speed",
@@ -93,7 +104,7 @@ def write_report() -> Path:
     for label, results in groups.items():
         cells = [spread([r[t][m] for r in results]) for t in TEST_SETS for m in ("maxF", "MAE")]
         minutes = spread([r["training_minutes"] for r in results], digits=0)
-        epochs = "/".join(sorted({str(r["epochs"]) for r in results}))
+        epochs = "/".join(sorted({epochs_cell(r) for r in results}))
         lines.append(f"| {label} | {len(results)} | {epochs} | " + " | ".join(cells) + f" | {minutes} |")
     if scored:
         any_run = next(iter(scored.values()))

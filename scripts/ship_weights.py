@@ -23,6 +23,7 @@ from study_runs import ROOT, evaluate, overlap  # first: it puts this checkout's
 
 from msdunet.data.sources import CARD_TEST_SETS
 from msdunet.metrics import SCORE_KEYS
+from msdunet.weights import load_weights, read_card, save_weights
 
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
 TRAINING_SPLITS = (("dut", "train"), ("cuhk", "kim_train"))  # what the shipped recipes train on
@@ -35,13 +36,21 @@ def main() -> None:
     parser.add_argument("--data-root", default="../shared/data")
     parser.add_argument("--recipe", default="", help="One paragraph: what was trained how, and why.")
     parser.add_argument("--config", required=True, help="The training config the run used (named in the card).")
+    parser.add_argument("--half", action="store_true", help="Store tensors as fp16 (half the size; scored as stored).")
+    parser.add_argument("--trained-with", default=None, help="The command that trained the run (default: --config's).")
     parser.add_argument("--trained-on", default="DUT-DBD train (600, 599 used) + CUHK Kim train (800)")
     args = parser.parse_args()
 
     run_card = json.loads((args.run / "model.json").read_text())
     target = WEIGHTS / f"{args.name}.safetensors"
     WEIGHTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.run / "model.safetensors", target)
+    if args.half:
+        model, _ = load_weights(args.run / "model.safetensors")
+        meta = {k: v for k, v in run_card.items() if k not in ("config", "dtype", "sha256")}
+        save_weights(model, target, meta, half=True)
+        run_card = read_card(target)
+    else:
+        shutil.copyfile(args.run / "model.safetensors", target)
     log = [json.loads(x) for x in (args.run / "log.jsonl").read_text().splitlines()]
     card = {
         **run_card,
@@ -99,13 +108,16 @@ def main() -> None:
             f"decoder width {c['width']}, {c['upsample']} upsampling"
         )
     encoder_lr = f" (encoder {t['encoder_lr']})" if t.get("encoder_lr") else ""
+    start = f"fine-tuned from `{t['init_weights']}`" if t.get("init_weights") else "trained from its initialisation"
+    half = " --half" if args.half else ""
+    trained_with = args.trained_with or f"msdunet train --config {args.config} --out {args.run}"
     md = f"""# Model card: {args.name}
 
 - Architecture: {arch}
   ({target.stat().st_size / 1e6:.1f} MB, {card["dtype"]}); sha256 `{card["sha256"]}`.
 - Trained on: {args.trained_on}. Never a DUT test or CUHK Kim test image; the last column below
   counts the test images that the training splits contain (CUHK* and Sun-2019 overlap Kim train).
-- Recipe (`{args.config}`): optimizer {t["optimizer"]} lr {t["lr"]}{encoder_lr} ({t["schedule"]} schedule,
+- Recipe (`{args.config}`, {start}): optimizer {t["optimizer"]} lr {t["lr"]}{encoder_lr} ({t["schedule"]} schedule,
   warm-up {t["warmup_epochs"]}),
   weight decay {t["weight_decay"]}, batch {t["batch_size"]}, {card["epochs_done"]} of {t["epochs"]} planned epochs,
   crops {t["crop"]} of the 256² pack images, dihedral augmentation ({
@@ -123,8 +135,8 @@ def main() -> None:
 {chr(10).join(rows)}
 
 The floor is a map that calls every pixel blurred. Regenerate with:
-`python scripts/ship_weights.py {args.run} --name {args.name} --config {args.config}` (after training
-the run with `msdunet train --config {args.config} --out {args.run}`).
+`python scripts/ship_weights.py {args.run} --name {args.name} --config {args.config}{half}` (after training
+the run with `{trained_with}`).
 """
     target.with_suffix(".md").write_text(md)
     print(md)

@@ -20,7 +20,7 @@ from torch import nn
 
 from msdunet.model import ModelConfig, build_model
 
-DEFAULT_MODEL = "msdunet-lite0"  # U-net on pretrained EfficientNet-Lite0; see its model card
+DEFAULT_MODEL = "msdunet-lite0-s2"  # U-net on pretrained EfficientNet-Lite0, output at stride 2; see its card
 
 
 class WeightsError(RuntimeError):
