@@ -13,6 +13,7 @@ from pathlib import Path
 from study_runs import ROOT, overlap, spread
 
 from msdunet.evaluate import FLOOR
+from msdunet.weights import DEFAULT_MODEL
 
 REPORT_DIR = ROOT / "reports" / "reproduce"
 METRICS = ("maxF", "MAE")
@@ -56,11 +57,11 @@ def cell(results: list[dict], setting: str, metric: str) -> str:
 def shipped_scores(setting: str) -> dict | None:
     """The shipped default's scores on a setting's test split (from scripts/ship_weights.py's files)."""
     name = {"dut": "dut_test", "kim": "kim_test", "cuhk_star": "cuhk_star_test", "sun": "sun_test"}[setting]
-    path = ROOT / "reports" / f"msdunet-lite0_{name}.json"
+    path = ROOT / "reports" / f"{DEFAULT_MODEL}_{name}.json"
     if not path.exists():
         return None
     results = json.loads(path.read_text())["results"]
-    return results["msdunet-lite0"]
+    return results[DEFAULT_MODEL]
 
 
 def table1(settings: dict, data: str) -> str:
@@ -92,7 +93,7 @@ def table1(settings: dict, data: str) -> str:
         if seen:
             notes.append(f"{settings[s][2]}: {seen} test images are in DUT train + Kim train.")
         shipped += [f"{scores['maxF']:.3f}{'†' if seen else ''}", f"{scores['MAE']:.3f}"] if scores else ["–", "–"]
-    row("shipped default msdunet-lite0 (trained on DUT + Kim train)", shipped)
+    row(f"shipped default {DEFAULT_MODEL} (trained on DUT + Kim train)", shipped)
     for method, values in PAPER["table1"].items():
         row(f"paper: {method}", [f"{values[s][i]:.3f}" for s in columns for i in (0, 1)])
     text = [
@@ -208,7 +209,7 @@ def setting_curves(setting: str) -> dict[str, dict]:
     if setting in ("dut", "kim"):  # held out from the shipped default's training (DUT + Kim train)
         shipped = shipped_scores(setting)
         if shipped:
-            curves["shipped default msdunet-lite0"] = shipped["curves"]
+            curves[f"shipped default {DEFAULT_MODEL}"] = shipped["curves"]
     baseline = scored.get(f"hifst_{setting}", {}).get(setting)
     if baseline:
         curves["HiFST (blur_detector)"] = baseline["curves"]
