@@ -47,7 +47,7 @@ class Step:
 
 W64 = 157.72  # MSDU-net, width 64
 STEPS = (
-    Step("lite0_gpu", "default: Lite0 U-net, GPU budget", "lite0_unet_gpu.toml", ("dut_train", "kim_train")),
+    Step("lite0_gpu", "default: Lite0 U-net, stride 2, GPU", "lite0_unet_gpu.toml", ("dut_train", "kim_train")),
     Step("paper_dut", "Table 1: DUT (600 → 500)", "paper_dut.toml", ("dut_train",), "dut_test", W64),
     Step("paper_cuhk", "Table 1: CUHK (Kim 800 → 200)", "paper_cuhk.toml", ("kim_train",), "kim_test", W64),
     Step(

@@ -8,7 +8,7 @@
     python scripts/accelerator_queue.py check-protocol        # here: scoring the test units vs the real splits
     python scripts/accelerator_queue.py dry-run --work DIR    # all of it on the CPU, tiny (tests/)
 
-Steps, in order: (1) the default model (Lite0 U-net) at a GPU budget, its weights brought back as
+Steps, in order: (1) the default model (Lite0 U-net, output at stride 2) at a GPU budget, its weights brought back as
 fp16 and shipped only if they beat the CPU-trained default on DUT and Kim test; (2) Table 1: the
 faithful MSDU-net, width 64, the paper's recipe on DUT, CUHK (Kim) and CUHK*; (3) Tables 2–3 on CUHK:
 no skip, plain U-net, 5×5 without dilation.  Every step is ``msdunet train`` of a config in

@@ -76,9 +76,12 @@ def epochs_cell(result: dict) -> str:
     start = result["training"].get("init_weights")
     if not start:
         return str(result["epochs"])
-    from msdunet.weights import read_card, resolve_weights
+    before = result.get("started_from", {}).get("epochs_done")
+    if before is None:  # scored before runs recorded their source: the shipped card of that name
+        from msdunet.weights import read_card, resolve_weights
 
-    return f"{read_card(resolve_weights(start))['epochs_done']} + {result['epochs']}"
+        before = read_card(resolve_weights(start))["epochs_done"]
+    return f"{before} + {result['epochs']}"
 
 
 def write_report() -> Path:

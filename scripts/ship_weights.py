@@ -23,6 +23,7 @@ from study_runs import ROOT, evaluate, overlap  # first: it puts this checkout's
 
 from msdunet.data.sources import CARD_TEST_SETS
 from msdunet.metrics import SCORE_KEYS
+from msdunet.model import ModelConfig
 from msdunet.weights import load_weights, read_card, save_weights
 
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
@@ -59,6 +60,10 @@ def main() -> None:
         "trained_on": args.trained_on,
         "recipe": args.recipe,
         "training_minutes": round(sum(x["seconds"] for x in log) / 60, 1),
+        # with what the model it was fine-tuned from took (recorded when the run began)
+        "training_minutes_total": round(
+            sum(x["seconds"] for x in log) / 60 + (run_card.get("started_from", {}).get("training_minutes") or 0), 1
+        ),
         "training_images_per_s_median": sorted(x["images_per_s"] for x in log)[len(log) // 2],
     }
     target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")  # sha256 kept from run_card
@@ -98,15 +103,7 @@ def main() -> None:
     target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
 
     c, t = card["config"], card["training"]
-    encoder = c.get("encoder", "plain")
-    if encoder == "plain":
-        arch = f"MSDU-net (the paper's encoder), variant `{c['variant']}`, width {c['width']}, norm `{c['norm']}`"
-    else:
-        extractors = "with" if c["variant"] == "msdunet" else "without"
-        arch = (
-            f"U-net on an ImageNet-pretrained {encoder} encoder ({extractors} the paper's extractors), "
-            f"decoder width {c['width']}, {c['upsample']} upsampling"
-        )
+    arch = f"{ModelConfig.from_dict(c).describe()}, {c['upsample']} upsampling"
     encoder_lr = f" (encoder {t['encoder_lr']})" if t.get("encoder_lr") else ""
     start = f"fine-tuned from `{t['init_weights']}`" if t.get("init_weights") else "trained from its initialisation"
     half = " --half" if args.half else ""

@@ -142,7 +142,10 @@ def score(
     state = run_state(out)
     if not state.finished:
         raise RuntimeError(f"{out}: not finished ({state.epochs_done} of {state.epochs} epochs); not scoring it")
-    result = {"run": name, "training": json.loads((out / "model.json").read_text())["training"]}
+    card = json.loads((out / "model.json").read_text())
+    result = {"run": name, "training": card["training"]}
+    if "started_from" in card:  # a fine-tune: its source, checksum and epochs
+        result["started_from"] = card["started_from"]
     log = read_log(out)
     result["epochs"] = len(log)
     result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)

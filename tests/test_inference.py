@@ -41,13 +41,17 @@ def test_flip_tta_is_the_mean_over_the_mirror_image(tiny_weights):
 
 
 @pytest.mark.parametrize("name", sorted(shipped_models()))
-def test_folding_batchnorm_keeps_the_shipped_maps(name):
+@pytest.mark.parametrize("bf16", [False, True])
+def test_folding_batchnorm_keeps_the_shipped_maps(name, bf16):
+    """fp32: the same maps to float rounding; bf16 autocast (detect's default on native-bf16 CPUs)
+    rounds folded and unfolded weights differently, so only to bf16's precision."""
     image, _ = half_blurred(96, 80)
-    folded = BlurDetector(name, bf16=False)
-    plain = BlurDetector(name, bf16=False, fold_batchnorm=False)
+    folded = BlurDetector(name, bf16=bf16)
+    plain = BlurDetector(name, bf16=bf16, fold_batchnorm=False)
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.model.modules())
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.model.modules())
-    np.testing.assert_allclose(folded(image), plain(image), atol=1e-4)
+    difference = np.abs(folded(image) - plain(image))
+    assert difference.max() < (0.05 if bf16 else 1e-4) and difference.mean() < (0.005 if bf16 else 1e-5)
 
 
 def test_bad_arrays_are_refused(detector):
@@ -102,7 +106,7 @@ def test_shipped_model_finds_the_blurred_half_at_any_size(size, name):
 
 TILING_DISAGREES = pytest.mark.xfail(
     strict=True,
-    reason="msdunet-lite0's stride-32 encoder and context block see far past a 320-px tile: at native "
+    reason="the Lite0 models' stride-32 encoder and context block see far past a 320-px tile: at native "
     "resolution tiles disagree with the whole image (measured max 0.40, mean 0.024); known limitation",
 )
 

@@ -42,3 +42,9 @@ def test_onnx_backend_matches_torch(tiny_weights, tmp_path, monkeypatch):
     onnx_map = BlurDetector(tiny_weights, working_size=96, backend="onnx")(image)
     assert np.abs(torch_map - onnx_map).max() < 1e-4
     assert len(list((tmp_path / "cache").glob("*.onnx"))) == 1  # exported once, cached by sha256
+    BlurDetector(tiny_weights, working_size=96, backend="onnx")(image)
+    assert len(list((tmp_path / "cache").glob("*.onnx"))) == 1
+    # the network as trained is another graph: its own cache entry, never the folded one
+    plain = BlurDetector(tiny_weights, working_size=96, backend="onnx", fold_batchnorm=False)
+    assert np.abs(plain(image) - torch_map).max() < 1e-4
+    assert sorted(p.name.endswith("-folded.onnx") for p in (tmp_path / "cache").glob("*.onnx")) == [False, True]

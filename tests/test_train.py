@@ -194,23 +194,33 @@ def test_ddp_two_cpu_processes(pack, tmp_path):
 
 
 def test_init_weights_starts_from_a_trained_model(pack, tmp_path, tiny_weights, capsys):
-    """Fine-tuning: every tensor that fits is taken (epoch 0 = the given weights, not a fresh init),
-    the rest is named; weights that fit less than half the network are refused (that would be training from scratch)."""
+    """Fine-tuning: every tensor that fits is taken, the rest is named; weights that fit less than
+    half the network are refused (that would be training from scratch); the run's card records the
+    source and its checksum, and a resume continues from the checkpoint, not from the source again."""
     from msdunet.model import ModelConfig, build_model
-    from msdunet.train import init_from
-    from msdunet.weights import load_weights
+    from msdunet.weights import copy_fitting_tensors, load_weights, read_card
 
-    source, _ = load_weights(tiny_weights)
+    source, card = load_weights(tiny_weights)
     same = build_model(ModelConfig("msdunet", 4, "batch"))
-    assert init_from(same, str(tiny_weights)) == []
+    start = copy_fitting_tensors(same, str(tiny_weights))
+    assert start.unused == [] and start.fresh == [] and start.sha256 == card["sha256"]
     for key, value in source.state_dict().items():
         assert torch.equal(same.state_dict()[key], value), key
     fewer = build_model(ModelConfig("unet", 4, "batch"))  # no extractors, narrower level inputs
-    skipped = init_from(fewer, str(tiny_weights))
-    assert {k for k in source.state_dict() if k.startswith("encoder.extractors.")} < set(skipped)
-    assert "encoder.levels.0.0.0.weight" in skipped  # a shape that does not fit is left out too
+    start = copy_fitting_tensors(fewer, str(tiny_weights))
+    assert {k for k in source.state_dict() if k.startswith("encoder.extractors.")} < set(start.unused)
+    assert "encoder.levels.0.0.0.weight" in start.unused and "encoder.levels.0.0.0.weight" in start.fresh
     assert torch.equal(fewer.state_dict()["head.weight"], source.state_dict()["head.weight"])
     with pytest.raises(ValueError, match="weights fit it"):
-        init_from(build_model(ModelConfig("unet", 8, "batch")), str(tiny_weights))
-    fit(tiny(pack, tmp_path / "ft", epochs=1, variant="msdunet", norm="batch", init_weights=str(tiny_weights)))
+        copy_fitting_tensors(build_model(ModelConfig("unet", 8, "batch")), str(tiny_weights))
+
+    out = tmp_path / "ft"
+    fit(tiny(pack, out, epochs=1, variant="msdunet", norm="batch", init_weights=str(tiny_weights)))
     assert "started from" in capsys.readouterr().err
+    assert read_card(out / "model.safetensors")["started_from"]["sha256"] == card["sha256"]
+    after_one = load_weights(out / "model.safetensors")[0].state_dict()
+    fit(TrainConfig.from_dict({**json.loads((out / "config.json").read_text()), "epochs": 2}), resume=True)
+    assert "started from" not in capsys.readouterr().err
+    resumed = load_weights(out / "model.safetensors")[0].state_dict()
+    assert any(not torch.equal(resumed[k], after_one[k]) for k in after_one)
+    assert read_card(out / "model.safetensors")["started_from"]["sha256"] == card["sha256"]

@@ -39,7 +39,7 @@ from msdunet.model import build_model, count_parameters
 from msdunet.preprocess import normalize_images
 from msdunet.run_folder import check_architecture, check_fresh
 from msdunet.train_config import TrainConfig
-from msdunet.weights import load_weights, resolve_weights, save_weights
+from msdunet.weights import copy_fitting_tensors, save_weights
 
 
 class TrainingDiverged(RuntimeError):
@@ -206,9 +206,14 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model_config())
     if cfg.init_weights and not resuming:
-        skipped = init_from(model, cfg.init_weights)
+        start = copy_fitting_tensors(model, cfg.init_weights)
         if rank == 0:
-            print(f"started from {cfg.init_weights}; not taken from it: {skipped or 'nothing'}", file=sys.stderr)
+            (out / "started_from.json").write_text(json.dumps(start.provenance(), indent=2) + "\n")
+            print(
+                f"started from {cfg.init_weights}; of its tensors not used: {start.unused or 'none'}; "
+                f"initialised afresh: {start.fresh or 'none'}",
+                file=sys.stderr,
+            )
     elif cfg.encoder != "plain" and cfg.pretrained and not resuming:
         model.load_pretrained_encoder(cfg.encoder_weights)
     model = model.to(device, memory_format=torch.channels_last)
@@ -226,22 +231,6 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
             file=sys.stderr,
         )
     return Run(cfg, out, device, rank, world, model, net, optimizer, sampler, val, first_epoch)
-
-
-def init_from(model: torch.nn.Module, weights: str) -> list[str]:
-    """Copy into ``model`` every tensor of the trained ``weights`` (a shipped name or a checked
-    .safetensors) whose name and shape fit; returns the names taken from neither side (e.g. the
-    full-resolution decoder level when fine-tuning to ``output_stride=2``).  Refuses weights that
-    fit less than half of the network, which would mostly train from scratch under a fine-tune's name."""
-    source = load_weights(resolve_weights(weights))[0].state_dict()
-    target = model.state_dict()
-    fitting = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
-    taken = sum(v.numel() for v in fitting.values() if v.is_floating_point())
-    total = sum(v.numel() for v in target.values() if v.is_floating_point())
-    if taken < total / 2:
-        raise ValueError(f"init_weights {weights}: only {taken / total:.0%} of this network's weights fit it")
-    model.load_state_dict(fitting, strict=False)
-    return sorted((source.keys() | target.keys()) - fitting.keys())
 
 
 def init_process(device: torch.device) -> tuple[torch.device, int, int]:
@@ -315,6 +304,9 @@ def finish(run: Run, log: dict) -> None:
     if run.main:
         training = {k: v for k, v in asdict(run.cfg).items() if k != "out"}
         card = {"training": training, "epochs_done": log.get("epoch", run.first_epoch), "last_epoch": log}
+        started = run.out / "started_from.json"  # written when the run began from init_weights
+        if started.exists():
+            card["started_from"] = json.loads(started.read_text())
         save_weights(run.model, run.out / "model.safetensors", card)
     if run.distributed:
         dist.destroy_process_group()

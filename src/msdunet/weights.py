@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -91,6 +92,47 @@ def load_weights(path: str | os.PathLike, verify: bool = True) -> tuple[nn.Modul
     except RuntimeError as exc:
         raise WeightsError(f"{path}: tensors do not match the architecture in its card ({exc})") from exc
     return model.eval(), card
+
+
+@dataclass(frozen=True)
+class FineTuneStart:
+    """What ``copy_fitting_tensors`` took: the source and its provenance, and what did not fit."""
+
+    weights: str  # as given: a shipped name or a path
+    sha256: str
+    epochs_done: int | None  # the source's training epochs, from its card
+    training_minutes: float | None  # the source's own, including what it was fine-tuned from
+    unused: list[str]  # source tensors the model has no place for (name or shape)
+    fresh: list[str]  # model tensors the source did not provide: they keep their initialisation
+
+    def provenance(self) -> dict:
+        """The card entry ``started_from`` of a fine-tuned run."""
+        return {k: getattr(self, k) for k in ("weights", "sha256", "epochs_done", "training_minutes")}
+
+
+def copy_fitting_tensors(model: nn.Module, weights: str | os.PathLike) -> FineTuneStart:
+    """Fine-tuning's start: copy into ``model`` every tensor of the trained ``weights`` (a shipped
+    name or a checked .safetensors with its card) whose name and shape fit, e.g. all but the
+    full-resolution decoder level when going to ``output_stride=2``.  Refuses weights that fit less
+    than half of the network, which would mostly train from scratch under a fine-tune's name."""
+    path = resolve_weights(weights)
+    source_model, card = load_weights(path)
+    source, target = source_model.state_dict(), model.state_dict()
+    fitting = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
+    taken = sum(v.numel() for v in fitting.values() if v.is_floating_point())
+    total = sum(v.numel() for v in target.values() if v.is_floating_point())
+    if taken < total / 2:
+        raise ValueError(f"init_weights {weights}: only {taken / total:.0%} of this network's weights fit it")
+    model.load_state_dict(fitting, strict=False)
+    minutes = card.get("training_minutes_total", card.get("training_minutes"))
+    return FineTuneStart(
+        weights=str(weights),
+        sha256=card["sha256"],
+        epochs_done=card.get("epochs_done"),
+        training_minutes=minutes,
+        unused=sorted(source.keys() - fitting.keys()),
+        fresh=sorted(target.keys() - fitting.keys()),
+    )
 
 
 def shipped_dir() -> Path:

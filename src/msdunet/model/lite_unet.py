@@ -17,8 +17,8 @@ size of its training data as its limit.  The rest follows the paper:
   receptive field past the whole 256² working image.
 * Head: the paper's 2-class 1×1 conv; softmax → P(blurred).  ``output_stride=2`` drops the
   full-resolution decoder level (a third of the FLOPs, `benchmarks/speed_parts.py`) and resizes the
-  stride-2 logits ×2 (bilinear): an option for speed, scored so far at 8 epochs only
-  (`reports/pretrained_study.md`).
+  stride-2 logits ×2 (bilinear): the shipped default ``msdunet-lite0-s2`` is ``msdunet-lite0`` so
+  cut and fine-tuned, with the same scores (`reports/pretrained_study.md`).
 
 Input: the project's one convention (ImageNet-standardised, ``preprocess``); a fixed affine inside
 ``forward`` converts it to the backbone's own (pixel − 127)/128, so nothing outside changes.
