@@ -107,6 +107,9 @@ def main() -> None:
     encoder_lr = f" (encoder {t['encoder_lr']})" if t.get("encoder_lr") else ""
     start = f"fine-tuned from `{t['init_weights']}`" if t.get("init_weights") else "trained from its initialisation"
     half = " --half" if args.half else ""
+    where = "the 2-core CPU" if t["device"] in ("auto", "cpu") else t["device"]
+    fine_tuned = card["training_minutes_total"] != card["training_minutes"]
+    total = f" ({card['training_minutes_total']} min with the model it was fine-tuned from)" if fine_tuned else ""
     trained_with = args.trained_with or f"msdunet train --config {args.config} --out {args.run}"
     md = f"""# Model card: {args.name}
 
@@ -121,7 +124,7 @@ def main() -> None:
         "all 8 per epoch" if t["expand"] else "one random transform per image per epoch"
     }), bf16 autocast = {t["amp"]}, seed {t["seed"]}.
 - {args.recipe}
-- Training time: {card["training_minutes"]} min on {"the 2-core CPU" if t["device"] in ("auto", "cpu") else t["device"]}
+- Training time: {card["training_minutes"]} min{total} on {where}
   (median {card["training_images_per_s_median"]:.1f} images/s).
 - Date: {card["date"]}.
 
