@@ -4,11 +4,14 @@
    with the aspect ratio kept (decides `detect`'s default working size);
 2. bf16 autocast vs fp32 on this CPU (bf16 is a default only if maxF drops by ≤ 0.002);
 3. JPEG (quality ``msdunet.data.pack.JPEG_QUALITY``, 4:4:4) vs raw packs: the cost of the compact cache,
-   scored at 256² on the packs.
+   scored at 256² on the packs;
+4. flip test-time augmentation;
+5. blur kinds: every shipped model on CUHK Kim test's motion-blurred and defocused photos apart
+   (the file names say which), to see where the gap to the paper's CUHK score lies.
 
-    python scripts/accuracy_checks.py [--weights W] [--data ../shared/data] [--only scale bf16 jpeg]
+    python scripts/accuracy_checks.py [--weights W] [--data ../shared/data] [--only scale bf16 tta jpeg kinds]
 
-Each check writes its own report: reports/accuracy_{scale,bf16,jpeg}.md.
+Each check writes its own report: reports/accuracy_{scale,bf16,tta,jpeg,kinds}.md.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from msdunet.protocol import PAPER_WORKING_SIZE
 from msdunet.train import evaluate_pack
 
 SETS = {"DUT test": ("dut", "test"), "Kim test": ("cuhk", "kim_test")}
+CHECKS = ("scale", "bf16", "tta", "jpeg", "kinds")
+KINDS = {"motion blur": "motion", "defocus blur": "out_of_focus"}  # CUHK file-name prefixes
 
 
 def row(label: str, scored: dict[str, dict]) -> str:
@@ -39,9 +44,7 @@ def main() -> None:
     parser.add_argument("--weights", default=None)
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--out", type=Path, default=Path("reports"))
-    parser.add_argument(
-        "--only", nargs="+", choices=["scale", "bf16", "tta", "jpeg"], default=["scale", "bf16", "tta", "jpeg"]
-    )
+    parser.add_argument("--only", nargs="+", choices=CHECKS, default=list(CHECKS))
     args = parser.parse_args()
     samples = {name: dataset_samples(d, s, args.data) for name, (d, s) in SETS.items()}
     header = "| setting | " + " | ".join(f"{n} maxF / MAE" for n in SETS) + " |\n|---|" + "---|" * len(SETS)
@@ -59,6 +62,8 @@ def main() -> None:
         check_bf16(args, samples, header, intro)
     if "jpeg" in args.only:
         check_jpeg(args, samples, header, intro)
+    if "kinds" in args.only:
+        check_kinds(args, samples["Kim test"])
 
 
 def write(args, name: str, lines: list[str]) -> None:
@@ -131,6 +136,41 @@ def check_jpeg(args, samples, header, intro) -> None:
             lines.append(row(f"{fmt} ({sizes})", scored))
             print(lines[-1], flush=True)
     write(args, "jpeg", lines)
+
+
+def check_kinds(args, kim: list) -> None:
+    """Every shipped model (paper protocol, default precision) on Kim test's two blur kinds."""
+    from msdunet.weights import DEFAULT_MODEL, shipped_models
+
+    def by_kind(samples: list) -> dict[str, list]:
+        return {label: [x for x in samples if x.stem.startswith(prefix)] for label, prefix in KINDS.items()}
+
+    parts = by_kind(kim)
+    dut_train = dataset_samples("dut", "train", args.data)
+    kim_train = dataset_samples("cuhk", "kim_train", args.data)
+    lines = [
+        "# CUHK Kim test by blur kind (256×256, paper protocol, default precision)",
+        "",
+        "Command: `python scripts/accuracy_checks.py --only kinds`. The kind is the photo's CUHK file name",
+        "(`motion*`, `out_of_focus*`); DUT-DBD is all defocus.",
+        "",
+        f"The shipped models were trained on DUT train ({len(dut_train)}, defocus) and CUHK Kim train "
+        f"({len(kim_train)}: {', '.join(f'{len(v)} {k}' for k, v in by_kind(kim_train).items())}).",
+        "",
+        "| model | " + " | ".join(f"{label} ({len(smp)}) maxF / MAE" for label, smp in parts.items()) + " |",
+        "|---|" + "---|" * len(parts),
+    ]
+    floors = {}
+    for name in shipped_models():
+        detector = BlurDetector.paper_protocol(name)
+        scored = {}
+        for label, smp in parts.items():
+            result = evaluate_detector(detector, smp)
+            scored[label], floors[label] = result.method, result.floor
+        lines.append(row(f"{name}{' (default)' if name == DEFAULT_MODEL else ''}", scored))
+        print(lines[-1], flush=True)
+    lines.append(row("floor (every pixel blurred)", floors))
+    write(args, "kinds", lines)
 
 
 if __name__ == "__main__":
