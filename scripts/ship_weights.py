@@ -61,6 +61,7 @@ def main() -> None:
         "recipe": args.recipe,
         "training_minutes": round(sum(x["seconds"] for x in log) / 60, 1),
         # with what the model it was fine-tuned from took (recorded when the run began)
+        "epochs_total": run_card["epochs_done"] + (run_card.get("started_from", {}).get("epochs_done") or 0),
         "training_minutes_total": round(
             sum(x["seconds"] for x in log) / 60 + (run_card.get("started_from", {}).get("training_minutes") or 0), 1
         ),

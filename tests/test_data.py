@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -142,3 +144,41 @@ def test_real_mask_defects_are_handled(tmp_path):
     summary = build_pack(samples, tmp_path / "d.npz", size=64)
     assert summary.skipped.keys() == {"986"} and summary.resized_masks == ["1015"]
     assert summary.constant_masks == ["567"] and "620" in summary.packed
+
+
+def test_motion_kernel_is_a_normalised_line():
+    from msdunet.data.batches import motion_kernel
+
+    flat = motion_kernel(9, 0.0)
+    assert flat.shape == (9, 9) and abs(float(flat.sum()) - 1) < 1e-6
+    assert float(flat[4].sum()) > 0.99  # horizontal: all weight on the centre row
+    upright = motion_kernel(9, math.pi / 2)
+    assert float(upright[:, 4].sum()) > 0.99
+    diagonal = motion_kernel(9, math.pi / 4)
+    assert float(diagonal.diagonal().sum()) > 0.5 and float(diagonal[0, 8]) == 0
+    with pytest.raises(ValueError, match="odd"):
+        motion_kernel(8, 0.0)
+
+
+def test_motion_blur_smears_only_the_blurred_region_and_keeps_the_mask():
+    from msdunet.data.batches import motion_kernel, smear_blurred_region
+
+    generator = torch.Generator().manual_seed(0)
+    image = torch.randint(0, 256, (32, 32, 3), generator=generator, dtype=torch.uint8)
+    mask = torch.zeros(32, 32, dtype=torch.uint8)
+    mask[:, 16:] = 1
+    smeared = smear_blurred_region(image, mask, motion_kernel(7, 0.0))
+    assert torch.equal(smeared[:, :16], image[:, :16])  # sharp side untouched
+    right = smeared[:, 16:].float()
+    assert right.diff(dim=1).abs().mean() < 0.5 * image[:, 16:].float().diff(dim=1).abs().mean()  # smoothed along x
+
+    n, s = 8, 16
+    masks = torch.zeros(n, s, s, dtype=torch.uint8)
+    masks[:, :, s // 2 :] = 1
+    images = torch.randint(0, 256, (n, s, s, 3), generator=generator, dtype=torch.uint8)
+    plain = list(BatchSampler(images, masks, 4, expand=False).epoch(torch.Generator().manual_seed(3)))
+    always = BatchSampler(images, masks, 4, expand=False, motion_blur=1.0)
+    for (a, am), (b, bm) in zip(plain, always.epoch(torch.Generator().manual_seed(3)), strict=True):
+        assert torch.equal(am, bm)  # labels as they were
+        changed = (a != b).any(dim=-1)
+        assert changed.any() and not (changed & (bm == 0)).any()  # only blurred pixels change

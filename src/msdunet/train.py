@@ -223,7 +223,7 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
 
     train = concat_packs([load_pack(p) for p in cfg.train])
     images, masks = torch.from_numpy(train.images).to(device), torch.from_numpy(train.masks).to(device)
-    sampler = BatchSampler(images, masks, cfg.batch_size, cfg.expand, cfg.crop, rank, world)
+    sampler = BatchSampler(images, masks, cfg.batch_size, cfg.expand, cfg.crop, rank, world, cfg.motion_blur)
     val = load_pack(cfg.val) if cfg.val and rank == 0 else None
     if rank == 0:
         print(

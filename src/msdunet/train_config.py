@@ -43,6 +43,7 @@ class TrainConfig:
     warmup_epochs: int = 0
     expand: bool = True  # epoch = all 8 dihedral copies (paper) or one random copy per image
     crop: int | None = None
+    motion_blur: float = 0.0  # probability of smearing an image's blurred region by a motion kernel
     seed: int = 0
     device: str = "auto"
     amp: bool = True

@@ -100,7 +100,7 @@ class FineTuneStart:
 
     weights: str  # as given: a shipped name or a path
     sha256: str
-    epochs_done: int | None  # the source's training epochs, from its card
+    epochs_done: int | None  # the source's training epochs (with those of its own source), from its card
     training_minutes: float | None  # the source's own, including what it was fine-tuned from
     unused: list[str]  # source tensors the model has no place for (name or shape)
     fresh: list[str]  # model tensors the source did not provide: they keep their initialisation
@@ -128,7 +128,7 @@ def copy_fitting_tensors(model: nn.Module, weights: str | os.PathLike) -> FineTu
     return FineTuneStart(
         weights=str(weights),
         sha256=card["sha256"],
-        epochs_done=card.get("epochs_done"),
+        epochs_done=card.get("epochs_total", card.get("epochs_done")),
         training_minutes=minutes,
         unused=sorted(source.keys() - fitting.keys()),
         fresh=sorted(target.keys() - fitting.keys()),
