@@ -24,7 +24,7 @@ from study_runs import ROOT, score, spread, train
 REPORT_DIR = ROOT / "reports" / "pretrained_study"
 TEST_SETS = {"dut_test": ("dut", "test"), "kim_test": ("cuhk", "kim_test")}
 
-S2_MORE = {"epochs": 6, "output_stride": 2, "init_weights": "msdunet-lite0-s2", "lr": 0.001, "encoder_lr": 0.00025}
+S2_MORE = {"epochs": 4, "output_stride": 2, "init_weights": "msdunet-lite0-s2", "lr": 0.001, "encoder_lr": 0.00025}
 
 # run name → (group label, config file, overrides); groups are averaged over their seeds
 RUNS = {
@@ -63,15 +63,15 @@ RUNS = {
             "encoder_lr": 0.00025,
         },
     ),
-    # motion blur, the default's weak kind (reports/accuracy_kinds.md): 6 more epochs from the default,
+    # motion blur, the default's weak kind (reports/accuracy_kinds.md): 4 more epochs from the default,
     # with and without smearing the blurred regions by random motion kernels (both arms alike)
     "lite0_s2_more_s0": (
-        "msdunet-lite0-s2 fine-tuned 6 more epochs",
+        "msdunet-lite0-s2 fine-tuned 4 more epochs",
         "lite0_unet_cpu.toml",
         {**S2_MORE, "seed": 0},
     ),
     "lite0_s2_motion_s0": (
-        "msdunet-lite0-s2 fine-tuned 6 more epochs, motion-blur augmentation p 0.5",
+        "msdunet-lite0-s2 fine-tuned 4 more epochs, motion-blur augmentation p 0.5",
         "lite0_unet_cpu.toml",
         {**S2_MORE, "seed": 0, "motion_blur": 0.5},
     ),
