@@ -14,7 +14,8 @@ Augmentation (paper §4.1, "horizontal reversal at each orientation"): the 8 dih
 smeared further by a random linear motion kernel (length ``MOTION_LENGTHS`` px at the pack's scale,
 any direction), as a panning shot smears the background behind a tracked subject.  The mask stays
 as it is — the region was blurred already — so no label is invented; it adds motion-like blur,
-which the training data lack (DUT-DBD is all defocus: ``reports/accuracy_kinds.md``).
+which the training data lack (DUT-DBD is all defocus: ``reports/accuracy_kinds.md``).  Tried once
+(4 fine-tuning epochs at 0.5): no gain on Kim test (``reports/pretrained_study.md``).
 """
 
 from __future__ import annotations
