@@ -53,18 +53,18 @@ def main() -> None:
     else:
         shutil.copyfile(args.run / "model.safetensors", target)
     log = [json.loads(x) for x in (args.run / "log.jsonl").read_text().splitlines()]
+    minutes = sum(x["seconds"] for x in log) / 60
+    source = run_card.get("started_from", {})  # a fine-tune's source, recorded when the run began
     card = {
         **run_card,
         "name": args.name,
         "date": datetime.date.today().isoformat(),
         "trained_on": args.trained_on,
         "recipe": args.recipe,
-        "training_minutes": round(sum(x["seconds"] for x in log) / 60, 1),
-        # with what the model it was fine-tuned from took (recorded when the run began)
-        "epochs_total": run_card["epochs_done"] + (run_card.get("started_from", {}).get("epochs_done") or 0),
-        "training_minutes_total": round(
-            sum(x["seconds"] for x in log) / 60 + (run_card.get("started_from", {}).get("training_minutes") or 0), 1
-        ),
+        "training_minutes": round(minutes, 1),
+        # with what the model it was fine-tuned from took
+        "epochs_total": run_card["epochs_done"] + (source.get("epochs_done") or 0),
+        "training_minutes_total": round(minutes + (source.get("training_minutes") or 0), 1),
         "training_images_per_s_median": sorted(x["images_per_s"] for x in log)[len(log) // 2],
     }
     target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")  # sha256 kept from run_card
