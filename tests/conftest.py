@@ -64,7 +64,7 @@ def tiny_weights(tmp_path_factory) -> Path:
     import torch
 
     from msdunet.model import ModelConfig, MSDUNet
-    from msdunet.weights import save_weights
+    from msdunet.model.weights import save_weights
 
     torch.manual_seed(0)
     model = MSDUNet(ModelConfig("msdunet", 4, "batch"))

@@ -6,7 +6,7 @@ import os
 import signal
 from pathlib import Path
 
-from msdunet.batch.ray_engine import Detect
+from msdunet.detect.ray_engine import Detect
 
 
 class DieOnce(Detect):

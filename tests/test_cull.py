@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from msdunet.batch import cull as culling
+from msdunet.cull import sort as culling
 
 from .conftest import half_blurred, invoke
 
@@ -207,7 +207,7 @@ def test_picks_override_the_verdict(shoot):
 
 
 def test_picks_file_rule_is_the_one_the_web_app_writes(tmp_path):
-    from msdunet.batch.picks import PicksError, read_picks, write_picks
+    from msdunet.cull.picks import PicksError, read_picks, write_picks
 
     path = tmp_path / "picks.csv"
     assert read_picks(path) == {}

@@ -149,7 +149,7 @@ def test_a_failed_write_is_an_error_in_that_row(photo_dir, tmp_path, tiny_weight
 
 
 def test_ctrl_c_exits_130_with_a_report_of_the_rows_done(photo_dir, tmp_path, tiny_weights, monkeypatch):
-    from msdunet.inference import BlurDetector
+    from msdunet.inference.detector import BlurDetector
 
     map_for, calls = BlurDetector.map_for, []
 
@@ -241,8 +241,8 @@ def test_version_does_not_import_torch():
 
 
 def test_sequential_and_threaded_runs_agree(photo_dir, tmp_path, tiny_weights):
-    from msdunet.batch import run_batch
-    from msdunet.inference import BlurDetector
+    from msdunet.detect import run_batch
+    from msdunet.inference.detector import BlurDetector
     from msdunet.io import find_images
 
     detector = BlurDetector(tiny_weights, working_size=64)
@@ -308,8 +308,8 @@ def test_max_pixels_refuses_big_photos_by_name_and_can_be_raised(tmp_path, tiny_
 def test_one_photo_one_map_whatever_the_route(tmp_path, tiny_weights):
     """A JPEG larger than the working size gives the same map from a path, from a PIL image, and
     from detect with and without --no-overlay (the overlay used to need a larger decode)."""
-    from msdunet.inference import BlurDetector
-    from msdunet.metrics import to_uint8_map
+    from msdunet.inference.detector import BlurDetector
+    from msdunet.scoring.metrics import to_uint8_map
 
     image, _ = half_blurred(640, 480, seed=5)
     (tmp_path / "in").mkdir()
@@ -327,7 +327,7 @@ def test_one_photo_one_map_whatever_the_route(tmp_path, tiny_weights):
 
 
 def test_overlay_takes_float_and_8bit_maps_alike():
-    from msdunet.batch.outputs import overlay
+    from msdunet.detect.outputs import overlay
 
     photo = Image.fromarray(textured(40, 30))
     ramp = np.tile(np.linspace(0, 1, 40, dtype=np.float32), (30, 1))

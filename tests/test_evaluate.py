@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from msdunet.evaluate import FLOOR
+from msdunet.scoring.evaluate import FLOOR
 
 from .conftest import invoke, write_folder_dataset
 
@@ -131,7 +131,7 @@ def test_usage_errors():
 
 
 def test_models_lists_shipped_weights():
-    from msdunet.weights import shipped_models
+    from msdunet.model.weights import shipped_models
 
     result = invoke(["models"])
     assert result.exit_code == 0
@@ -142,7 +142,7 @@ def test_models_lists_shipped_weights():
 
 
 def test_evaluate_folder_returns_the_method_and_the_floor_by_name(maps_and_masks):
-    from msdunet.evaluate import evaluate_folder
+    from msdunet.scoring.evaluate import evaluate_folder
 
     pred, gt = maps_and_masks
     scored = evaluate_folder(pred, gt, stems=["im0", "im2"])

@@ -60,9 +60,9 @@ def test_thresholds_are_the_ones_derived_from_the_training_masks():
 
 @needs_data
 def test_the_derivation_gives_the_reported_thresholds(tmp_path):
-    """scripts/verdict_study.py run again on the masks writes what reports/ holds."""
-    script = ROOT / "scripts" / "verdict_study.py"
-    cmd = [sys.executable, str(script), "--data", str(DATA), "--reports", str(tmp_path), "--thresholds-only"]
-    subprocess.run(cmd, check=True, capture_output=True)
+    """``python -m lab verdict_study`` run again on the masks writes what reports/ holds."""
+    cmd = [sys.executable, "-m", "lab", "verdict_study", "--data", str(DATA), "--reports", str(tmp_path)]
+    cmd.append("--thresholds-only")
+    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
     fresh = json.loads((tmp_path / "verdict_thresholds.json").read_text())
     assert fresh == json.loads((ROOT / "reports" / "verdict_thresholds.json").read_text())

@@ -1,4 +1,4 @@
-"""Camera RAW and HEIC photos (``msdunet.io_formats``) on files made here: a HEIC written by
+"""Camera RAW and HEIC photos (``msdunet.io.formats``) on files made here: a HEIC written by
 pillow-heif, DNGs written by pidng (raw data only) and by tifffile (raw data plus an uncompressed
 preview, which pidng cannot add), JPEG previews through a stand-in for rawpy's ``RawPy``."""
 
@@ -16,8 +16,8 @@ import pytest
 import rawpy
 from PIL import Image, features
 
-from msdunet import io_formats
 from msdunet.io import ImageReadError, image_size, looks_like_image, read_image, scan_inputs
+from msdunet.io import formats as io_formats
 
 from .conftest import half_blurred, invoke
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msdunet.data.pack import JPEG_QUALITY
 from msdunet.data.sources import DATASETS
-from msdunet.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
+from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 
 from .conftest import invoke
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from msdunet.inference import BlurDetector, as_rgb_array, ramp, tile_starts
+from msdunet.inference.detector import BlurDetector, as_rgb_array, ramp, tile_starts
 from msdunet.model.fold import count_batchnorms
-from msdunet.weights import shipped_models
+from msdunet.model.weights import shipped_models
 
 from .conftest import half_blurred, textured
 
@@ -125,7 +125,7 @@ def test_tiled_map_matches_untiled(name):
 
 
 def test_bf16_default_follows_the_cpu(tiny_weights, monkeypatch):
-    import msdunet.inference as inference
+    import msdunet.inference.detector as inference
 
     monkeypatch.setattr(inference, "bf16_is_native", lambda: False)
     assert BlurDetector(tiny_weights).bf16 is False
@@ -135,7 +135,7 @@ def test_bf16_default_follows_the_cpu(tiny_weights, monkeypatch):
 
 
 def test_idle_cores_leaves_the_cores_other_work_takes(tmp_path, monkeypatch):
-    from msdunet.inference import idle_cores
+    from msdunet.inference.detector import idle_cores
 
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     stat = tmp_path / "stat"

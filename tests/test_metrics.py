@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from msdunet.evaluate import evaluate_folder
-from msdunet.metrics import BlurMetrics, normalize_map
+from msdunet.scoring.evaluate import evaluate_folder
+from msdunet.scoring.metrics import BlurMetrics, normalize_map
 
 from .conftest import DATA, needs_data
 

@@ -9,7 +9,7 @@ from msdunet.model import VARIANTS, ModelConfig, MSDUNet, build_model, count_par
 from msdunet.model.fold import count_batchnorms
 from msdunet.model.lite_unet import LiteUNet
 from msdunet.model.parts import EXTRACTOR_STRIDES, Extractor
-from msdunet.weights import load_weights, save_weights
+from msdunet.model.weights import load_weights, save_weights
 
 LITE = "efficientnet-lite0"
 CONFIGS = [ModelConfig(v, 4, n) for v in VARIANTS for n in ("none", "batch")] + [

@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")  # torch's ONNX exporter needs it (the onnx and dev extras install it)
 
-from msdunet.inference import BlurDetector  # noqa: E402
-from msdunet.onnx_export import TOLERANCE, OnnxModel, export_onnx  # noqa: E402
+from msdunet.inference.detector import BlurDetector  # noqa: E402
+from msdunet.inference.onnx_export import TOLERANCE, OnnxModel, export_onnx  # noqa: E402
 
 from .conftest import textured  # noqa: E402
 
@@ -24,8 +24,8 @@ def test_export_verifies_two_sizes(tiny_weights, tmp_path):
 def test_pretrained_encoder_model_exports(tmp_path):
     import torch
 
+    from msdunet.inference.onnx_export import export_module
     from msdunet.model import ModelConfig, build_model
-    from msdunet.onnx_export import export_module
 
     torch.manual_seed(0)
     model = build_model(ModelConfig("msdunet", 4, "batch", "efficientnet-lite0", "bilinear")).eval()

@@ -51,7 +51,7 @@ def corpus(tmp_path) -> Path:
 def local_ray():
     import ray
 
-    from msdunet.batch.ray_local import init_local
+    from msdunet.detect.ray_local import init_local
 
     init_local(2)
     yield
@@ -59,7 +59,7 @@ def local_ray():
 
 
 def test_missing_ray_names_the_extra(corpus, tmp_path, tiny_weights, monkeypatch):
-    monkeypatch.setitem(sys.modules, "msdunet.batch.ray_engine", None)  # as if Ray were not installed
+    monkeypatch.setitem(sys.modules, "msdunet.detect.ray_engine", None)  # as if Ray were not installed
     out = tmp_path / "out"
     result = invoke(["detect", corpus, "-o", out, "--weights", tiny_weights, "--engine", "ray", "-q"])
     assert result.exit_code == 2
@@ -71,7 +71,7 @@ def test_missing_ray_names_the_extra(corpus, tmp_path, tiny_weights, monkeypatch
 def test_ray_engine_gives_the_local_engines_files_and_rows(corpus, tmp_path, tiny_weights, local_ray):
     import pyarrow.parquet as pq
 
-    from msdunet.batch.ray_engine import RayOptions, list_sources, run_ray
+    from msdunet.detect.ray_engine import RayOptions, list_sources, run_ray
 
     common = [corpus, "-r", "--weights", tiny_weights, "--threads", "1", "-q"]
     local, on_ray = tmp_path / "local", tmp_path / "ray"
@@ -109,10 +109,10 @@ def test_a_killed_worker_on_a_two_node_cluster_loses_no_row(tmp_path, tiny_weigh
     SIGKILLed in the middle of the run; Ray restarts it and retries its task, and every row is there."""
     import ray
 
-    from msdunet.batch import run_batch
-    from msdunet.batch.ray_engine import RayOptions, list_sources, run_ray
-    from msdunet.batch.ray_local import keep_to_loopback, start_cluster, stop_cluster
-    from msdunet.inference import BlurDetector
+    from msdunet.detect import run_batch
+    from msdunet.detect.ray_engine import RayOptions, list_sources, run_ray
+    from msdunet.detect.ray_local import keep_to_loopback, start_cluster, stop_cluster
+    from msdunet.inference.detector import BlurDetector
 
     from .ray_faults import DieOnce
 

@@ -1,18 +1,14 @@
-"""The study scripts' run bookkeeping (scripts/study_runs.py): a run capped by ``max_minutes`` is resumed
+"""The study scripts' run bookkeeping (lab/studies/study_runs.py): a run capped by ``max_minutes`` is resumed
 until its planned epochs are logged, and an unfinished run is never scored."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import study_runs  # noqa: E402
+from lab.studies import study_runs
 
 
 def fake_training(epochs_per_call: int, planned: int = 3):

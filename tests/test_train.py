@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 
 from msdunet.data.pack import build_pack
 from msdunet.data.sources import dataset_samples
-from msdunet.train import TrainConfig, TrainingDiverged, fit, lr_at
+from msdunet.training.train import TrainConfig, TrainingDiverged, fit, lr_at
 
 from .conftest import invoke
 
@@ -109,7 +109,7 @@ def test_a_fresh_run_into_a_run_folder_is_refused(pack, tmp_path):
     before = {name: (run / name).read_bytes() for name in ("config.json", "log.jsonl", "checkpoint.pt")}
     again = invoke(["train", "--train", pack, "--out", run, *TINY_SETS])
     assert again.exit_code == 2 and "--resume" in again.output and "another --out" in again.output
-    from msdunet.run_folder import RunFolderError
+    from msdunet.training.run_folder import RunFolderError
 
     with pytest.raises(RunFolderError, match="--resume"):
         fit(tiny(pack, run, epochs=1))
@@ -198,7 +198,7 @@ def test_init_weights_starts_from_a_trained_model(pack, tmp_path, tiny_weights, 
     half the network are refused (that would be training from scratch); the run's card records the
     source and its checksum, and a resume continues from the checkpoint, not from the source again."""
     from msdunet.model import ModelConfig, build_model
-    from msdunet.weights import copy_fitting_tensors, load_weights, read_card
+    from msdunet.model.weights import copy_fitting_tensors, load_weights, read_card
 
     source, card = load_weights(tiny_weights)
     same = build_model(ModelConfig("msdunet", 4, "batch"))

@@ -7,7 +7,7 @@ from importlib.resources import files
 import pytest
 import tomllib
 
-from msdunet.train import TrainConfig
+from msdunet.training.train import TrainConfig
 
 from .conftest import invoke
 
@@ -67,7 +67,7 @@ def test_set_values_that_do_not_read_as_the_type_are_refused(key, text):
 
 
 def test_every_shipped_config_passes_the_checks():
-    configs = [p for p in files("msdunet").joinpath("configs").iterdir() if p.name.endswith(".toml")]
+    configs = [p for p in files("msdunet.training").joinpath("configs").iterdir() if p.name.endswith(".toml")]
     assert configs
     for path in configs:
         TrainConfig.from_dict(tomllib.loads(path.read_text()))

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from msdunet.model import ModelConfig, MSDUNet
-from msdunet.weights import WeightsError, load_weights, resolve_weights, save_weights, sha256, shipped_models
+from msdunet.model.weights import WeightsError, load_weights, resolve_weights, save_weights, sha256, shipped_models
 
 
 def test_card_records_config_and_checksum(tiny_weights):
@@ -64,7 +64,7 @@ def test_fp16_storage_round_trips(tmp_path):
 
 
 def test_no_installed_weights_says_so_plainly(monkeypatch):
-    monkeypatch.setattr("msdunet.weights.shipped_models", lambda: {})
+    monkeypatch.setattr("msdunet.model.weights.shipped_models", lambda: {})
     with pytest.raises(WeightsError, match="no weights are installed"):
         resolve_weights(None)
 

@@ -12,7 +12,7 @@ __all__ = ["BlurDetector", "__version__"]
 
 def __getattr__(name: str):
     if name == "BlurDetector":
-        from msdunet.inference import BlurDetector
+        from msdunet.inference.detector import BlurDetector
 
         return BlurDetector
     raise AttributeError(f"module 'msdunet' has no attribute {name!r}")

@@ -50,8 +50,8 @@ def command(out, into, mode, xmp, xmp_name, dry_run, undo_dir, verbose):
         raise click.UsageError("say where to sort the photos (--into DIR) or use --xmp to rate them in place")
     if into is None and mode != "copy":
         raise click.UsageError(f"--{mode} needs --into DIR")
-    from msdunet.batch import cull as culling
-    from msdunet.batch import xmp as sidecars
+    from msdunet.cull import sort as culling
+    from msdunet.cull import xmp as sidecars
 
     if xmp:
         try:
@@ -110,7 +110,7 @@ def _summary(result, mode: str, into: Path | None, log_dir: Path, dry_run: bool,
 
 
 def _undo(folder: Path, dry_run: bool) -> int:
-    from msdunet.batch.undo import undo
+    from msdunet.cull.undo import undo
 
     try:
         result = undo(folder, dry_run=dry_run)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from msdunet.cli.options import model_option
-from msdunet.protocol import DEFAULT_WORKING_SIZE
+from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
 
 
 @click.command("detect")
@@ -165,8 +165,8 @@ def command(
                 on_row=on_row, meta=meta, **options,
             )  # fmt: skip
         else:
-            from msdunet.batch import run_batch
-            from msdunet.inference import describe, idle_cores
+            from msdunet.detect import run_batch
+            from msdunet.inference.detector import describe, idle_cores
 
             detector = _detector(weights, working_size, threads or idle_cores(), bf16, backend, flip_tta)
 
@@ -206,9 +206,9 @@ def _model_options(working_size, threads, bf16, backend, flip_tta) -> dict:
 
 
 def _ray_engine():
-    """``msdunet.batch.ray_engine``, or exit 2 naming the extra when Ray is not installed."""
+    """``msdunet.detect.ray_engine``, or exit 2 naming the extra when Ray is not installed."""
     try:
-        from msdunet.batch import ray_engine
+        from msdunet.detect import ray_engine
     except ImportError as exc:
         click.echo(f"error: --engine ray needs Ray Data: pip install 'msdunet[ray]' ({exc})", err=True)
         sys.exit(2)
@@ -217,7 +217,7 @@ def _ray_engine():
 
 def _check_weights(weights) -> None:
     """Exit 2 with one line now, on the driver, when the weights are not there (the actors load them)."""
-    from msdunet.weights import WeightsError, load_weights, resolve_weights
+    from msdunet.model.weights import WeightsError, load_weights, resolve_weights
 
     try:
         load_weights(resolve_weights(weights))
@@ -228,8 +228,8 @@ def _check_weights(weights) -> None:
 
 def _detector(weights, working_size, threads, bf16, backend, flip_tta):
     """The detector, or exit 2 with one line when the weights or the backend are not there."""
-    from msdunet.inference import BlurDetector
-    from msdunet.weights import WeightsError
+    from msdunet.inference.detector import BlurDetector
+    from msdunet.model.weights import WeightsError
 
     try:
         return BlurDetector(weights, **_model_options(working_size, threads, bf16, backend, flip_tta))

@@ -10,10 +10,10 @@ import click
 
 from msdunet.cli.options import model_option
 from msdunet.data.sources import DATASETS
-from msdunet.protocol import PAPER_WORKING_SIZE
+from msdunet.inference.protocol import PAPER_WORKING_SIZE
 
 if TYPE_CHECKING:
-    from msdunet.evaluate import Evaluation
+    from msdunet.scoring.evaluate import Evaluation
 
 
 @click.command("evaluate")
@@ -52,8 +52,8 @@ def command(
 
     Every table has the floor row: a map calling every pixel blurred, on the same masks.
     """
-    from msdunet.evaluate import markdown_table, plot_curves, write_results
-    from msdunet.weights import WeightsError
+    from msdunet.model.weights import WeightsError
+    from msdunet.scoring.evaluate import markdown_table, plot_curves, write_results
 
     if (pred is None) == (dataset is None):
         raise click.UsageError("give either --pred MAPS --gt MASKS, or --dataset NAME --split SPLIT")
@@ -82,7 +82,7 @@ def command(
 def _score_folder(*, pred: Path, gt: Path | None, split: str | None) -> tuple[Evaluation, str, dict]:
     """(scores of a folder of maps, its row name, what the JSON records about the run)."""
     from msdunet.data.sources import read_stems
-    from msdunet.evaluate import evaluate_folder
+    from msdunet.scoring.evaluate import evaluate_folder
 
     if gt is None:
         raise click.UsageError("--pred needs --gt")
@@ -104,8 +104,8 @@ def _score_model(
     from tqdm import tqdm
 
     from msdunet.data.sources import dataset_samples
-    from msdunet.evaluate import evaluate_detector
-    from msdunet.inference import BlurDetector
+    from msdunet.inference.detector import BlurDetector
+    from msdunet.scoring.evaluate import evaluate_detector
 
     if split is None:
         raise click.UsageError("--dataset needs --split")

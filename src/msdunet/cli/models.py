@@ -10,7 +10,7 @@ def command() -> None:
     """List the weights shipped in the package (* marks the default); pass a name to --model."""
     from msdunet.data.sources import CARD_TEST_SETS
     from msdunet.model import ModelConfig
-    from msdunet.weights import DEFAULT_MODEL, read_card, shipped_models
+    from msdunet.model.weights import DEFAULT_MODEL, read_card, shipped_models
 
     shipped = shipped_models()
     if not shipped:

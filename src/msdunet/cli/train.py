@@ -34,8 +34,8 @@ def command(config_file, train_packs, val, out, resume, overrides):
     """Train MSDU-net. Defaults: SGD 0.9, wd 5e-4, lr 0.01 ×0.1 every 25 epochs, batch 16, 256², 100 epochs."""
     import tomllib
 
-    from msdunet.run_folder import RunFolderError, resume_options
-    from msdunet.train import TrainConfig, TrainingDiverged, fit
+    from msdunet.training.run_folder import RunFolderError, resume_options
+    from msdunet.training.train import TrainConfig, TrainingDiverged, fit
 
     options: dict = tomllib.loads(config_file.read_text()) if config_file else {}
     if train_packs:

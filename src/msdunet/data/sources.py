@@ -32,7 +32,7 @@ class TestSet:
     label: str
 
 
-# What a shipped model is scored on (scripts/ship_weights.py writes these keys, ``msdunet models`` reads them):
+# What a shipped model is scored on (lab/studies/ship_weights.py writes these keys, ``msdunet models`` reads them):
 # the paper's two test sets, then two that published methods report on.
 CARD_TEST_SETS = {
     "dut_test": TestSet("dut", "test", "DUT-DBD test"),

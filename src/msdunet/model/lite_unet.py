@@ -16,7 +16,7 @@ size of its training data as its limit.  The rest follows the paper:
 * A small context block at stride 32 (two residual 3×3 convs, dilation 2 and 4) widens the
   receptive field past the whole 256² working image.
 * Head: the paper's 2-class 1×1 conv; softmax → P(blurred).  ``output_stride=2`` drops the
-  full-resolution decoder level (a third of the FLOPs, `benchmarks/speed_parts.py`) and resizes the
+  full-resolution decoder level (a third of the FLOPs, `lab/bench/speed_parts.py`) and resizes the
   stride-2 logits ×2 (bilinear): the shipped default ``msdunet-lite0-s2`` is ``msdunet-lite0`` so
   cut and fine-tuned, with the same scores (`reports/pretrained_study.md`).
 
@@ -46,7 +46,7 @@ from msdunet.model.parts import (
     pad_to_multiple,
     upsampler,
 )
-from msdunet.preprocess import MEAN, STD
+from msdunet.model.preprocess import MEAN, STD
 
 MULTIPLE = 32  # five stride-2 steps
 DECODER_FACTORS = (6, 4, 3, 2, 1, 1)  # × width, at strides 32, 16, 8, 4, 2, 1

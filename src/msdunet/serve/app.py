@@ -30,8 +30,8 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, create_model
 
 from msdunet import __version__, focus
-from msdunet.batch import Row, overlay_of
-from msdunet.batch.picks import PICK_VALUES
+from msdunet.cull.picks import PICK_VALUES
+from msdunet.detect import Row, overlay_of
 from msdunet.io import ImageReadError
 from msdunet.serve.store import Picks, StoreError, inside, load_report
 from msdunet.serve.uploads import NotAnImage, Uploads

@@ -1,5 +1,5 @@
 """What the web app reads and writes in a detect output folder: its report rows, the files it may
-serve, and the picks of a review (``picks.csv``, the file ``msdunet cull`` reads: ``msdunet.batch.picks``).
+serve, and the picks of a review (``picks.csv``, the file ``msdunet cull`` reads: ``msdunet.cull.picks``).
 
 Nothing outside the folder is ever served: a requested path is resolved (symlinks followed, ``..``
 collapsed) and must still lie inside the folder, be a regular file, and be a map or an overlay.
@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from msdunet.batch.picks import PICK_VALUES, PICKS_NAME, PicksError, read_picks, write_picks
-from msdunet.batch.report import Report, ReportError, read_report
+from msdunet.cull.picks import PICK_VALUES, PICKS_NAME, PicksError, read_picks, write_picks
+from msdunet.detect.report import Report, ReportError, read_report
 
 SERVED_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})  # maps and overlays; never the report or picks
 

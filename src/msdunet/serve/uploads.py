@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from PIL import UnidentifiedImageError
 
-from msdunet.batch import Row, Target, detect_one, plan_outputs
+from msdunet.detect import Row, Target, detect_one, plan_outputs
 from msdunet.io import Found, ImageReadError, looks_like_photo
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

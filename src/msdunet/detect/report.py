@@ -1,0 +1,128 @@
+"""Report rows, verdicts, and report.csv / report.json: written by ``ReportWriter``, read back (by
+``msdunet cull`` and the web app) by ``read_report``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import get_type_hints
+
+import numpy as np
+
+from msdunet.detect.outputs import replacing
+from msdunet.focus import summarize_focus
+
+FIELDS = (
+    "path", "width", "height", "mean_blur", "blurred_fraction", "sharp_fraction", "subject_share", "subject_x",
+    "subject_y", "verdict", "ms", "error", "output", "reused",
+)  # fmt: skip
+
+
+@dataclass
+class Row:
+    path: str
+    width: int | None = None
+    height: int | None = None
+    mean_blur: float | None = None
+    blurred_fraction: float | None = None
+    sharp_fraction: float | None = None  # msdunet.focus: share sharp, largest sharp region, its centre
+    subject_share: float | None = None
+    subject_x: float | None = None
+    subject_y: float | None = None
+    verdict: str = ""  # msdunet.focus.VERDICTS
+    ms: float | None = None
+    error: str = ""
+    output: str = ""  # the map, relative to OUT (empty when there is none)
+    reused: bool = False  # True: the map of an earlier run (--skip-existing), not computed again
+
+
+def summarize(path: str, map8: np.ndarray, threshold: float, ms: float) -> Row:
+    """Report row for an 8-bit map as saved (P = level / 255), so that a map computed now and one
+    read back from disk give the same row."""
+    level = math.ceil(threshold * 255 - 1e-6)  # P >= threshold  <=>  level >= this
+    fraction = float(np.count_nonzero(map8 >= level)) / map8.size
+    mean = float(map8.mean()) / 255.0
+    focus = summarize_focus(map8, threshold=threshold)
+    return Row(
+        path, map8.shape[1], map8.shape[0], round(mean, 4), round(fraction, 4), focus.sharp_fraction,
+        focus.subject_share, focus.subject_x, focus.subject_y, focus.verdict, round(ms, 1),
+    )  # fmt: skip
+
+
+class ReportWriter:
+    """report.csv appended row by row (flushed), report.json written at the end."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.rows: list[Row] = []
+        self.file = open(out / "report.csv", "w", newline="")  # noqa: SIM115 (closed in close())
+        self.writer = csv.DictWriter(self.file, fieldnames=FIELDS)
+        self.writer.writeheader()
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        self.writer.writerow(asdict(row))
+        self.file.flush()
+
+    def close(self, meta: dict) -> None:
+        """Close report.csv and write report.json (temp file + rename) with ``meta`` and the rows."""
+        self.file.close()
+        failed = sum(1 for r in self.rows if r.error)
+        summary = {**meta, "images": len(self.rows), "failed": failed, "rows": [asdict(r) for r in self.rows]}
+        with replacing(self.out / "report.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=1) + "\n")
+
+
+class ReportError(ValueError):
+    """A report file that cannot be read; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Report:
+    rows: list[Row]
+    threshold: float  # P(blurred) at which detect counted a pixel blurred (report.json; 0.5 if unknown)
+    source: str  # the file the rows came from (report.json or report.csv), "" when there is none
+
+
+def read_report(out: Path) -> Report:
+    """The rows of OUT: report.json when it is at least as new as report.csv (detect writes the JSON
+    at the end, the CSV row by row, so during a run the CSV is the fresher one); no rows and
+    ``source`` "" when OUT has neither."""
+    js, cs = out / "report.json", out / "report.csv"
+    use_json = js.is_file() and (not cs.is_file() or js.stat().st_mtime >= cs.stat().st_mtime)
+    try:
+        if use_json:
+            data = json.loads(js.read_text())
+            return Report([_row(r) for r in data["rows"]], float(data.get("threshold", 0.5)), str(js))
+        if cs.is_file():
+            with open(cs, newline="") as f:
+                reader = csv.DictReader(f)
+                if "path" not in (reader.fieldnames or []):
+                    raise ValueError(f"no path column in {reader.fieldnames}")
+                rows = [_row({k: _typed(k, v) for k, v in r.items() if k in FIELDS}) for r in reader]
+            return Report(rows, 0.5, str(cs))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReportError(f"{js if use_json else cs}: not a report msdunet detect wrote ({exc})") from exc
+    return Report([], 0.5, "")
+
+
+_TYPES = get_type_hints(Row)
+
+
+def _typed(name: str, text: str):
+    """A report.csv cell back to the type report.json has."""
+    kind = _TYPES[name]
+    if kind is bool:
+        return text == "True"
+    if kind is str:
+        return text
+    if text == "":
+        return None
+    return int(text) if "int" in str(kind) else float(text)
+
+
+def _row(values: dict) -> Row:
+    return Row(**{f.name: values[f.name] for f in fields(Row) if f.name in values})

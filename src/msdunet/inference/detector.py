@@ -1,0 +1,267 @@
+"""``BlurDetector``: build once, call on many images; path / PIL / numpy in, float32 map out.
+
+Scale policy.  The network was trained on whole images resized to 256×256, so it judges blur
+relative to the image, not to the pixel grid.  Real photos behave the same way: a 24 MP photo of a
+scene has the same blur *relative to the frame* as a 1 MP photo of it, only spread over more
+pixels.  So every image is resized to a working resolution and the map is resized back:
+
+* ``working_size`` (default ``DEFAULT_WORKING_SIZE``, 256: the training scale; measured best in
+  reports/accuracy_scale.md): the long side of the working image, aspect ratio kept
+  (``BlurDetector.paper_protocol()`` is the paper's evaluation protocol: 256×256 whatever the aspect);
+* ``working_size=None``: native resolution (no resize), for images already at the model's scale;
+* working images larger than ``tile`` pixels on a side are processed in overlapping tiles
+  (``tile_overlap``), blended with a linear ramp so that seams do not show; memory stays bounded
+  whatever the input size;
+* photos are decoded at full size, then resized: a reduced JPEG decode (Pillow draft) feeds the
+  network other pixels, so a path and the same photo as a PIL image gave maps that differed by up
+  to 0.46 per pixel; decoding a 24 MP JPEG in full costs about 0.13 s more than at 1/8 scale.
+
+Precision: bf16 autocast by default on CPUs with native bf16 (AVX512-BF16 / AMX), fp32 elsewhere;
+on the project's CPU it is faster than fp32 and scores the same maxF on DUT and CUHK test
+(reports/accuracy_bf16.md).
+
+The map is P(blurred) from the softmax, upsampled bilinearly to the input's own size.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
+from msdunet.io import ImageReadError, read_image, to_rgb
+from msdunet.model import fold_batchnorm as fold_model
+from msdunet.model.preprocess import normalize_images
+from msdunet.model.weights import load_weights, resolve_weights
+
+ImageInput = str | os.PathLike | Image.Image | np.ndarray
+DEFAULT_TILE = 768
+DEFAULT_OVERLAP = 64
+
+
+def as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    """PIL image or array (H,W), (H,W,1|3|4), uint8/uint16/float in [0,1] → uint8 (H,W,3)."""
+    if isinstance(image, Image.Image):
+        return np.asarray(to_rgb(image))
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ValueError(f"expected an (H,W), (H,W,3) or (H,W,4) array, got shape {array.shape}")
+    if array.dtype == np.uint16:
+        array = (array.astype(np.float64) / 257.0).round().astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.floating):
+        array = np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        raise ValueError(f"unsupported array dtype {array.dtype}")
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.shape[2] == 4:  # composite on white, as for RGBA files
+        alpha = array[..., 3:4].astype(np.float32) / 255.0
+        array = (array[..., :3] * alpha + 255.0 * (1 - alpha) + 0.5).astype(np.uint8)
+    return np.ascontiguousarray(array)
+
+
+def idle_cores(*, samples: int = 5, interval: float = 0.02, stat: Path = Path("/proc/stat")) -> int:
+    """Cores not taken by other runnable work right now (at least 1): this machine's cores minus the
+    median of /proc/stat's ``procs_running`` (which counts the caller too) less one.  On a busy
+    laptop a second torch thread that must wait for a core stalls the first at every barrier
+    (``lab/bench/threads_contention.py``), so ``detect`` runs on the idle cores only.  Where
+    /proc/stat is missing, every core."""
+    import time
+
+    cores = os.cpu_count() or 1
+    try:
+        counts = []
+        for _ in range(samples):
+            text = stat.read_text()
+            counts.append(int(next(line for line in text.splitlines() if line.startswith("procs_running")).split()[1]))
+            time.sleep(interval)
+    except (OSError, StopIteration, ValueError):
+        return cores
+    others = max(0, sorted(counts)[len(counts) // 2] - 1)
+    return max(1, cores - others)
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """1-D blending weight: rises over ``overlap`` pixels except at the image border."""
+    w = np.ones(length, dtype=np.float32)
+    r = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
+    if not at_start:
+        w[:overlap] = np.minimum(w[:overlap], r)
+    if not at_end:
+        w[-overlap:] = np.minimum(w[-overlap:], r[::-1])
+    return w
+
+
+class BlurDetector:
+    """Per-pixel blur detection with a trained MSDU-net.
+
+    >>> detector = BlurDetector()                # shipped weights
+    >>> blur = detector("photo.jpg")             # float32 (H, W), 1 = blurred
+    """
+
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        *,
+        working_size: int | None = DEFAULT_WORKING_SIZE,
+        square: bool = False,
+        tile: int = DEFAULT_TILE,
+        tile_overlap: int = DEFAULT_OVERLAP,
+        threads: int | None = None,
+        bf16: bool | None = None,
+        backend: str = "torch",
+        model: nn.Module | None = None,
+        flip_tta: bool = False,
+        fold_batchnorm: bool = True,
+    ) -> None:
+        if threads:
+            torch.set_num_threads(threads)
+        if model is None:
+            self.weights_path = resolve_weights(weights)
+            model, self.card = load_weights(self.weights_path)
+        else:
+            self.weights_path, self.card = None, {"config": model.config.to_dict()}
+        if fold_batchnorm:  # the same maps (to float rounding), less time: msdunet.model.fold
+            model = fold_model(model)
+        self.model = model.eval().to(memory_format=torch.channels_last)
+        if tile_overlap * 2 >= tile:
+            raise ValueError("tile_overlap must be less than half the tile size")
+        self.working_size, self.square = working_size, square
+        self.tile, self.tile_overlap = tile, tile_overlap
+        self.bf16 = bf16_is_native() if bf16 is None else bf16
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"backend is 'torch' or 'onnx', not {backend!r}")
+        self.backend = backend
+        self.flip_tta = flip_tta
+        self.onnx = onnx_session(self.model, self.card, threads, folded=fold_batchnorm) if backend == "onnx" else None
+
+    @classmethod
+    def paper_protocol(cls, weights: str | os.PathLike | None = None, **kwargs) -> BlurDetector:
+        """The paper's evaluation protocol: every image resized to a ``PAPER_WORKING_SIZE`` square
+        whatever its aspect; ``kwargs`` as for the constructor (``bf16``, ``flip_tta``, ...)."""
+        return cls(weights, working_size=PAPER_WORKING_SIZE, square=True, **kwargs)
+
+    def __call__(self, image: ImageInput) -> np.ndarray:
+        return self.predict(image)
+
+    def working_shape(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) at which the network sees an image of this size."""
+        if self.working_size is None:
+            return width, height
+        if self.square:
+            return self.working_size, self.working_size
+        scale = self.working_size / max(width, height)
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def load(self, image: ImageInput) -> tuple[Image.Image, tuple[int, int]]:
+        """Decode to upright 8-bit RGB at full size; returns the image and its (width, height).
+
+        Paths, PIL images and arrays all take this route, so one photo gives one map."""
+        rgb = read_image(image) if isinstance(image, str | os.PathLike) else Image.fromarray(as_rgb_array(image))
+        return rgb, rgb.size
+
+    def working_image(self, rgb: Image.Image) -> Image.Image:
+        """``rgb`` resized (bilinear) to what the network sees; ``map_for`` takes it as it is."""
+        work = self.working_shape(*rgb.size)
+        return rgb if rgb.size == work else rgb.resize(work, Image.BILINEAR)
+
+    def map_for(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        """P(blurred) for a decoded image (full size, or already ``working_image``), as a float32
+        map of ``size`` (the photo's width, height)."""
+        work = self.working_shape(*size)
+        if rgb.size != work:
+            rgb = rgb.resize(work, Image.BILINEAR)
+        prob = self.probability(np.asarray(rgb))
+        width, height = size
+        if prob.shape != (height, width):
+            t = torch.from_numpy(prob)[None, None]
+            prob = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
+        return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
+
+    @torch.inference_mode()
+    def probability(self, rgb: np.ndarray) -> np.ndarray:
+        """P(blurred) for a working image (uint8 H,W,3), tiled when larger than ``tile``."""
+        h, w = rgb.shape[:2]
+        if h <= self.tile and w <= self.tile:
+            return self._forward(rgb)
+        out = np.zeros((h, w), dtype=np.float32)
+        weight = np.zeros((h, w), dtype=np.float32)
+        t, o = self.tile, self.tile_overlap
+        ys, xs = tile_starts(h, t, o), tile_starts(w, t, o)
+        for y in ys:
+            for x in xs:
+                crop = rgb[y : y + t, x : x + t]
+                ch, cw = crop.shape[:2]
+                wy = ramp(ch, o, y == 0, y + ch >= h)
+                wx = ramp(cw, o, x == 0, x + cw >= w)
+                window = wy[:, None] * wx[None, :]
+                out[y : y + ch, x : x + cw] += self._forward(crop) * window
+                weight[y : y + ch, x : x + cw] += window
+        return out / weight
+
+    def _forward(self, rgb: np.ndarray) -> np.ndarray:
+        """P(blurred) of one working image; with ``flip_tta`` the mean over it and its mirror image."""
+        x = normalize_images(torch.from_numpy(np.require(rgb, requirements=["C", "W"]))[None])
+        if self.flip_tta:
+            x = torch.cat([x, torch.flip(x, dims=(-1,))])
+        if self.onnx is not None:
+            prob = torch.from_numpy(self.onnx.run(x.contiguous().numpy()))
+        else:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                prob = self.model.blur_probability(x)
+        if self.flip_tta:
+            return ((prob[0] + torch.flip(prob[1], dims=(-1,))) / 2).numpy()
+        return prob[0].numpy()
+
+    def predict(self, image: ImageInput) -> np.ndarray:
+        """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""
+        return self.map_for(*self.load(image))
+
+
+__all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]
+
+
+def bf16_is_native() -> bool:
+    """bf16 autocast pays off only where the CPU computes bf16 natively (AVX512-BF16 or AMX); there
+    it runs faster than fp32 at no measured maxF cost (reports/accuracy_bf16.md)."""
+    cpu = torch.cpu
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(cpu, name, lambda: False)() for name in checks)
+
+
+def onnx_session(model: nn.Module, card: dict, threads: int | None, *, folded: bool):
+    """An onnxruntime session for these weights, exported once into the user cache and reused
+    (keyed by the weights' sha256 and whether BatchNorm is folded, or exported to a temporary folder
+    for an in-memory model)."""
+    import tempfile
+
+    from msdunet.inference.onnx_export import OnnxModel, export_module
+
+    digest = card.get("sha256")
+    cache = Path(os.environ.get("MSDUNET_CACHE", Path.home() / ".cache" / "msdunet"))
+    name = f"{digest}-folded.onnx" if folded else f"{digest}.onnx"
+    path = cache / name if digest else Path(tempfile.mkdtemp()) / "model.onnx"
+    if not path.exists():
+        export_module(model, path)
+    return OnnxModel(path, threads, multiple=model.multiple)
+
+
+def describe(detector: BlurDetector) -> str:
+    where = Path(detector.weights_path).name if detector.weights_path else "in-memory model"
+    return f"{where} ({detector.model.config.describe()}, backend {detector.backend})"
