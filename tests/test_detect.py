@@ -125,14 +125,14 @@ def test_skip_existing_recomputes_a_damaged_map_and_keeps_the_verdicts(photo_dir
 
 def test_a_failed_write_is_an_error_in_that_row(photo_dir, tmp_path, tiny_weights, monkeypatch):
     """Disk full while writing b's outputs: b's row says so, by name; no extra rows; no temp files left."""
-    save = Image.Image.save
+    write_bytes = Path.write_bytes  # outputs are encoded in memory, then written as bytes
 
-    def disk_full_for_b(self, fp, *args, **kwargs):
-        if "b_blur" in str(fp) or "b_overlay" in str(fp):
+    def disk_full_for_b(self, data):
+        if "b_blur" in self.name or "b_overlay" in self.name:
             raise OSError(28, "No space left on device")
-        return save(self, fp, *args, **kwargs)
+        return write_bytes(self, data)
 
-    monkeypatch.setattr(Image.Image, "save", disk_full_for_b)
+    monkeypatch.setattr(Path, "write_bytes", disk_full_for_b)
     out = tmp_path / "out"
     result = run(["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"])
     assert result.exit_code == 1

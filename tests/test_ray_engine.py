@@ -71,7 +71,9 @@ def test_missing_ray_names_the_extra(corpus, tmp_path, tiny_weights, monkeypatch
 def test_ray_engine_gives_the_local_engines_files_and_rows(corpus, tmp_path, tiny_weights, local_ray):
     import pyarrow.parquet as pq
 
-    from msdunet.detect.ray_engine import RayOptions, list_sources, run_ray
+    from msdunet.detect import DetectOptions, RayOptions, list_inputs
+    from msdunet.detect.ray_engine import run_ray
+    from msdunet.inference import ModelOptions
 
     common = [corpus, "-r", "--weights", tiny_weights, "--threads", "1", "-q"]
     local, on_ray = tmp_path / "local", tmp_path / "ray"
@@ -91,11 +93,11 @@ def test_ray_engine_gives_the_local_engines_files_and_rows(corpus, tmp_path, tin
     assert table == summary["rows"]
 
     # the same folder as a URI, read through pyarrow's file system by the actors
-    listing = list_sources([corpus.as_uri()], recursive=True, exclude=None)
+    listing = list_inputs([corpus.as_uri()], recursive=True, uris=True)
     assert [s.rel for s in listing.inputs] == [Path(r["path"]).relative_to(corpus) for r in expected]
     uri_out = tmp_path / "uri"
-    options = {"working_size": 256, "threads": 1, "bf16": None, "backend": "torch", "flip_tta": False}
-    run_ray(listing.inputs, uri_out, weights=str(tiny_weights), options=options, ray_options=RayOptions(None, 2))
+    model = ModelOptions(weights=str(tiny_weights), working_size=256, threads=1)
+    run_ray(listing.inputs, uri_out, DetectOptions(model=model, ray=RayOptions(actors=2)))
     assert outputs(uri_out) == outputs(local)
     for got, want in zip(rows(uri_out), expected, strict=True):
         uri = Path(want["path"]).as_uri()
@@ -109,9 +111,10 @@ def test_a_killed_worker_on_a_two_node_cluster_loses_no_row(tmp_path, tiny_weigh
     SIGKILLed in the middle of the run; Ray restarts it and retries its task, and every row is there."""
     import ray
 
-    from msdunet.detect import run_batch
-    from msdunet.detect.ray_engine import RayOptions, list_sources, run_ray
+    from msdunet.detect import DetectOptions, RayOptions, list_inputs, run_batch
+    from msdunet.detect.ray_engine import run_ray
     from msdunet.detect.ray_local import keep_to_loopback, start_cluster, stop_cluster
+    from msdunet.inference import ModelOptions
     from msdunet.inference.detector import BlurDetector
 
     from .ray_faults import DieOnce
@@ -121,17 +124,15 @@ def test_a_killed_worker_on_a_two_node_cluster_loses_no_row(tmp_path, tiny_weigh
     for i in range(12):
         half_blurred(64, 48, seed=i)[0].save(photos / f"p{i:02d}.jpg")
     (photos / "p06.jpg.kill").touch()  # the worker holding p06 dies
-    sources = [s for s in list_sources([photos], recursive=False, exclude=None).inputs if s.label.endswith(".jpg")]
-    options = {"working_size": 256, "threads": 1, "bf16": None, "backend": "torch", "flip_tta": False}
+    sources = [s for s in list_inputs([photos]).inputs if s.label.endswith(".jpg")]
+    model = ModelOptions(weights=str(tiny_weights), working_size=256, threads=1)
     path = os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     done: dict = {}
 
     def job():
         try:
-            done["rows"] = run_ray(
-                sources, tmp_path / "out", weights=str(tiny_weights), options=options,
-                ray_options=RayOptions(cluster.address, actors=2, batch_size=2), worker=DieOnce,
-            )  # fmt: skip
+            options = DetectOptions(model=model, ray=RayOptions(address=cluster.address, actors=2, batch_size=2))
+            done["rows"] = run_ray(sources, tmp_path / "out", options, worker=DieOnce)
         except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
             done["error"] = exc
 

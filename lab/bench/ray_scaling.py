@@ -35,17 +35,18 @@ def ray_run(photos: Path, nodes: int, out: Path) -> float:
     """Seconds for the Ray engine over ``photos`` on a fresh ``nodes``-node cluster."""
     import ray
 
-    from msdunet.detect.ray_engine import RayOptions, list_sources, run_ray
+    from msdunet.detect import DetectOptions, RayOptions, list_inputs
+    from msdunet.detect.ray_engine import run_ray
     from msdunet.detect.ray_local import keep_to_loopback, start_cluster, stop_cluster
-    from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
+    from msdunet.inference import ModelOptions
 
-    sources = list_sources([photos], recursive=False, exclude=None).inputs
-    options = {"working_size": DEFAULT_WORKING_SIZE, "threads": 1, "bf16": None, "backend": "torch", "flip_tta": False}
+    sources = list_inputs([photos]).inputs
     keep_to_loopback()
     try:
         cluster = start_cluster(nodes, cpus_per_node=1)
         start = time.perf_counter()
-        rows = run_ray(sources, out, weights=None, options=options, ray_options=RayOptions(cluster.address, nodes))
+        options = DetectOptions(model=ModelOptions(threads=1), ray=RayOptions(address=cluster.address, actors=nodes))
+        rows = run_ray(sources, out, options)
         seconds = time.perf_counter() - start
     finally:
         ray.shutdown()

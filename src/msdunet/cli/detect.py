@@ -7,107 +7,14 @@ from pathlib import Path
 
 import click
 
-from msdunet.cli.options import model_option
-from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
+from msdunet.cli.options import detect_options, detector_or_exit
 
 
 @click.command("detect")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for maps, overlays and the report (created if needed); mirrors the input folders.",
-)
-@click.option("-r", "--recursive", is_flag=True, help="Search folders recursively.")
-@model_option("A shipped model's name (`msdunet models`) or a weights file (.safetensors with its .json card).")
-@click.option(
-    "--threshold",
-    default=0.5,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="P(blurred) at which a pixel counts as blurred in the report.",
-)
-@click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays.")
-@click.option("--skip-existing", is_flag=True, help="Reuse maps already in OUT (resume a big folder).")
-@click.option(
-    "--working-size",
-    default=None,
-    type=int,
-    help=f"Long side of the image the network sees, aspect kept (default {DEFAULT_WORKING_SIZE}; 0 = native, tiled).",
-)
-@click.option(
-    "--threads",
-    default=None,
-    type=int,
-    help="Torch CPU threads (default: the cores other work leaves idle at the start, at least 1).",
-)
-@click.option(
-    "--bf16/--fp32", default=None, help="Precision (default: bf16 autocast where the CPU has native bf16, else fp32)."
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["torch", "onnx"]),
-    default="torch",
-    show_default=True,
-    help="onnx needs the optional extra: pip install 'msdunet[onnx]'.",
-)
-@click.option(
-    "--workers",
-    default=2,
-    show_default=True,
-    type=click.IntRange(0, 16),
-    help="Decode threads running ahead of the network (0: decode, detect, write in turn).",
-)
-@click.option("--flip-tta", is_flag=True, help="Average with the mirrored image (test-time augmentation; slower).")
-@click.option(
-    "--max-pixels",
-    default=None,
-    type=click.IntRange(min=0),
-    help="Refuse images over N pixels (Pillow's decompression-bomb guard, default 89,478,485; 0 = no limit).",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="ray: Ray Data, one model per actor, on this machine or a cluster (pip install 'msdunet[ray]').",
-)
-@click.option(
-    "--address",
-    default=None,
-    help="Ray cluster to join (host:port); default: one started on this machine, else Ray starts here.",
-)
-@click.option(
-    "--ray-actors", default=None, type=click.IntRange(min=1), help="Ray actors (default: cluster CPUs / --ray-cpus)."
-)
-@click.option("--ray-cpus", default=1.0, show_default=True, type=click.FloatRange(min=0.01), help="CPUs per Ray actor.")
-@click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task.")
+@detect_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def command(
-    paths,
-    out,
-    recursive,
-    weights,
-    threshold,
-    no_overlay,
-    skip_existing,
-    working_size,
-    threads,
-    bf16,
-    backend,
-    workers,
-    flip_tta,
-    max_pixels,
-    engine,
-    address,
-    ray_actors,
-    ray_cpus,
-    ray_batch,
-    quiet,
-):
+def command(paths, out, options, quiet):
     """Detect blur in images and folders (photos are found by extension or by content).
 
     Outputs mirror the input folders under OUT. Exit status: 0 when every image worked, 1 when some
@@ -115,17 +22,43 @@ def command(
     input, an output folder that cannot be written, or no image found, 130 when interrupted (the
     report then holds the rows done).
     """
-    from PIL import Image
+    from msdunet.detect.options import apply_max_pixels
 
-    from msdunet.io import scan_inputs
+    apply_max_pixels(options.max_pixels)
+    ray_engine = _ray_engine() if options.engine == "ray" else None
+    scan = _scan(paths, out, options)
+    _prepare_out(out)
+    progress = _Progress(len(scan.inputs), quiet)
+    meta = {"not_images": scan.skipped}
+    try:
+        if ray_engine is not None:
+            _check_weights(options.model.weights)
+            progress.say(f"msdunet: {len(scan.inputs)} image(s) on Ray")
+            rows = ray_engine.run_ray(scan.inputs, out, options, on_row=progress.row, meta=meta)
+        else:
+            rows = _run_local(scan.inputs, out, options, progress, meta)
+    except KeyboardInterrupt:
+        progress.close()
+        where = f"their rows are in {out / 'report.json'}" if progress.started else "no report written"
+        count = f"{len(progress.done)} of {len(scan.inputs)} image(s) done"
+        click.echo(f"interrupted: {count}, {where}; rerun with --skip-existing to go on", err=True)
+        sys.exit(130)
+    except OSError as exc:  # the report itself could not be written
+        progress.close()
+        click.echo(f"error: cannot write the report in {out}: {exc}", err=True)
+        sys.exit(1)
+    progress.close()
+    failed = sum(1 for r in rows if r.error)
+    if not quiet:
+        click.echo(f"{len(rows) - failed} done, {failed} failed; report: {out / 'report.csv'}", err=True)
+    sys.exit(1 if failed else 0)
 
-    if max_pixels is not None:
-        Image.MAX_IMAGE_PIXELS = max_pixels or None
-    if engine == "ray":
-        ray_engine = _ray_engine()
-        scan = ray_engine.list_sources(paths, recursive=recursive, exclude=out)
-    else:
-        scan = scan_inputs(paths, recursive=recursive, exclude=out)
+
+def _scan(paths, out: Path, options):
+    """The inputs (one lister for both engines; URIs on Ray only), or a usage error."""
+    from msdunet.detect.listing import list_inputs
+
+    scan = list_inputs(paths, recursive=options.recursive, exclude=out, uris=options.engine == "ray")
     if scan.missing:
         raise click.UsageError("no such file or folder: " + ", ".join(map(str, scan.missing)))
     if scan.skipped:
@@ -133,76 +66,56 @@ def command(
         click.echo(f"msdunet: skipped {scan.skipped} {what}", err=True)
     if not scan.inputs:
         raise click.UsageError("no image files found in " + ", ".join(map(str, paths)))
+    return scan
+
+
+def _prepare_out(out: Path) -> None:
+    """OUT made and writable now, rather than found not to be after the model has loaded; else exit 2."""
+    import tempfile
+
     try:
         out.mkdir(parents=True, exist_ok=True)
-        _probe_writable(out)
+        with tempfile.TemporaryFile(dir=out):
+            pass
     except OSError as exc:
         click.echo(f"error: cannot write to output folder {out}: {exc.strerror or exc}", err=True)
         sys.exit(2)
-    from tqdm import tqdm
 
-    bar = tqdm(total=len(scan.inputs), unit="img", disable=quiet, file=sys.stderr, delay=0.5)
-    started, done = False, []
 
-    def on_row(row):
-        done.append(row)
-        bar.update(1)
+def _run_local(inputs, out: Path, options, progress: _Progress, meta: dict):
+    from msdunet.detect import run_batch
+    from msdunet.inference.detector import describe
+
+    detector = detector_or_exit(options.model)
+    progress.say(f"msdunet: {len(inputs)} image(s), model {describe(detector)}")
+    return run_batch(
+        detector, inputs, out, threshold=options.threshold, with_overlay=options.with_overlay,
+        skip_existing=options.skip_existing, workers=options.workers, on_row=progress.row, meta=meta,
+    )  # fmt: skip
+
+
+class _Progress:
+    """The progress bar on stderr, each failed row named under it; ``started`` once the engine runs."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="img", disable=quiet, file=sys.stderr, delay=0.5)
+        self.quiet, self.started, self.done = quiet, False, []
+
+    def say(self, line: str) -> None:
+        if not self.quiet:
+            self.bar.write(line, file=sys.stderr)
+        self.started = True
+
+    def row(self, row) -> None:
+        self.done.append(row)
+        self.bar.update(1)
         if row.error:
-            bar.write(f"error: {row.error}", file=sys.stderr)
+            self.bar.write(f"error: {row.error}", file=sys.stderr)
 
-    try:
-        options = dict(threshold=threshold, with_overlay=not no_overlay, skip_existing=skip_existing)
-        meta = {"not_images": scan.skipped}
-        model = _model_options(working_size, threads, bf16, backend, flip_tta)
-        if engine == "ray":
-            ray_options = ray_engine.RayOptions(address, ray_actors, ray_cpus, ray_batch)
-            _check_weights(weights)
-            if not quiet:
-                bar.write(f"msdunet: {len(scan.inputs)} image(s) on Ray", file=sys.stderr)
-            started = True
-            rows = ray_engine.run_ray(
-                scan.inputs, out, weights=weights, options=model, ray_options=ray_options, max_pixels=max_pixels,
-                on_row=on_row, meta=meta, **options,
-            )  # fmt: skip
-        else:
-            from msdunet.detect import run_batch
-            from msdunet.inference.detector import describe, idle_cores
-
-            detector = _detector(weights, working_size, threads or idle_cores(), bf16, backend, flip_tta)
-
-            if not quiet:
-                bar.write(f"msdunet: {len(scan.inputs)} image(s), model {describe(detector)}", file=sys.stderr)
-            started = True
-            rows = run_batch(detector, scan.inputs, out, on_row=on_row, meta=meta, workers=workers, **options)
-    except KeyboardInterrupt:
-        bar.close()
-        where = f"their rows are in {out / 'report.json'}" if started else "no report written"
-        count = f"{len(done)} of {len(scan.inputs)} image(s) done"
-        click.echo(f"interrupted: {count}, {where}; rerun with --skip-existing to go on", err=True)
-        sys.exit(130)
-    except OSError as exc:  # the report itself could not be written
-        bar.close()
-        click.echo(f"error: cannot write the report in {out}: {exc}", err=True)
-        sys.exit(1)
-    bar.close()
-    failed = sum(1 for r in rows if r.error)
-    if not quiet:
-        click.echo(f"{len(rows) - failed} done, {failed} failed; report: {out / 'report.csv'}", err=True)
-    sys.exit(1 if failed else 0)
-
-
-def _probe_writable(folder: Path) -> None:
-    """Raise OSError now, rather than after the model has loaded, when ``folder`` is not writable."""
-    import tempfile
-
-    with tempfile.TemporaryFile(dir=folder):
-        pass
-
-
-def _model_options(working_size, threads, bf16, backend, flip_tta) -> dict:
-    """``BlurDetector`` keyword arguments from the options (``--working-size 0``: native size)."""
-    size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
-    return {"working_size": size, "threads": threads, "bf16": bf16, "backend": backend, "flip_tta": flip_tta}
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _ray_engine():
@@ -216,28 +129,12 @@ def _ray_engine():
 
 
 def _check_weights(weights) -> None:
-    """Exit 2 with one line now, on the driver, when the weights are not there (the actors load them)."""
-    from msdunet.model.weights import WeightsError, load_weights, resolve_weights
+    """Exit 2 with one line now, on the driver, when the weights or their card are not there (the
+    actors load and check them)."""
+    from msdunet.model.weights import WeightsError, find_weights
 
     try:
-        load_weights(resolve_weights(weights))
-    except WeightsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-
-
-def _detector(weights, working_size, threads, bf16, backend, flip_tta):
-    """The detector, or exit 2 with one line when the weights or the backend are not there."""
-    from msdunet.inference.detector import BlurDetector
-    from msdunet.model.weights import WeightsError
-
-    try:
-        return BlurDetector(weights, **_model_options(working_size, threads, bf16, backend, flip_tta))
-    except ImportError as exc:
-        click.echo(
-            f"error: the onnx backend needs onnxruntime and onnxscript: pip install 'msdunet[onnx]' ({exc})", err=True
-        )
-        sys.exit(2)
+        find_weights(weights)
     except WeightsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

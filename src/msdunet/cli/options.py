@@ -1,10 +1,134 @@
-"""Options that several CLI verbs share, written once."""
+"""Options that several CLI verbs share, written once: ``-m/--model``, the model's run options, and
+``msdunet detect``'s option group, which builds one frozen ``DetectOptions``."""
 
 from __future__ import annotations
 
+import functools
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
+
+from msdunet.inference.options import ModelOptions
+from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
+
+if TYPE_CHECKING:
+    from msdunet.detect.options import DetectOptions
 
 
 def model_option(help_text: str):
     """``-m/--model`` (alias ``--weights``): a shipped model's name or a weights file."""
     return click.option("-m", "--model", "--weights", "weights", default=None, help=help_text)
+
+
+THREADS_HELP = "Torch CPU threads (default: the cores other work leaves idle at the start, at least 1)."
+
+# msdunet detect's options after PATHS, in --help order; the group turns them into ``options``
+DETECT_OPTIONS = (
+    click.option(
+        "-o", "--output", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+        help="Folder for maps, overlays and the report (created if needed); mirrors the input folders.",
+    ),
+    click.option("-r", "--recursive", is_flag=True, help="Search folders recursively."),
+    model_option("A shipped model's name (`msdunet models`) or a weights file (.safetensors with its .json card)."),
+    click.option(
+        "--threshold", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+        help="P(blurred) at which a pixel counts as blurred in the report.",
+    ),
+    click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
+    click.option("--skip-existing", is_flag=True, help="Reuse maps already in OUT (resume a big folder)."),
+    click.option(
+        "--working-size", default=None, type=int,
+        help=f"Long side of the image the network sees, aspect kept (default {DEFAULT_WORKING_SIZE}; "
+        "0 = native, tiled).",
+    ),
+    click.option("--threads", default=None, type=int, help=THREADS_HELP),
+    click.option(
+        "--bf16/--fp32", default=None,
+        help="Precision (default: bf16 autocast where the CPU has native bf16, else fp32).",
+    ),
+    click.option(
+        "--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+        help="onnx needs the optional extra: pip install 'msdunet[onnx]'.",
+    ),
+    click.option(
+        "--workers", default=2, show_default=True, type=click.IntRange(0, 16),
+        help="Decode threads running ahead of the network (0: decode, detect, write in turn).",
+    ),
+    click.option("--flip-tta", is_flag=True, help="Average with the mirrored image (test-time augmentation; slower)."),
+    click.option(
+        "--max-pixels", default=None, type=click.IntRange(min=0),
+        help="Refuse images over N pixels (Pillow's decompression-bomb guard, default 89,478,485; 0 = no limit).",
+    ),
+    click.option(
+        "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+        help="ray: Ray Data, one model per actor, on this machine or a cluster (pip install 'msdunet[ray]').",
+    ),
+    click.option(
+        "--address", default=None,
+        help="Ray cluster to join (host:port); default: one started on this machine, else Ray starts here.",
+    ),
+    click.option(
+        "--ray-actors", default=None, type=click.IntRange(min=1),
+        help="Ray actors (default: cluster CPUs / --ray-cpus).",
+    ),
+    click.option(
+        "--ray-cpus", default=1.0, show_default=True, type=click.FloatRange(min=0.01), help="CPUs per Ray actor."
+    ),
+    click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task."),
+)  # fmt: skip
+_GROUP_NAMES = (
+    "recursive", "weights", "threshold", "no_overlay", "skip_existing", "working_size", "threads", "bf16", "backend",
+    "workers", "flip_tta", "max_pixels", "engine", "address", "ray_actors", "ray_cpus", "ray_batch",
+)  # fmt: skip
+
+
+def detect_options(command):
+    """The option group of ``msdunet detect``: ``command`` gets ``out`` and ``options``
+    (``DetectOptions``) instead of one parameter per option."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        values = {name: kwargs.pop(name) for name in _GROUP_NAMES}
+        return command(*args, options=build_detect_options(**values), **kwargs)
+
+    for option in reversed(DETECT_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def build_detect_options(**values) -> DetectOptions:
+    """``DetectOptions`` from the group's values (``--working-size 0``: native size)."""
+    from msdunet.detect.options import DetectOptions, RayOptions  # the detect package: not for --help
+
+    size = values["working_size"]
+    model = ModelOptions(
+        weights=values["weights"], working_size=DEFAULT_WORKING_SIZE if size is None else (size or None),
+        threads=values["threads"], bf16=values["bf16"], backend=values["backend"], flip_tta=values["flip_tta"],
+    )  # fmt: skip
+    ray = RayOptions(
+        address=values["address"], actors=values["ray_actors"], cpus=values["ray_cpus"], batch_size=values["ray_batch"]
+    )
+    return DetectOptions(
+        model=model, threshold=values["threshold"], with_overlay=not values["no_overlay"],
+        skip_existing=values["skip_existing"], recursive=values["recursive"], workers=values["workers"],
+        max_pixels=values["max_pixels"], engine=values["engine"], ray=ray,
+    )  # fmt: skip
+
+
+def detector_or_exit(options: ModelOptions):
+    """``load_detector(options)``, or exit 2 with one line when the weights or the backend are not there."""
+    from msdunet.inference.options import load_detector
+    from msdunet.model.weights import WeightsError
+
+    try:
+        return load_detector(options)
+    except ImportError as exc:
+        click.echo(
+            f"error: the onnx backend needs onnxruntime and onnxscript: pip install 'msdunet[onnx]' ({exc})", err=True
+        )
+        sys.exit(2)
+    except WeightsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

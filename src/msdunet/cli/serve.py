@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from msdunet.cli.options import model_option
+from msdunet.cli.options import THREADS_HELP, detector_or_exit, model_option
 
 DEFAULT_MAX_UPLOAD_MB = 50
 
@@ -25,7 +25,7 @@ DEFAULT_MAX_UPLOAD_MB = 50
     type=click.FloatRange(min=0, min_open=True),
     help="Refuse uploads larger than this (HTTP 413).",
 )
-@click.option("--threads", default=None, type=int, help="Torch CPU threads (default: all cores).")
+@click.option("--threads", default=None, type=int, help=THREADS_HELP)
 def command(out, host, port, weights, max_upload_mb, threads):
     """Serve a web app: drop photos to see their blur maps, and review OUT (a `msdunet detect`
     output folder) with sorting, filters, a live verdict rule and keyboard picks saved to
@@ -47,9 +47,9 @@ def command(out, host, port, weights, max_upload_mb, threads):
         click.echo(f"msdunet: {out} has no report.csv yet; the review shows what detect writes there", err=True)
     if not _is_loopback(host):
         click.echo(f"warning: listening on {host}: anyone who can reach it can use the app (no login)", err=True)
-    from msdunet.cli.detect import _detector
+    from msdunet.inference.options import ModelOptions
 
-    detector = _detector(weights, None, threads, None, "torch", False)
+    detector = detector_or_exit(ModelOptions(weights=weights, threads=threads))
     try:
         limit = int(max_upload_mb * 1024 * 1024)
         app = create_app(out, detector=detector, max_upload=limit, model_name=_name(detector))

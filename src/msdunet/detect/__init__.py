@@ -12,27 +12,37 @@ files are written), output (the map, relative to OUT), reused (an earlier run's 
 ``skip_existing``).  The numbers come from the 8-bit map as saved, so a reused map reports what
 a fresh one did.
 
+One photo's way: ``step.detect_photo`` (decode, network, map, row, encoded files), the same for the
+local engine (``run``), the Ray engine (``ray_engine``) and the web app's uploads; the inputs of both
+engines come from one lister (``listing``), their options are one ``DetectOptions`` (``options``).
+
 Decoding and writing run in small thread pools so that they overlap with the network (Pillow and
 torch release the GIL); the CSV is appended and flushed row by row, and an interrupt still writes
 report.json for the rows done, so ``skip_existing`` resumes either.
 """
 
-from msdunet.detect.outputs import OVERLAY_SIDE, TINT, Target, overlay, overlay_of, plan_outputs, write_outputs
+from msdunet.detect.listing import list_inputs
+from msdunet.detect.options import DetectOptions, RayOptions
+from msdunet.detect.outputs import OVERLAY_SIDE, TINT, Target, overlay, overlay_of, plan_outputs
 from msdunet.detect.report import FIELDS, ReportWriter, Row, summarize
-from msdunet.detect.run import detect_one, run_batch
+from msdunet.detect.run import run_batch
+from msdunet.detect.step import Detected, detect_photo
 
 __all__ = [
     "FIELDS",
     "OVERLAY_SIDE",
     "TINT",
+    "DetectOptions",
+    "Detected",
+    "RayOptions",
     "ReportWriter",
     "Row",
     "Target",
-    "detect_one",
+    "detect_photo",
+    "list_inputs",
     "overlay",
     "overlay_of",
     "plan_outputs",
     "run_batch",
     "summarize",
-    "write_outputs",
 ]

@@ -85,15 +85,6 @@ MAP_FILE = {"format": "PNG", "compress_level": 1}
 OVERLAY_FILE = {"format": "JPEG", "quality": 90}
 
 
-def write_outputs(out: Path, target: Target, map8: np.ndarray, photo: Image.Image | None) -> None:
-    """The 8-bit map, and the overlay when ``photo`` (at overlay size) is given; the map last, so
-    that a map under its final name means both are there."""
-    (out / target.map).parent.mkdir(parents=True, exist_ok=True)
-    if photo is not None:
-        _save(lambda tmp: overlay(photo, map8).save(tmp, **OVERLAY_FILE), out / target.overlay)
-    _save(lambda tmp: Image.fromarray(map8).save(tmp, **MAP_FILE), out / target.map)
-
-
 def temp_beside(path: Path) -> Path:
     """A temp name in ``path``'s folder, hidden (scans pass over it) and this process's own."""
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -120,14 +111,15 @@ class Encoded:
 
 
 def encode_outputs(map8: np.ndarray, photo: Image.Image | None) -> Encoded:
-    """The bytes ``write_outputs`` would write, encoded in memory (the Ray engine encodes on its
+    """An input's files, encoded in memory (written by ``save_encoded``; the Ray engine encodes on its
     workers and writes on the driver)."""
     jpg = _encode(overlay(photo, map8), OVERLAY_FILE) if photo is not None else None
     return Encoded(_encode(Image.fromarray(map8), MAP_FILE), jpg)
 
 
 def save_encoded(out: Path, target: Target, encoded: Encoded) -> None:
-    """Write an input's encoded files under ``out`` as ``write_outputs`` does: the map last."""
+    """Write an input's encoded files under ``out``, the map last, so that a map under its final name
+    means both are there."""
     (out / target.map).parent.mkdir(parents=True, exist_ok=True)
     if encoded.overlay_jpg is not None:
         _save(lambda tmp: tmp.write_bytes(encoded.overlay_jpg), out / target.overlay)

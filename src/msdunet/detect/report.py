@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import get_type_hints
@@ -39,7 +40,7 @@ class Row:
     reused: bool = False  # True: the map of an earlier run (--skip-existing), not computed again
 
 
-def summarize(path: str, map8: np.ndarray, threshold: float, ms: float) -> Row:
+def summarize(path: str, map8: np.ndarray, *, threshold: float, ms: float) -> Row:
     """Report row for an 8-bit map as saved (P = level / 255), so that a map computed now and one
     read back from disk give the same row."""
     level = math.ceil(threshold * 255 - 1e-6)  # P >= threshold  <=>  level >= this
@@ -47,8 +48,9 @@ def summarize(path: str, map8: np.ndarray, threshold: float, ms: float) -> Row:
     mean = float(map8.mean()) / 255.0
     focus = summarize_focus(map8, threshold=threshold)
     return Row(
-        path, map8.shape[1], map8.shape[0], round(mean, 4), round(fraction, 4), focus.sharp_fraction,
-        focus.subject_share, focus.subject_x, focus.subject_y, focus.verdict, round(ms, 1),
+        path=path, width=map8.shape[1], height=map8.shape[0], mean_blur=round(mean, 4),
+        blurred_fraction=round(fraction, 4), sharp_fraction=focus.sharp_fraction, subject_share=focus.subject_share,
+        subject_x=focus.subject_x, subject_y=focus.subject_y, verdict=focus.verdict, ms=round(ms, 1),
     )  # fmt: skip
 
 
@@ -74,6 +76,34 @@ class ReportWriter:
         summary = {**meta, "images": len(self.rows), "failed": failed, "rows": [asdict(r) for r in self.rows]}
         with replacing(self.out / "report.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=1) + "\n")
+
+
+class InOrder:
+    """Rows to the report in input order: one that completes early waits for those before it."""
+
+    def __init__(self, report: ReportWriter, on_row: Callable[[Row], None] | None, total: int) -> None:
+        self.report, self.on_row, self.total = report, on_row, total
+        self.waiting: dict[int, Row] = {}
+        self.next = 0
+
+    def put(self, index: int, row: Row) -> None:
+        self.waiting[index] = row
+        while self.next in self.waiting:
+            self._emit(self.waiting.pop(self.next))
+            self.next += 1
+
+    def finish(self, fill: Callable[[int], Row] | None) -> None:
+        """The rest in order; a gap gets ``fill(index)``, or is left out when ``fill`` is None."""
+        for index in range(self.next, self.total):
+            row = self.waiting.pop(index, None) or (fill(index) if fill else None)
+            if row is not None:
+                self._emit(row)
+        self.next = self.total
+
+    def _emit(self, row: Row) -> None:
+        self.report.add(row)
+        if self.on_row:
+            self.on_row(row)
 
 
 class ReportError(ValueError):

@@ -1,33 +1,23 @@
-"""The batch loop: decode ahead in threads, run the network, write outputs in a thread, and report
-each row, in input order, once its files are on disk (or with the error that kept them off it)."""
+"""The local engine: decode ahead in threads, run the network, encode and write outputs in a thread,
+and report each row, in input order, once its files are on disk (or with the error that kept them
+off it).  The phases are those of ``step.detect_photo``."""
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-
-import numpy as np
-from PIL import Image
+from typing import Any
 
 from msdunet import focus
-from msdunet.detect.outputs import Target, plan_outputs, preview, read_existing, write_outputs
-from msdunet.detect.report import ReportWriter, Row, summarize
-from msdunet.io import Found, ImageReadError
-from msdunet.scoring.metrics import to_uint8_map
+from msdunet.detect import step
+from msdunet.detect.outputs import Target, plan_outputs
+from msdunet.detect.report import ReportWriter, Row
+from msdunet.io import Found
 
 MAX_PENDING_WRITES = 2  # full-size maps waiting for the writer thread (bounds memory)
-
-
-@dataclass
-class _Decoded:
-    work: Image.Image  # what the network sees
-    size: tuple[int, int]  # the photo's (width, height)
-    photo: Image.Image | None  # the photo at overlay size, when overlays are wanted
 
 
 def run_batch(
@@ -54,14 +44,16 @@ def run_batch(
     targets = plan_outputs(found)
     out.mkdir(parents=True, exist_ok=True)
     report = ReportWriter(out)
-    prepare = partial(_prepare, detector, out, threshold, with_overlay, skip_existing)
+    batch = _Batch(
+        detector=detector, out=out, threshold=threshold, with_overlay=with_overlay, skip_existing=skip_existing
+    )
     readers, writers = _pool(workers), _pool(min(workers, 1))
     queue: deque[tuple[str, Row | Future]] = deque()
     interrupted = False
     try:
-        jobs = _prefetch(readers, prepare, zip(found, targets, strict=True), depth=max(workers, 1))
+        jobs = _prefetch(readers, batch.prepare, zip(found, targets, strict=True), depth=max(workers, 1))
         for item, target, job in zip(found, targets, jobs, strict=True):
-            queue.append(_step(detector, item, target, job, out, threshold, writers))
+            queue.append(batch.run_network(item, target, job, writers))
             _report_done(queue, report, on_row, keep=MAX_PENDING_WRITES)
     except KeyboardInterrupt:
         interrupted = True
@@ -75,64 +67,40 @@ def run_batch(
     return report.rows
 
 
-def detect_one(
-    detector, path: Path, out: Path, target: Target, *, threshold: float = 0.5, label: str | None = None
-) -> Row:
-    """One photo through the steps ``run_batch`` takes (decode, network, 8-bit map, row, files in
-    ``out``), on the calling thread, so that it gives the row ``msdunet detect`` gives.  ``label`` is
-    the row's path (default ``path``).  A photo that cannot be read raises ``ImageReadError``."""
-    rgb, size = detector.load(path)
-    work, photo = detector.working_image(rgb), preview(rgb)
-    del rgb  # the full-size decode is not needed past here
-    start = time.perf_counter()
-    blur = detector.map_for(work, size)
-    ms = (time.perf_counter() - start) * 1e3
-    return _finish(out, target, label or str(path), blur, photo, threshold, ms)
+@dataclass(frozen=True)
+class _Batch:
+    detector: Any
+    out: Path
+    threshold: float
+    with_overlay: bool
+    skip_existing: bool
 
+    def prepare(self, item: tuple[Found, Target]) -> Row | step.Decoded:
+        """In a reader thread: the row of an earlier run's map when it can be reused, else the
+        decoded photo resized for the network (and for the overlay)."""
+        found, target = item
+        if self.skip_existing:
+            row = step.reuse(self.out, target, found.path, threshold=self.threshold, with_overlay=self.with_overlay)
+            if row is not None:
+                return row
+        return step.decode(self.detector, found.path, with_overlay=self.with_overlay)
 
-def _prepare(
-    detector, out: Path, threshold: float, with_overlay: bool, skip_existing: bool, item: tuple[Found, Target]
-):
-    """In a reader thread: the row of an earlier run's map when it can be reused, else the decoded
-    photo resized for the network (and for the overlay); the full-size photo is dropped here."""
-    found, target = item
-    if skip_existing:
-        start = time.perf_counter()
-        map8 = read_existing(out, target, found.path, with_overlay)
-        if map8 is not None:
-            row = summarize(str(found.path), map8, threshold, (time.perf_counter() - start) * 1e3)
-            row.output, row.reused = target.map.as_posix(), True
-            return row
-    rgb, size = detector.load(found.path)
-    return _Decoded(detector.working_image(rgb), size, preview(rgb) if with_overlay else None)
+    def run_network(self, found: Found, target: Target, job: Future, writers) -> tuple[str, Row | Future]:
+        """(path, row or the writer's future of the row) for one input; errors go into the row, naming
+        the file.  Only the network runs here, on the calling thread."""
+        label = found.label
+        try:
+            prepared = job.result()
+            if isinstance(prepared, Row):
+                return label, prepared
+            return label, writers.submit(self.finish, target, step.infer(self.detector, prepared, label))
+        except (*step.READ_ERRORS, MemoryError) as exc:
+            return label, step.failed(label, exc)
 
-
-def _step(detector, found: Found, target: Target, job: Future, out: Path, threshold: float, writers):
-    """(path, row or the writer's future of the row) for one input; errors go into the row, naming
-    the file.  Only the network runs here, on the calling thread."""
-    path = str(found.path)
-    try:
-        prepared = job.result()
-        if isinstance(prepared, Row):
-            return path, prepared
-        start = time.perf_counter()
-        blur = detector.map_for(prepared.work, prepared.size)
-        ms = (time.perf_counter() - start) * 1e3
-        return path, writers.submit(_finish, out, target, path, blur, prepared.photo, threshold, ms)
-    except (ImageReadError, OSError, ValueError) as exc:
-        return path, Row(path, error=str(exc) if path in str(exc) else f"{path}: {exc}")
-    except MemoryError:
-        return path, Row(path, error=f"{path}: out of memory")
-
-
-def _finish(out: Path, target: Target, path: str, blur: np.ndarray, photo, threshold: float, ms: float) -> Row:
-    """In the writer thread: the 8-bit map, its row, and its files; the row says ok only once they
-    are written."""
-    map8 = to_uint8_map(blur)
-    row = summarize(path, map8, threshold, ms)
-    write_outputs(out, target, map8, photo)
-    row.output = target.map.as_posix()
-    return row
+    def finish(self, target: Target, inferred: step.Inferred) -> Row:
+        """In the writer thread: the 8-bit map, its row, and its files; the row says ok only once
+        they are written."""
+        return step.write(self.out, target, step.encode(inferred, threshold=self.threshold))
 
 
 def _report_done(queue: deque, report: ReportWriter, on_row, *, keep: int) -> None:
@@ -146,7 +114,7 @@ def _report_done(queue: deque, report: ReportWriter, on_row, *, keep: int) -> No
             try:
                 row = item.result()
             except Exception as exc:  # any failure to write is this row's error
-                row = Row(path, error=f"{path}: outputs not written ({exc})")
+                row = step.not_written(path, exc)
         else:
             row = item
         queue.popleft()

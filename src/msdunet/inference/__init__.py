@@ -1,14 +1,19 @@
-"""A blur map from a photo: ``BlurDetector`` (``detector``), the working sizes (``protocol``, importable
-without torch) and ONNX export (``onnx_export``).  torch is imported only when a name from
+"""A blur map from a photo: ``BlurDetector`` (``detector``), built from ``ModelOptions`` by
+``load_detector`` (``options``), its CPU threads chosen in one place (``threads``), the working sizes
+(``protocol``) and ONNX export (``onnx_export``).  torch is imported only when a name from
 ``detector`` is used, so the CLI's help stays instant."""
 
 from __future__ import annotations
 
-__all__ = ["BlurDetector", "describe", "idle_cores"]
+from msdunet.inference.options import ModelOptions, load_detector
+from msdunet.inference.threads import choose_threads, idle_cores, use_threads
+
+__all__ = ["BlurDetector", "ModelOptions", "choose_threads", "describe", "idle_cores", "load_detector", "use_threads"]
+_LAZY = ("BlurDetector", "describe")  # from ``detector``, which imports torch
 
 
 def __getattr__(name: str):
-    if name in __all__:
+    if name in _LAZY:
         from msdunet.inference import detector
 
         return getattr(detector, name)

@@ -35,6 +35,7 @@ from PIL import Image
 from torch import nn
 
 from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
+from msdunet.inference.threads import idle_cores, use_threads
 from msdunet.io import ImageReadError, read_image, to_rgb
 from msdunet.model import fold_batchnorm as fold_model
 from msdunet.model.preprocess import normalize_images
@@ -66,27 +67,6 @@ def as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
         alpha = array[..., 3:4].astype(np.float32) / 255.0
         array = (array[..., :3] * alpha + 255.0 * (1 - alpha) + 0.5).astype(np.uint8)
     return np.ascontiguousarray(array)
-
-
-def idle_cores(*, samples: int = 5, interval: float = 0.02, stat: Path = Path("/proc/stat")) -> int:
-    """Cores not taken by other runnable work right now (at least 1): this machine's cores minus the
-    median of /proc/stat's ``procs_running`` (which counts the caller too) less one.  On a busy
-    laptop a second torch thread that must wait for a core stalls the first at every barrier
-    (``lab/bench/threads_contention.py``), so ``detect`` runs on the idle cores only.  Where
-    /proc/stat is missing, every core."""
-    import time
-
-    cores = os.cpu_count() or 1
-    try:
-        counts = []
-        for _ in range(samples):
-            text = stat.read_text()
-            counts.append(int(next(line for line in text.splitlines() if line.startswith("procs_running")).split()[1]))
-            time.sleep(interval)
-    except (OSError, StopIteration, ValueError):
-        return cores
-    others = max(0, sorted(counts)[len(counts) // 2] - 1)
-    return max(1, cores - others)
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -130,8 +110,7 @@ class BlurDetector:
         flip_tta: bool = False,
         fold_batchnorm: bool = True,
     ) -> None:
-        if threads:
-            torch.set_num_threads(threads)
+        use_threads(threads)
         if model is None:
             self.weights_path = resolve_weights(weights)
             model, self.card = load_weights(self.weights_path)
@@ -234,7 +213,7 @@ class BlurDetector:
         return self.map_for(*self.load(image))
 
 
-__all__ = ["BlurDetector", "ImageReadError", "as_rgb_array"]
+__all__ = ["BlurDetector", "ImageReadError", "as_rgb_array", "idle_cores"]
 
 
 def bf16_is_native() -> bool:

@@ -48,10 +48,17 @@ def looks_like_photo(path: str | os.PathLike) -> bool:
 @dataclass(frozen=True)
 class Found:
     """An input and its place in the output tree: ``rel`` is its path relative to the folder
-    argument it was found in, or its name when it was named directly."""
+    argument it was found in, or its name when it was named directly.  A remote input (the Ray
+    engine's ``s3://...``) has its ``uri``, and ``path`` is the URI's path part."""
 
     path: Path
     rel: Path
+    uri: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The input as the report names it: its URI, else its path."""
+        return self.uri or str(self.path)
 
 
 @dataclass
@@ -61,7 +68,7 @@ class Scan:
 
     inputs: list[Found] = field(default_factory=list)
     skipped: int = 0
-    missing: list[Path] = field(default_factory=list)
+    missing: list[Path | str] = field(default_factory=list)  # str: a URI
 
 
 def _folder(folder: Path, recursive: bool, exclude: Path | None) -> Iterator[tuple[Path, bool]]:

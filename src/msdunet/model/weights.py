@@ -147,6 +147,16 @@ def shipped_models() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.safetensors"))}
 
 
+def find_weights(weights: str | os.PathLike | None = None) -> Path:
+    """``resolve_weights``, and the file and its card are there (nothing loaded, nothing hashed:
+    ``load_weights`` checks the rest where the model is built); raises ``WeightsError``."""
+    path = resolve_weights(weights)
+    if not path.exists():
+        raise WeightsError(f"{path}: no such weights file")
+    read_card(path)
+    return path
+
+
 def resolve_weights(weights: str | os.PathLike | None = None) -> Path:
     """A path, a shipped model's name, or None for the default; raises ``WeightsError`` plainly."""
     shipped = shipped_models()

@@ -1,5 +1,5 @@
 """Photos sent to ``POST /api/detect``: each gets a folder of its own under the uploads folder with
-the map and overlay ``msdunet detect`` would write (``batch.detect_one``: the same row for the same
+the map and overlay ``msdunet detect`` would write (``detect.detect_photo``: the same row for the same
 photo); the uploaded file itself is deleted once its map is made."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import BinaryIO
 
 from PIL import UnidentifiedImageError
 
-from msdunet.detect import Row, Target, detect_one, plan_outputs
+from msdunet.detect import Row, Target, detect_photo, plan_outputs
+from msdunet.detect.step import write
 from msdunet.io import Found, ImageReadError, looks_like_photo
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -59,7 +60,8 @@ class Uploads:
             (target,) = plan_outputs([Found(photo, Path(name))])
             try:
                 with self.lock:
-                    row = detect_one(self.detector, photo, home, target, threshold=self.threshold, label=name)
+                    detected = detect_photo(self.detector, photo, label=name, threshold=self.threshold)
+                row = write(home, target, detected)
             except ImageReadError as exc:
                 if isinstance(exc.__cause__, UnidentifiedImageError):
                     raise NotAnImage(f"{name}: {exc.problem}") from exc

@@ -1,0 +1,104 @@
+"""One photo through ``msdunet detect``: decode, network, 8-bit map, report row and encoded files.
+
+``detect_photo`` is the step, whole: the Ray engine's actors and the web app's uploads run it.  The
+local engine runs its three phases on its own threads (``decode`` ahead in readers, ``infer`` on the
+calling thread, ``encode`` and ``write`` behind in a writer), so every path gives the same map, the
+same row and the same bytes for the same photo.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from msdunet.detect.outputs import Encoded, Target, encode_outputs, preview, read_existing, save_encoded
+from msdunet.detect.report import Row, summarize
+from msdunet.io import ImageReadError
+from msdunet.scoring.metrics import to_uint8_map
+
+READ_ERRORS = (ImageReadError, OSError, ValueError)  # a photo that cannot be read: its row's error
+
+
+@dataclass(frozen=True)
+class Decoded:
+    work: Image.Image  # what the network sees
+    size: tuple[int, int]  # the photo's (width, height)
+    photo: Image.Image | None  # the photo at overlay size, when overlays are wanted
+
+
+@dataclass(frozen=True)
+class Inferred:
+    label: str  # the row's path
+    blur: np.ndarray  # P(blurred), float, at the photo's size
+    ms: float  # network time
+    photo: Image.Image | None
+
+
+@dataclass(frozen=True)
+class Detected:
+    row: Row
+    files: Encoded
+
+
+def decode(detector, source, *, with_overlay: bool = True, load: Callable | None = None) -> Decoded:
+    """The photo resized for the network (and for the overlay); the full-size decode is dropped
+    here.  ``load`` reads ``source`` (default ``detector.load``)."""
+    rgb, size = (load or detector.load)(source)
+    return Decoded(detector.working_image(rgb), size, preview(rgb) if with_overlay else None)
+
+
+def infer(detector, decoded: Decoded, label: str) -> Inferred:
+    start = time.perf_counter()
+    blur = detector.map_for(decoded.work, decoded.size)
+    return Inferred(label, blur, (time.perf_counter() - start) * 1e3, decoded.photo)
+
+
+def encode(inferred: Inferred, *, threshold: float) -> Detected:
+    """The 8-bit map, its row (from the map as saved) and the files' bytes."""
+    map8 = to_uint8_map(inferred.blur)
+    row = summarize(inferred.label, map8, threshold=threshold, ms=inferred.ms)
+    return Detected(row, encode_outputs(map8, inferred.photo))
+
+
+def detect_photo(
+    detector, source, *, label: str, threshold: float = 0.5, with_overlay: bool = True, load: Callable | None = None
+) -> Detected:
+    """The step: ``source`` (a path, or what ``load`` reads) to its row (path ``label``) and files,
+    on the calling thread.  A photo that cannot be read raises (``READ_ERRORS``)."""
+    decoded = decode(detector, source, with_overlay=with_overlay, load=load)
+    return encode(infer(detector, decoded, label), threshold=threshold)
+
+
+def write(out: Path, target: Target, detected: Detected) -> Row:
+    """The files under ``out`` (the map last), then the row says where: a row is ok only once its
+    files are on disk."""
+    save_encoded(out, target, detected.files)
+    detected.row.output = target.map.as_posix()
+    return detected.row
+
+
+def failed(label: str, exc: BaseException) -> Row:
+    """The row of an input that could not be read (or ran out of memory), naming it."""
+    if isinstance(exc, MemoryError):
+        return Row(label, error=f"{label}: out of memory")
+    return Row(label, error=str(exc) if label in str(exc) else f"{label}: {exc}")
+
+
+def not_written(label: str, exc: BaseException) -> Row:
+    return Row(label, error=f"{label}: outputs not written ({exc})")
+
+
+def reuse(out: Path, target: Target, photo: Path, *, threshold: float, with_overlay: bool) -> Row | None:
+    """The row of an earlier run's map (``skip_existing``), or None when it has to be made again."""
+    start = time.perf_counter()
+    map8 = read_existing(out, target, photo, with_overlay)
+    if map8 is None:
+        return None
+    row = summarize(str(photo), map8, threshold=threshold, ms=(time.perf_counter() - start) * 1e3)
+    row.output, row.reused = target.map.as_posix(), True
+    return row
