@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from msdunet import BlurDetector, focus  # noqa: E402
 from msdunet.detect import FIELDS  # noqa: E402
 from msdunet.serve import create_app, running  # noqa: E402
-from msdunet.serve.app import STATIC  # noqa: E402
+from msdunet.serve.routes.files import STATIC  # noqa: E402
 from msdunet.serve.store import StoreError, inside  # noqa: E402
 
 from .conftest import half_blurred, invoke  # noqa: E402
@@ -292,7 +292,7 @@ def test_serve_binds_127_0_0_1_by_default_and_checks_out(monkeypatch, out, tiny_
 
 def test_report_row_model_is_the_report_row():
     from msdunet.detect import Row
-    from msdunet.serve.app import ReportRow
+    from msdunet.serve.schemas import ReportRow
 
     assert list(ReportRow.model_fields) == [*FIELDS, "map_url", "overlay_url"]
     assert ReportRow(**asdict(Row("x"))).path == "x"

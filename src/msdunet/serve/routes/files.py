@@ -1,0 +1,40 @@
+"""The page and the files: ``GET /`` (``static/index.html``), ``/files/...`` (OUT) and
+``/uploads/...``, maps and overlays only, never a file outside those folders (404)."""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+from msdunet.serve.state import ServeState
+from msdunet.serve.store import inside
+
+STATIC = importlib.resources.files("msdunet.serve") / "static"
+
+
+def router(state: ServeState) -> APIRouter:
+    routes = APIRouter(include_in_schema=False)
+
+    @routes.get("/")
+    def index() -> FileResponse:
+        return FileResponse(str(STATIC / "index.html"), headers={"Cache-Control": "no-cache"})
+
+    @routes.get("/files/{rel:path}")
+    def out_file(rel: str) -> FileResponse:
+        return _serve(state.out, rel)
+
+    @routes.get("/uploads/{rel:path}")
+    def upload_file(rel: str) -> FileResponse:
+        return _serve(state.uploads, rel)
+
+    return routes
+
+
+def _serve(root: Path | None, rel: str) -> FileResponse:
+    path = inside(root, rel) if root is not None else None
+    if path is None:
+        raise HTTPException(404, "not found")
+    return FileResponse(str(path))

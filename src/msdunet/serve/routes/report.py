@@ -1,0 +1,37 @@
+"""``GET /api/config`` (the verdict rule's thresholds, the server's settings) and ``GET /api/report``
+(OUT's rows with their files' URLs)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from msdunet import __version__, focus
+from msdunet.serve.schemas import Config, ReportOut, with_urls
+from msdunet.serve.state import ServeState
+
+
+def router(state: ServeState) -> APIRouter:
+    routes = APIRouter(prefix="/api")
+
+    @routes.get("/config", response_model=Config)
+    def config() -> Config:
+        """The verdict rule's thresholds and this server's settings."""
+        return Config(
+            sharp_from=focus.SHARP_FROM,
+            subject_from=focus.SUBJECT_FROM,
+            verdicts=list(focus.VERDICTS),
+            threshold=state.threshold,
+            max_upload=state.max_upload,
+            out=str(state.out) if state.out is not None else None,
+            model=state.model_name,
+            version=__version__,
+        )
+
+    @routes.get("/report", response_model=ReportOut)
+    def get_report() -> dict:
+        """OUT's report rows (report.json, or report.csv while detect is still writing it)."""
+        current = state.report()
+        rows = [with_urls(r, state.out, "/files") for r in current.rows]
+        return {"source": current.source, "threshold": current.threshold, "rows": rows}
+
+    return routes
