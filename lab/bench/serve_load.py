@@ -2,9 +2,9 @@
 clients, against the real server (the CLI in a subprocess, default model) on 127.0.0.1 only;
 then an oversize and a non-image upload, and a check that the server still answers.
 
-    python -m lab serve_load [--requests 200] [--clients 4] [--note TEXT]
+    python -m lab serve_load [--requests 200] [--clients 4] [--note TEXT] [--write]
 
-Writes reports/serve_load.md: latency p50/p95/max per request (client side: upload, detect,
+Prints (and with --write saves to reports/serve_load.md) latency p50/p95/max per request (client side: upload, detect,
 response), throughput, status codes, and whether the server was still up at the end.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx2 as httpx
 
 from lab import ROOT
-from lab.bench.common import cpu_info
+from lab.bench.common import cpu_info, emit_report
 
 HOST = "127.0.0.1"  # never another host
 PHOTOS = sorted((ROOT / "examples").glob("*.jpg"))
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--note", default="", help="A line for the report (e.g. what else the machine was doing).")
-    parser.add_argument("--report", type=Path, default=ROOT / "reports" / "serve_load.md")
+    parser.add_argument("--write", action="store_true", help="save the report to reports/serve_load.md")
     args = parser.parse_args()
     port = free_port()
     base = f"http://{HOST}:{port}"
@@ -107,9 +107,10 @@ def main() -> None:
         "# Load test of `msdunet serve`",
         "",
         "`python -m lab serve_load" + (f" --requests {args.requests}" if args.requests != 200 else "")
-        + (f" --clients {args.clients}" if args.clients != 4 else "") + "`: the real server (CLI subprocess, default "
-        f"model) on {HOST}; {args.requests} uploads of the {len(PHOTOS)} bundled examples (640×427 JPEG) to "
-        f"`POST /api/detect` from {args.clients} concurrent clients. CPU {cpu['model']}, {cpu['cores']} cores.",
+        + (f" --clients {args.clients}" if args.clients != 4 else "") + " --write`: the real server (CLI "
+        f"subprocess, default model) on {HOST}; {args.requests} uploads of the {len(PHOTOS)} bundled examples "
+        f"(640×427 JPEG) to `POST /api/detect` from {args.clients} concurrent clients. "
+        f"CPU {cpu['model']}, {cpu['cores']} cores.",
         "",
     ]  # fmt: skip
     if args.note:
@@ -127,8 +128,7 @@ def main() -> None:
         "Latency is client side (upload, queue, detect, response). Uploads are detected one at a time (the network "
         "already uses every core), so with several clients most of a request's time is waiting for the others.",
     ]  # fmt: skip
-    args.report.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    emit_report(lines, "serve_load.md", write=args.write)
     if not up or len(seconds) != args.requests:
         sys.exit(1)
 

@@ -69,28 +69,35 @@ def command(out, into, mode, xmp, xmp_name, dry_run, undo_dir, verbose):
     for path in selection.unmatched_picks:
         click.echo(f"warning: picks.csv names {path}, which has no verdict in the report", err=True)
 
-    def show(step):
-        if dry_run or verbose:
-            doing = "would " + step.op if dry_run else step.op
-            click.echo(f"{doing}: {step.source} -> {step.dest}" if step.source else f"{doing}: {step.dest}")
-
+    log_dir = into if into is not None else out
     result = culling.cull(
         selection.photos,
         into=into,
-        log_dir=into if into is not None else out,
+        log_dir=log_dir,
         mode=mode,
         sidecar=xmp_name if xmp else None,
         dry_run=dry_run,
-        on_step=show,
+        on_step=_shower(dry_run=dry_run, verbose=verbose),
     )
     skipped = selection.skipped + result.skipped
     for skip in skipped:
         click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
-    click.echo(_summary(result, mode, into, into if into is not None else out, dry_run, len(skipped)), err=True)
+    summary = _summary(result, mode=mode, into=into, log_dir=log_dir, dry_run=dry_run, skipped=len(skipped))
+    click.echo(summary, err=True)
     sys.exit(1 if skipped else 0)
 
 
-def _summary(result, mode: str, into: Path | None, log_dir: Path, dry_run: bool, skipped: int) -> str:
+def _shower(*, dry_run: bool, verbose: bool):
+    """What prints each step (a dry run's and --verbose's), or None."""
+
+    def show(step):
+        doing = "would " + step.op if dry_run else step.op
+        click.echo(f"{doing}: {step.source} -> {step.dest}" if step.source else f"{doing}: {step.dest}")
+
+    return show if dry_run or verbose else None
+
+
+def _summary(result, *, mode: str, into: Path | None, log_dir: Path, dry_run: bool, skipped: int) -> str:
     folders = Counter(s.folder for s in result.steps if s.folder)
     rated = sum(1 for s in result.steps if s.op == "xmp")
     parts = []

@@ -36,7 +36,7 @@ def command(paths, out, options, quiet):
             progress.say(f"msdunet: {len(scan.inputs)} image(s) on Ray")
             rows = ray_engine.run_ray(scan.inputs, out, options, on_row=progress.row, meta=meta)
         else:
-            rows = _run_local(scan.inputs, out, options, progress, meta)
+            rows = _run_local(scan.inputs, out, options, progress=progress, meta=meta)
     except KeyboardInterrupt:
         progress.close()
         where = f"their rows are in {out / 'report.json'}" if progress.started else "no report written"
@@ -82,7 +82,7 @@ def _prepare_out(out: Path) -> None:
         sys.exit(2)
 
 
-def _run_local(inputs, out: Path, options, progress: _Progress, meta: dict):
+def _run_local(inputs, out: Path, options, *, progress: _Progress, meta: dict):
     from msdunet.detect import run_batch
     from msdunet.inference.detector import describe
 

@@ -123,15 +123,8 @@ def cull(
     in ``log_dir``."""
     if mode not in FILE_OPS:
         raise ValueError(f"mode is one of {FILE_OPS}, not {mode!r}")
-    log = UndoLog(log_dir)
-    earlier = _sorted_before(log.entries())
-    result, taken, rated = CullResult(), set(), {}
-
-    def record(step: Step) -> None:
-        result.steps.append(step)
-        if on_step:
-            on_step(step)
-
+    run = _Run(into=into, mode=mode, sidecar=sidecar, dry_run=dry_run, log=UndoLog(log_dir), on_step=on_step)
+    earlier = _sorted_before(run.log.entries())
     try:
         for photo in photos:
             source = photo.source.absolute()
@@ -139,26 +132,26 @@ def cull(
             if into is not None:
                 op, placed = earlier.get(source, ("", None))
                 if placed is not None:
-                    result.already += 1
+                    run.result.already += 1
                     if op == "move":
                         _finish_move(source, placed, dry_run)
                 elif not source.is_file():
-                    result.skipped.append(Skip(str(photo.source), "not found (moved or deleted since detect?)"))
+                    run.skip(photo, "not found (moved or deleted since detect?)")
                     continue
                 else:
                     try:
-                        placed = _sort_one(photo, source, into, mode, sidecar, taken, log, dry_run, record)
+                        placed = run.sort_one(photo, source)
                     except OSError as exc:
-                        result.skipped.append(Skip(str(photo.source), f"not sorted ({exc})"))
+                        run.skip(photo, f"not sorted ({exc})")
                         continue
             elif not source.is_file():
-                result.skipped.append(Skip(str(photo.source), "not found (moved or deleted since detect?)"))
+                run.skip(photo, "not found (moved or deleted since detect?)")
                 continue
             if sidecar:
-                _rate(photo, placed, sidecar, rated, log, dry_run, record, result)
+                run.rate(photo, placed)
     finally:
-        log.close()
-    return result
+        run.log.close()
+    return run.result
 
 
 def _sorted_before(entries: list[dict]) -> dict[Path, tuple[str, Path]]:
@@ -188,53 +181,73 @@ def _candidates(path: Path) -> Iterator[Path]:
         yield path.with_name(f"{path.stem}_{i}{path.suffix}")
 
 
-def _sort_one(photo, source, into, mode, sidecar, taken, log, dry_run, record) -> Path:
-    """Place one photo and its sidecars under a name that is free for all of them; returns its place."""
-    companions = _companions(source)
+@dataclass
+class _Run:
+    """One cull: its settings, its undo log, and what it has done so far."""
 
-    def names(dest: Path) -> list[Path]:
-        carried = [xmp.sidecar_path(dest, naming) for naming, _ in companions]
-        return [dest, *carried, *([xmp.sidecar_path(dest, sidecar)] if sidecar else [])]
+    into: Path | None
+    mode: str
+    sidecar: str | None
+    dry_run: bool
+    log: UndoLog
+    on_step: Callable[[Step], None] | None
+    result: CullResult = field(default_factory=CullResult)
+    taken: set[Path] = field(default_factory=set)  # names given to files in this run
+    rated: dict[Path, str] = field(default_factory=dict)  # sidecar → the photo it was written for
 
-    dest = next(
-        d
-        for d in _candidates(into.absolute() / photo.folder / photo.rel)
-        if not any(os.path.lexists(n) or n in taken for n in names(d))
-    )
-    wanted = names(dest)
-    taken.update(wanted)
-    plan = [(mode, source, dest, "photo")]
-    carry = "move" if mode == "move" else "copy"  # a link's sidecars are copies: a tool may write to them
-    plan += [(carry, c, n, "sidecar") for (_, c), n in zip(companions, wanted[1:], strict=False)]
-    for op, src, dst, kind in plan:
-        if not dry_run:
-            log.add({"op": op, "kind": kind, "source": str(src), "dest": str(dst)})
-            transfer(op, src, dst)
-        record(Step(op, src, dst, photo.folder if kind == "photo" else ""))
-    return dest
+    def record(self, step: Step) -> None:
+        self.result.steps.append(step)
+        if self.on_step:
+            self.on_step(step)
 
+    def skip(self, photo: Photo, reason: str) -> None:
+        self.result.skipped.append(Skip(str(photo.source), reason))
 
-def _rate(photo, placed, sidecar, rated, log, dry_run, record, result) -> None:
-    """Merge the photo's rating and label into its sidecar (once per sidecar in a run)."""
-    path = xmp.sidecar_path(placed, sidecar)
-    if path in rated:
-        reason = f"its sidecar {path} is {rated[path]}'s too; use --xmp-name photo.ext.xmp"
-        result.skipped.append(Skip(str(photo.source), reason))
-        return
-    rated[path] = photo.source.name
-    if dry_run:
-        record(Step("xmp", None, path))
-        return
-    before = path.read_bytes() if path.is_file() else None
-    rating, label = xmp.marks(photo.verdict, photo.pick)
-    try:
-        after = xmp.merged(before, rating, label, path=path)
-    except xmp.SidecarError as exc:
-        result.skipped.append(Skip(str(photo.source), str(exc)))
-        return
-    if after is None:
-        return
-    log.add({"op": "xmp", "dest": str(path), "before": None if before is None else before.decode("utf-8"),
-             "after": xmp.sha256(after)})  # fmt: skip
-    write_file(path, after)
-    record(Step("xmp", None, path))
+    def sort_one(self, photo: Photo, source: Path) -> Path:
+        """Place one photo and its sidecars under a name that is free for all of them; returns its place."""
+        companions = _companions(source)
+
+        def names(dest: Path) -> list[Path]:
+            carried = [xmp.sidecar_path(dest, naming) for naming, _ in companions]
+            return [dest, *carried, *([xmp.sidecar_path(dest, self.sidecar)] if self.sidecar else [])]
+
+        dest = next(
+            d
+            for d in _candidates(self.into.absolute() / photo.folder / photo.rel)
+            if not any(os.path.lexists(n) or n in self.taken for n in names(d))
+        )
+        wanted = names(dest)
+        self.taken.update(wanted)
+        plan = [(self.mode, source, dest, "photo")]
+        carry = "move" if self.mode == "move" else "copy"  # a link's sidecars are copies: a tool may write to them
+        plan += [(carry, c, n, "sidecar") for (_, c), n in zip(companions, wanted[1:], strict=False)]
+        for op, src, dst, kind in plan:
+            if not self.dry_run:
+                self.log.add({"op": op, "kind": kind, "source": str(src), "dest": str(dst)})
+                transfer(op, src, dst)
+            self.record(Step(op, src, dst, photo.folder if kind == "photo" else ""))
+        return dest
+
+    def rate(self, photo: Photo, placed: Path) -> None:
+        """Merge the photo's rating and label into its sidecar (once per sidecar in a run)."""
+        path = xmp.sidecar_path(placed, self.sidecar)
+        if path in self.rated:
+            self.skip(photo, f"its sidecar {path} is {self.rated[path]}'s too; use --xmp-name photo.ext.xmp")
+            return
+        self.rated[path] = photo.source.name
+        if self.dry_run:
+            self.record(Step("xmp", None, path))
+            return
+        before = path.read_bytes() if path.is_file() else None
+        rating, label = xmp.marks(photo.verdict, photo.pick)
+        try:
+            after = xmp.merged(before, rating, label, path=path)
+        except xmp.SidecarError as exc:
+            self.skip(photo, str(exc))
+            return
+        if after is None:
+            return
+        log_entry = {"op": "xmp", "dest": str(path), "before": None if before is None else before.decode("utf-8")}
+        self.log.add({**log_entry, "after": xmp.sha256(after)})
+        write_file(path, after)
+        self.record(Step("xmp", None, path))

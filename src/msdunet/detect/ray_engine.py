@@ -122,7 +122,7 @@ def run_ray(
     out.mkdir(parents=True, exist_ok=True)
     report = ReportWriter(out)
     order = InOrder(report, on_row, len(inputs))
-    todo = _reuse_done(inputs, targets, out, options, order)
+    todo = _reuse_done(inputs, targets, out=out, options=options, order=order)
     interrupted, failure, info = False, None, {}
     try:
         if todo:
@@ -148,7 +148,9 @@ def run_ray(
     return report.rows
 
 
-def _reuse_done(inputs: Sequence[Found], targets: list[Target], out: Path, options: DetectOptions, order) -> list[int]:
+def _reuse_done(
+    inputs: Sequence[Found], targets: list[Target], *, out: Path, options: DetectOptions, order
+) -> list[int]:
     """Rows of earlier runs' maps go to ``order`` (``skip_existing``; local inputs only); the indices
     left to do."""
     todo = []

@@ -91,7 +91,8 @@ def start_cluster(nodes: int, *, cpus_per_node: int = 1, env: dict | None = None
     port = free_port()
     common = ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus_per_node}", "--disable-usage-stats"]
     common.append(f"--object-store-memory={OBJECT_STORE_BYTES}")
-    ray_cli("start", "--head", f"--port={port}", "--include-dashboard=false", *common, env=env)
+    head = ["start", "--head", f"--port={port}", "--include-dashboard=false"]
+    ray_cli(*head, *common, env=env)
     for _ in range(nodes - 1):
         ray_cli("start", f"--address=127.0.0.1:{port}", *common, env=env)
     return LocalCluster(f"127.0.0.1:{port}", nodes)

@@ -81,16 +81,19 @@ def summarize_focus(blur: np.ndarray, *, threshold: float = 0.5) -> FocusSummary
     labels, count = ndimage.label(sharp, structure=_EIGHT_CONNECTED)
     if count == 0:
         sharp_fraction = round(sharp_fraction, 4)  # the verdict is that of the numbers reported
-        return FocusSummary(sharp_fraction, 0.0, None, None, classify(sharp_fraction, 0.0))
+        return FocusSummary(
+            sharp_fraction=sharp_fraction, subject_share=0.0, subject_x=None, subject_y=None,
+            verdict=classify(sharp_fraction, 0.0),
+        )  # fmt: skip
     sizes = np.bincount(labels.ravel())[1:]
     largest = int(np.argmax(sizes)) + 1
     subject_share = float(sizes[largest - 1]) / sharp.size
     cy, cx = ndimage.center_of_mass(labels == largest)
     h, w = sharp.shape
     return FocusSummary(
-        round(sharp_fraction, 4),
-        round(subject_share, 4),
-        round(float(cx + 0.5) / w, 3),
-        round(float(cy + 0.5) / h, 3),
-        classify(round(sharp_fraction, 4), round(subject_share, 4)),  # the verdict of the numbers reported
+        sharp_fraction=round(sharp_fraction, 4),
+        subject_share=round(subject_share, 4),
+        subject_x=round(float(cx + 0.5) / w, 3),
+        subject_y=round(float(cy + 0.5) / h, 3),
+        verdict=classify(round(sharp_fraction, 4), round(subject_share, 4)),  # the verdict of the numbers reported
     )

@@ -44,7 +44,7 @@ INPUT_MEAN, INPUT_SCALE = 127.0, 128.0  # the backbone's own input convention, o
 
 def conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, act: bool = True) -> nn.Sequential:
     layers: list[nn.Module] = [
-        nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
+        nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, groups=groups, bias=False),
         nn.BatchNorm2d(cout, eps=BN_EPS),
     ]
     if act:
@@ -79,7 +79,7 @@ class EfficientNetLite0(nn.Module):
         blocks, cin = [], STEM_CHANNELS
         for repeats, kernel, stride, expansion, cout in LITE0_STAGES:
             for i in range(repeats):
-                blocks.append(MBConv(cin, cout, kernel, stride if i == 0 else 1, expansion))
+                blocks.append(MBConv(cin, cout, kernel=kernel, stride=stride if i == 0 else 1, expansion=expansion))
                 cin = cout
         self.blocks = nn.ModuleList(blocks)
 

@@ -83,7 +83,7 @@ class Encoder(nn.Module):
     def __init__(self, widths: list[int], extractor_widths: list[int], norm: str, dilated: bool) -> None:
         super().__init__()
         self.extractors = nn.ModuleList(
-            Extractor(w, d, s, norm, dilated)
+            Extractor(w, dilation=d, stride=s, norm=norm, dilated=dilated)
             for w, d, s in zip(extractor_widths, EXTRACTOR_DILATIONS, EXTRACTOR_STRIDES, strict=False)
         )
         cin = 3
@@ -140,7 +140,8 @@ class Decoder(nn.Module):
     def __init__(self, widths: list[int], norm: str, skip: bool, upsample: str = "transposed") -> None:
         super().__init__()
         self.levels = nn.ModuleList(
-            DecoderLevel(widths[i + 1], widths[i], norm, skip, upsample) for i in reversed(range(len(widths) - 1))
+            DecoderLevel(widths[i + 1], widths[i], norm=norm, skip=skip, upsample=upsample)
+            for i in reversed(range(len(widths) - 1))
         )
 
     def forward(self, skips: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:

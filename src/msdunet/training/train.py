@@ -20,7 +20,6 @@ Defaults are the paper's recipe (§4.1): SGD momentum 0.9, weight decay 5e-4, lr
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
@@ -39,40 +38,12 @@ from msdunet.model.preprocess import normalize_images
 from msdunet.model.weights import copy_fitting_tensors, save_weights
 from msdunet.scoring.metrics import BlurMetrics, scores, to_uint8_map
 from msdunet.training.config import TrainConfig
+from msdunet.training.optim import lr_at, make_optimizer
 from msdunet.training.run_folder import check_architecture, check_fresh
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and step."""
-
-
-def lr_at(cfg: TrainConfig, epoch: int) -> float:
-    """Learning rate for a 0-based epoch."""
-    if epoch < cfg.warmup_epochs:
-        return cfg.lr * (epoch + 1) / cfg.warmup_epochs
-    if cfg.schedule == "step":
-        return cfg.lr * cfg.gamma ** (epoch // cfg.step_epochs)
-    if cfg.schedule == "cosine":
-        t = (epoch - cfg.warmup_epochs) / max(cfg.epochs - cfg.warmup_epochs, 1)
-        return cfg.lr * 0.5 * (1 + math.cos(math.pi * t))
-    raise ValueError(f"unknown schedule {cfg.schedule!r}")
-
-
-def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    """One parameter group, or two when ``encoder_lr`` is set for a non-plain encoder; each group's
-    ``lr_scale`` multiplies the schedule's lr (``lr_at``)."""
-    groups = [{"params": list(model.parameters()), "lr_scale": 1.0}]
-    if cfg.encoder != "plain" and cfg.encoder_lr is not None:
-        encoder = {id(p) for p in model.encoder.parameters()}
-        groups = [
-            {"params": [p for p in model.parameters() if id(p) not in encoder], "lr_scale": 1.0},
-            {"params": list(model.encoder.parameters()), "lr_scale": cfg.encoder_lr / cfg.lr},
-        ]
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
 
 
 def pick_device(name: str) -> torch.device:
@@ -84,7 +55,7 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def train_one_epoch(model, sampler: BatchSampler, optimizer, epoch: int, cfg: TrainConfig, device) -> dict:
+def train_one_epoch(model, sampler: BatchSampler, *, optimizer, epoch: int, cfg: TrainConfig, device) -> dict:
     model.train()
     generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
     total, count, start = 0.0, 0, time.perf_counter()
@@ -218,19 +189,28 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
         model.load_pretrained_encoder(cfg.encoder_weights)
     model = model.to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
-    first_epoch = load_checkpoint(checkpoint, cfg, model, optimizer, device, verbose=rank == 0) if resuming else 0
+    first_epoch = 0
+    if resuming:
+        state = {"model": model, "optimizer": optimizer, "device": device}
+        first_epoch = load_checkpoint(checkpoint, cfg, **state, verbose=rank == 0)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
     train = concat_packs([load_pack(p) for p in cfg.train])
     images, masks = torch.from_numpy(train.images).to(device), torch.from_numpy(train.masks).to(device)
-    sampler = BatchSampler(images, masks, cfg.batch_size, cfg.expand, cfg.crop, rank, world, cfg.motion_blur)
+    sampler = BatchSampler(
+        images, masks, batch_size=cfg.batch_size, expand=cfg.expand, crop=cfg.crop, rank=rank, world=world,
+        motion_blur=cfg.motion_blur,
+    )  # fmt: skip
     val = load_pack(cfg.val) if cfg.val and rank == 0 else None
     if rank == 0:
         print(
             f"{len(train.stems)} training images, {count_parameters(model):,} parameters, device {device}",
             file=sys.stderr,
         )
-    return Run(cfg, out, device, rank, world, model, net, optimizer, sampler, val, first_epoch)
+    return Run(
+        cfg=cfg, out=out, device=device, rank=rank, world=world, model=model, net=net, optimizer=optimizer,
+        sampler=sampler, val=val, first_epoch=first_epoch,
+    )  # fmt: skip
 
 
 def init_process(device: torch.device) -> tuple[torch.device, int, int]:
@@ -244,7 +224,7 @@ def init_process(device: torch.device) -> tuple[torch.device, int, int]:
     return device, dist.get_rank(), dist.get_world_size()
 
 
-def load_checkpoint(path: Path, cfg: TrainConfig, model, optimizer, device, verbose: bool) -> int:
+def load_checkpoint(path: Path, cfg: TrainConfig, *, model, optimizer, device, verbose: bool) -> int:
     """Restore model and optimizer from ``path``; returns the epochs it had done."""
     state = torch.load(path, map_location=device, weights_only=True)
     if "config" in state:
@@ -263,7 +243,7 @@ def train_loop(run: Run) -> dict:
     for epoch in range(run.first_epoch, cfg.epochs):
         for group in run.optimizer.param_groups:
             group["lr"] = lr_at(cfg, epoch) * group["lr_scale"]
-        stats = train_one_epoch(run.net, run.sampler, run.optimizer, epoch, cfg, run.device)
+        stats = train_one_epoch(run.net, run.sampler, optimizer=run.optimizer, epoch=epoch, cfg=cfg, device=run.device)
         stats["images"] *= run.world  # every rank trained on an equal shard
         stats["images_per_s"] *= run.world
         stop = out_of_time(cfg, started, run.distributed, run.device)
