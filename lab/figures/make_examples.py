@@ -9,6 +9,8 @@ that is sharp everywhere, one that is blurred everywhere.  Deterministic: rerun 
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -56,6 +58,7 @@ def subject_mask(w: int = W, h: int = H) -> Image.Image:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     scenes = {}
     # 1. portrait-style: sharp subject, defocused background
     background = world(1).filter(ImageFilter.GaussianBlur(6))
