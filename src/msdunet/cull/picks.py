@@ -13,7 +13,7 @@ import io
 from collections.abc import Mapping
 from pathlib import Path
 
-from msdunet.detect.outputs import replacing
+from msdunet.io.files import replacing
 
 PICKS_NAME = "picks.csv"
 PICK_VALUES = ("pick", "reject")

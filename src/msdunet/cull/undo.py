@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from msdunet.cull.xmp import sha256
-from msdunet.detect.outputs import replacing, temp_beside
+from msdunet.io.files import replacing, temp_beside
 
 UNDO_NAME = ".msdunet-cull-undo.jsonl"
 FILE_OPS = ("copy", "move", "link")

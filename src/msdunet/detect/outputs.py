@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from msdunet.io import Found, ImageReadError, image_size, read_image, read_map
+from msdunet.io.files import replacing
 
 OVERLAY_SIDE = 1600
 TINT = np.array([40, 110, 255], dtype=np.float32)  # blue: rare in photos, unlike red
@@ -83,23 +82,6 @@ def plan_outputs(inputs: list[Found]) -> list[Target]:
 
 MAP_FILE = {"format": "PNG", "compress_level": 1}
 OVERLAY_FILE = {"format": "JPEG", "quality": 90}
-
-
-def temp_beside(path: Path) -> Path:
-    """A temp name in ``path``'s folder, hidden (scans pass over it) and this process's own."""
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A temp file beside ``path`` to write; renamed over ``path`` when the block ends (atomic on one
-    file system), removed when it fails, so ``path`` is always whole: the old file or the new one."""
-    tmp = temp_beside(path)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

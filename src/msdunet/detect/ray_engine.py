@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -39,6 +38,7 @@ from msdunet.detect.outputs import Encoded, Target, plan_outputs
 from msdunet.detect.report import FIELDS, InOrder, ReportWriter, Row
 from msdunet.inference.options import load_detector
 from msdunet.io import Found, ImageReadError
+from msdunet.io.files import replacing
 
 __all__ = ["Detect", "RayOptions", "run_ray"]
 
@@ -209,9 +209,5 @@ def _lost(label: str, failure: Exception | None) -> Row:
 def write_parquet(path: Path, rows: list[Row]) -> None:
     """The report's rows and columns as Parquet (temp file + rename)."""
     table = pa.Table.from_pylist([asdict(r) for r in rows], schema=SCHEMA)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -13,8 +13,8 @@ from typing import get_type_hints
 
 import numpy as np
 
-from msdunet.detect.outputs import replacing
 from msdunet.focus import summarize_focus
+from msdunet.io.files import replacing
 
 FIELDS = (
     "path", "width", "height", "mean_blur", "blurred_fraction", "sharp_fraction", "subject_share", "subject_x",

@@ -1,6 +1,7 @@
 """Files in and out: photos and masks read as they really are (``images``; camera RAW and HEIF/HEIC
-through ``formats``), and photos found in folders (``listing``).  Every failure to read is an
-``ImageReadError`` carrying the path and the reason in plain words."""
+through ``formats``), photos found in folders (``listing``), and files written whole (``files``:
+temp file + rename).  Every failure to read is an ``ImageReadError`` carrying the path and the
+reason in plain words."""
 
 from msdunet.io.images import (
     MASK_THRESHOLD,
