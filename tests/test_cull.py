@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,11 @@ from .conftest import half_blurred, invoke
 
 
 def _has_xmp() -> bool:
+    from msdunet.cull.xmp import check_library
+
     try:
-        import libxmp  # noqa: F401
-    except Exception:  # ImportError, or ExempiLoadError without the C library
+        check_library()  # python-xmp-toolkit imports without Exempi: the library itself is loaded here
+    except ImportError:
         return False
     return True
 
@@ -244,6 +248,39 @@ def test_report_csv_is_used_without_report_json(tiny_weights, photo_dir, tmp_pat
     for row in rows:
         folder = culling.VERDICT_FOLDERS[row["verdict"]]
         assert (tmp_path / "sorted" / folder / Path(row["path"]).name).is_file()
+
+
+class ExempiLoadError(Exception):
+    """What libxmp raises when it cannot find the Exempi C library."""
+
+
+class _NoExempi:
+    """libxmp's lazy Exempi wrapper on a machine without the C library: it fails on first use."""
+
+    def __getattr__(self, name):
+        raise ExempiLoadError("Exempi library not found.")
+
+
+@pytest.mark.parametrize("missing", ["exempi", "toolkit"])
+def test_xmp_without_its_library_says_what_to_install_and_touches_nothing(shoot, monkeypatch, missing):
+    """Simulated: python-xmp-toolkit imported fine without Exempi (the C library), or is not installed."""
+    if missing == "exempi":
+        fake = types.ModuleType("libxmp")
+        fake.exempi = types.ModuleType("libxmp.exempi")
+        fake.exempi.EXEMPI = _NoExempi()
+        monkeypatch.setitem(sys.modules, "libxmp", fake)
+        monkeypatch.setitem(sys.modules, "libxmp.exempi", fake.exempi)
+    else:
+        monkeypatch.setitem(sys.modules, "libxmp", None)  # import libxmp raises ImportError
+    before = tree(shoot)
+    for args in (["--into", shoot / "sorted", "--xmp"], ["--xmp"]):
+        result = run(shoot / "out", *args)
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        (line,) = result.stderr.splitlines()
+        wanted = "apt-get install libexempi8" if missing == "exempi" else 'pip install torch==2.13.0 -e ".[xmp]"'
+        assert line.startswith("error: --xmp needs") and wanted in line, line
+        assert tree(shoot) == before  # nothing copied, no sidecar, no undo list
 
 
 @needs_xmp

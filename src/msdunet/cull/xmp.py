@@ -19,10 +19,8 @@ XMP_NS = "http://ns.adobe.com/xap/1.0/"
 # Stars (-1 = rejected, Lightroom's and Bridge's convention) and the labels of the default label set.
 VERDICT_MARKS = {"sharp": (4, "Green"), "subject in focus": (3, "Yellow"), "blurred": (1, "Red")}
 PICK_RATINGS = {"pick": 5, "reject": -1}
-INSTALL_HINT = (
-    "--xmp needs python-xmp-toolkit and the Exempi library: pip install 'msdunet[xmp]' and "
-    "apt-get install libexempi8 (Debian/Ubuntu) or brew install exempi (macOS)"
-)
+INSTALL_TOOLKIT = 'pip install torch==2.13.0 -e ".[xmp]"'
+INSTALL_EXEMPI = "apt-get install libexempi8 (Debian/Ubuntu) or brew install exempi (macOS)"
 
 
 class SidecarError(ValueError):
@@ -43,11 +41,17 @@ def sidecar_path(photo: Path, naming: str) -> Path:
 
 
 def check_library() -> None:
-    """Raise ImportError with the install hint when the XMP library or Exempi is missing."""
+    """Raise ImportError, one line naming what to install, when python-xmp-toolkit or the Exempi C
+    library is missing.  ``import libxmp`` alone succeeds without Exempi (libxmp loads it on first
+    use), so the library is loaded here, before anything is copied or written."""
     try:
-        import libxmp  # noqa: F401  (raises ExempiLoadError without the C library)
+        from libxmp import exempi
     except Exception as exc:
-        raise ImportError(f"{INSTALL_HINT} ({exc})") from exc
+        raise ImportError(f"--xmp needs python-xmp-toolkit: {INSTALL_TOOLKIT} ({exc})") from exc
+    try:
+        exempi.EXEMPI.xmp_new_empty  # noqa: B018  (the first use loads Exempi: ExempiLoadError or OSError)
+    except Exception as exc:
+        raise ImportError(f"--xmp needs the Exempi C library: {INSTALL_EXEMPI} ({exc})") from exc
 
 
 def merged(existing: bytes | None, rating: int, label: str, *, path: Path) -> bytes | None:
