@@ -3,7 +3,10 @@ does not read by itself, both in the optional ``raw`` extra.
 
 * HEIF/HEIC: pillow-heif's opener is registered with Pillow the first time such a file is read, so
   it goes through ``Image.open`` like any photo (bomb guard included).  libheif applies the file's
-  rotation itself.  AVIF is left to Pillow's own plugin (Pillow 11.3+; pillow-heif 1.x dropped it).
+  rotation and mirroring (``irot``, ``imir``) itself, and pillow-heif sets the EXIF orientation to 1
+  so that nothing turns the image twice; a file with an EXIF orientation but neither box would then
+  come out sideways, so ``heif_orientation`` gives its EXIF orientation back to apply.  AVIF is left
+  to Pillow's own plugin (Pillow 11.3+; pillow-heif 1.x dropped it).
 * RAW: the embedded preview when it is large enough (``preview_is_enough``: long side at least
   ``PREVIEW_MIN_SIDE`` px, or at least half the sensor's long side), else a half-size demosaic with
   the camera's white balance, 8-bit.  Either way the result is upright as photographers see it.
@@ -15,6 +18,7 @@ does not read by itself, both in the optional ``raw`` extra.
 from __future__ import annotations
 
 import io
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +39,13 @@ PREVIEW_MIN_SIDE = 1024
 ORIENTATION = 0x0112
 # LibRaw's ``flip`` → the transpose that makes the sensor image upright (3: 180°, 5: 90° CCW, 6: 90° CW).
 _FLIP = {3: Image.Transpose.ROTATE_180, 5: Image.Transpose.ROTATE_90, 6: Image.Transpose.ROTATE_270}
+# EXIF orientation → the transpose that makes the image upright (as ``ImageOps.exif_transpose``).
+_EXIF_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}  # fmt: skip
+_MAX_META = 1 << 24  # bytes of a HEIF ``meta`` box read to look for irot/imir (real ones: a few KB)
 _HEIF_LOCK = threading.Lock()
 _heif: bool | None = None  # pillow-heif registered (True), missing (False), not tried yet (None)
 
@@ -89,6 +100,73 @@ def heif_problem(path: Path) -> str:
     if not enable_heif():
         return f"a {kind} file: reading it needs pillow-heif, in the raw extra: {INSTALL}"
     return f"a {kind} file pillow-heif cannot read (corrupt or truncated)"
+
+
+def heif_orientation(image: Image.Image, path: Path) -> int:
+    """The EXIF orientation still to apply to an image pillow-heif opened from ``path`` (1: none).
+
+    pillow-heif resets the EXIF tag to 1 and keeps the file's in ``info["original_orientation"]``,
+    trusting libheif to have turned the image by the file's ``irot``/``imir``.  When the file has an
+    EXIF orientation but neither box (an iPhone 7 HEIC, for one), that orientation is returned."""
+    own = image.info.get("original_orientation")
+    if own not in _EXIF_TRANSPOSE or heif_turns_itself(path):
+        return 1
+    return own
+
+
+def orient(image: Image.Image, orientation: int) -> Image.Image:
+    """``image`` turned upright by EXIF ``orientation`` (1 or unknown: unchanged)."""
+    return image.transpose(_EXIF_TRANSPOSE[orientation]) if orientation in _EXIF_TRANSPOSE else image
+
+
+def heif_turns_itself(path: Path) -> bool:
+    """True when a HEIF file has an ``irot`` or ``imir`` property (which libheif applies), or when its
+    boxes cannot be read (then libheif's image is taken as it is)."""
+    try:
+        meta = _meta_box(path)
+    except (OSError, struct.error):
+        return True
+    ipco = _child(meta, 4, len(meta), (b"iprp", b"ipco"))  # meta is a full box: 4 bytes version, flags
+    if ipco is None:
+        return True
+    return any(kind in (b"irot", b"imir") for kind, _, _ in _boxes(meta, *ipco))
+
+
+def _meta_box(path: Path) -> bytes:
+    """The body of a HEIF file's top-level ``meta`` box (b"" when there is none)."""
+    with open(path, "rb") as f:
+        while len(head := f.read(8)) == 8:
+            size, kind = struct.unpack(">I4s", head)
+            body = struct.unpack(">Q", f.read(8))[0] - 16 if size == 1 else size - 8
+            if kind == b"meta":
+                return f.read(min(body, _MAX_META) if size else _MAX_META)
+            if size == 0 or body < 0:
+                break
+            f.seek(body, io.SEEK_CUR)
+    return b""
+
+
+def _boxes(data: bytes, start: int, end: int):
+    """(type, body start, body end) of the ISO-BMFF boxes in ``data[start:end]``."""
+    while start + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, start)
+        head = 8
+        if size == 1 and start + 16 <= end:
+            size, head = struct.unpack_from(">Q", data, start + 8)[0], 16
+        elif size == 0:
+            size = end - start
+        if size < head:
+            return
+        yield kind, start + head, min(start + size, end)
+        start += size
+
+
+def _child(data: bytes, start: int, end: int, path: tuple[bytes, ...]) -> tuple[int, int] | None:
+    """(body start, body end) of the box reached by the box types of ``path``, or None."""
+    for kind, body, stop in _boxes(data, start, end):
+        if kind == path[0]:
+            return (body, stop) if len(path) == 1 else _child(data, body, stop, path[1:])
+    return None
 
 
 def preview_is_enough(preview: tuple[int, int], sensor: tuple[int, int]) -> bool:

@@ -4,8 +4,9 @@
   CMYK and other modes converted to 8-bit RGB.  Pillow's decompression-bomb guard stays on and
   its warning (over ``MAX_IMAGE_PIXELS``) refuses a file just as its error (over twice that) does:
   ``ImageReadError`` naming the file and how to allow it.
-* Camera RAW and HEIF/HEIC are decoded by ``msdunet.io.formats`` (the optional ``raw`` extra); without
-  it such a file is an ``ImageReadError`` saying which extra to install.
+* Camera RAW and HEIF/HEIC are decoded by ``msdunet.io.formats`` (the optional ``raw`` extra; a HEIF
+  file's EXIF orientation applied when the file has no rotation of its own); without it such a file
+  is an ``ImageReadError`` saying which extra to install.
 * Masks: read as grey (RGB/RGBA → luminance), thresholded at 127 → bool (True = blurred).
 * Every failure is an ``ImageReadError`` carrying the path and the reason in plain words.
 """
@@ -137,8 +138,9 @@ def read_image(path: str | os.PathLike) -> Image.Image:
     if io_formats.is_raw(Path(path)):
         return _raw(_check_file(path), io_formats.read_raw)
     image = _open(path)
+    turn = io_formats.heif_orientation(image, Path(path))  # 1 but for a HEIF file pillow-heif left sideways
     try:
-        return to_rgb(image)
+        return io_formats.orient(to_rgb(image), turn)
     except (OSError, ValueError) as exc:
         raise ImageReadError(path, f"cannot convert {image.mode} image to RGB ({exc})") from exc
 
@@ -168,6 +170,8 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
         with _guarded_open(path) as image:
             width, height = image.size
             orientation = image.getexif().get(0x0112, 1)
+            if orientation == 1:
+                orientation = io_formats.heif_orientation(image, path)
     except ImageReadError:
         raise
     except (OSError, SyntaxError, ValueError) as exc:
