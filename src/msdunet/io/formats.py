@@ -11,6 +11,8 @@ does not read by itself, both in the optional ``raw`` extra.
   ``PREVIEW_MIN_SIDE`` px, or at least half the sensor's long side), else a half-size demosaic with
   the camera's white balance, 8-bit.  Either way the result is upright as photographers see it.
   The decoded image, whichever it is, is *the* photo: its map, overlay and report size are its own.
+* GoPro ``.GPR``: a DNG with VC-5 compression and no preview; stock LibRaw opens it but cannot
+  decode it, so reading one is a ``FormatError`` saying to convert it with GoPro's ``gpr_tools``.
 * A missing extra or an unreadable file raises ``FormatError`` with the problem in plain words;
   ``msdunet.io`` adds the file's name.
 """
@@ -18,7 +20,6 @@ does not read by itself, both in the optional ``raw`` extra.
 from __future__ import annotations
 
 import io
-import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +28,11 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
+from msdunet.io.heif_boxes import heif_turns_itself
+
 HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".avif"})
-RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2"})
+# .gpr: GoPro's raw, a DNG with VC-5 compression, which stock LibRaw lists but cannot decode (``read_raw`` says so).
+RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2", ".gpr"})
 # ISO-BMFF brands (bytes 8–12, after "ftyp") of HEIF, HEIC and AVIF still images and sequences.
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"})
 INSTALL = 'pip install "msdunet[raw]"'
@@ -45,7 +49,6 @@ _EXIF_TRANSPOSE = {
     5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }  # fmt: skip
-_MAX_META = 1 << 24  # bytes of a HEIF ``meta`` box read to look for irot/imir (real ones: a few KB)
 _HEIF_LOCK = threading.Lock()
 _heif: bool | None = None  # pillow-heif registered (True), missing (False), not tried yet (None)
 
@@ -119,56 +122,6 @@ def orient(image: Image.Image, orientation: int) -> Image.Image:
     return image.transpose(_EXIF_TRANSPOSE[orientation]) if orientation in _EXIF_TRANSPOSE else image
 
 
-def heif_turns_itself(path: Path) -> bool:
-    """True when a HEIF file has an ``irot`` or ``imir`` property (which libheif applies), or when its
-    boxes cannot be read (then libheif's image is taken as it is)."""
-    try:
-        meta = _meta_box(path)
-    except (OSError, struct.error):
-        return True
-    ipco = _child(meta, 4, len(meta), (b"iprp", b"ipco"))  # meta is a full box: 4 bytes version, flags
-    if ipco is None:
-        return True
-    return any(kind in (b"irot", b"imir") for kind, _, _ in _boxes(meta, *ipco))
-
-
-def _meta_box(path: Path) -> bytes:
-    """The body of a HEIF file's top-level ``meta`` box (b"" when there is none)."""
-    with open(path, "rb") as f:
-        while len(head := f.read(8)) == 8:
-            size, kind = struct.unpack(">I4s", head)
-            body = struct.unpack(">Q", f.read(8))[0] - 16 if size == 1 else size - 8
-            if kind == b"meta":
-                return f.read(min(body, _MAX_META) if size else _MAX_META)
-            if size == 0 or body < 0:
-                break
-            f.seek(body, io.SEEK_CUR)
-    return b""
-
-
-def _boxes(data: bytes, start: int, end: int):
-    """(type, body start, body end) of the ISO-BMFF boxes in ``data[start:end]``."""
-    while start + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, start)
-        head = 8
-        if size == 1 and start + 16 <= end:
-            size, head = struct.unpack_from(">Q", data, start + 8)[0], 16
-        elif size == 0:
-            size = end - start
-        if size < head:
-            return
-        yield kind, start + head, min(start + size, end)
-        start += size
-
-
-def _child(data: bytes, start: int, end: int, path: tuple[bytes, ...]) -> tuple[int, int] | None:
-    """(body start, body end) of the box reached by the box types of ``path``, or None."""
-    for kind, body, stop in _boxes(data, start, end):
-        if kind == path[0]:
-            return (body, stop) if len(path) == 1 else _child(data, body, stop, path[1:])
-    return None
-
-
 def preview_is_enough(preview: tuple[int, int], sensor: tuple[int, int]) -> bool:
     """Use an embedded preview of size ``preview`` for a sensor of size ``sensor`` (both width,
     height)?  Yes when its long side is at least ``PREVIEW_MIN_SIDE`` px or at least half the
@@ -189,8 +142,19 @@ def read_raw(path: Path, *, open_image: Opener) -> Image.Image:
         try:
             rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
         except _rawpy().LibRawError as exc:
-            raise FormatError(f"camera RAW data LibRaw cannot decode ({_say(exc)})") from exc
+            raise FormatError(_undecodable(path, exc)) from exc
     return Image.fromarray(rgb)
+
+
+def _undecodable(path: Path, exc: Exception) -> str:
+    """Why LibRaw could not decode a RAW file's data, and what to do about a GoPro GPR (which has no
+    embedded preview to fall back on)."""
+    if path.suffix.lower() == ".gpr":
+        return (
+            f"a GoPro GPR raw (DNG with VC-5 compression), which LibRaw cannot decode ({_say(exc)}); "
+            f"convert it to DNG with GoPro's gpr tool: gpr_tools -i {path.name} -o {path.stem}.DNG"
+        )
+    return f"camera RAW data LibRaw cannot decode ({_say(exc)})"
 
 
 def raw_size(path: Path, *, open_image: Opener) -> tuple[int, int]:
