@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from msdunet.cli.options import model_option
+from msdunet.cli.options import check_working_size, model_option
 from msdunet.data.sources import DATASETS
 from msdunet.inference.protocol import PAPER_WORKING_SIZE
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     "--working-size",
     default=None,
     type=int,
+    callback=check_working_size,
     help="Model input: long side in px, aspect kept (0 = native). "
     f"Default: {PAPER_WORKING_SIZE}×{PAPER_WORKING_SIZE}, the paper's protocol.",
 )

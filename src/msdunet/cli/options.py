@@ -23,6 +23,16 @@ def model_option(help_text: str):
 
 
 THREADS_HELP = "Torch CPU threads (default: the cores other work leaves idle at the start, at least 1)."
+THREADS = click.IntRange(min=1)  # --threads: a count, never 0 or negative
+MIN_WORKING_SIZE = 32  # px: the deepest layer of every model (16× or 32× down) still sees one pixel
+
+
+def check_working_size(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """click callback: ``--working-size`` is 0 (native size, tiled) or a long side of at least
+    ``MIN_WORKING_SIZE`` px; anything else is a usage error (exit 2)."""
+    if value is not None and value != 0 and value < MIN_WORKING_SIZE:
+        raise click.BadParameter(f"{value} is neither 0 (native size) nor a long side of at least {MIN_WORKING_SIZE}")
+    return value
 
 # msdunet detect's options after PATHS, in --help order; the group turns them into ``options``
 DETECT_OPTIONS = (
@@ -39,11 +49,11 @@ DETECT_OPTIONS = (
     click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
     click.option("--skip-existing", is_flag=True, help="Reuse maps already in OUT (resume a big folder)."),
     click.option(
-        "--working-size", default=None, type=int,
+        "--working-size", default=None, type=int, callback=check_working_size,
         help=f"Long side of the image the network sees, aspect kept (default {DEFAULT_WORKING_SIZE}; "
         "0 = native, tiled).",
     ),
-    click.option("--threads", default=None, type=int, help=THREADS_HELP),
+    click.option("--threads", default=None, type=THREADS, help=THREADS_HELP),
     click.option(
         "--bf16/--fp32", default=None,
         help="Precision (default: bf16 autocast where the CPU has native bf16, else fp32).",

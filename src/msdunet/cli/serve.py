@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from msdunet.cli.options import THREADS_HELP, detector_or_exit, model_option
+from msdunet.cli.options import THREADS, THREADS_HELP, detector_or_exit, model_option
 
 DEFAULT_MAX_UPLOAD_MB = 50
 
@@ -25,7 +25,7 @@ DEFAULT_MAX_UPLOAD_MB = 50
     type=click.FloatRange(min=0, min_open=True),
     help="Refuse uploads larger than this (HTTP 413).",
 )
-@click.option("--threads", default=None, type=int, help=THREADS_HELP)
+@click.option("--threads", default=None, type=THREADS, help=THREADS_HELP)
 def command(out, host, port, weights, max_upload_mb, threads):
     """Serve a web app: drop photos to see their blur maps, and review OUT (a `msdunet detect`
     output folder) with sorting, filters, a live verdict rule and keyboard picks saved to

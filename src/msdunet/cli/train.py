@@ -57,6 +57,10 @@ def command(config_file, train_packs, val, out, resume, overrides):
         raise click.UsageError(str(exc)) from exc
     if not cfg.train:
         raise click.UsageError("no training data: give --train PACK (build one with `msdunet data pack`)")
+    missing = [pack for pack in [*cfg.train, *([cfg.val] if cfg.val else [])] if not Path(pack).is_file()]
+    if missing:
+        names = ", ".join(map(str, missing))
+        raise click.UsageError(f"no such pack file: {names} (build one with `msdunet data pack`)")
     try:
         fit(cfg, resume=resume)
     except RunFolderError as exc:

@@ -1,0 +1,65 @@
+"""What a new user types wrong gets click's usage error (exit 2, one line saying what), before anything
+is loaded or written; and the examples folder is all photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from msdunet.cli.options import MIN_WORKING_SIZE
+
+from .conftest import invoke
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def refused(result, option: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert f"Invalid value for '{option}'" in result.output, result.output
+
+
+@pytest.mark.parametrize("size", ["-5", "1", str(MIN_WORKING_SIZE - 1)])
+def test_detect_refuses_a_working_size_that_is_not_0_or_a_real_size(photo_dir, tmp_path, size):
+    out = tmp_path / "out"
+    refused(invoke(["detect", photo_dir, "-o", out, "--working-size", size]), "--working-size")
+    assert not out.exists()
+    refused(invoke(["evaluate", "--dataset", "dut", "--working-size", size]), "--working-size")
+
+
+@pytest.mark.parametrize("threads", ["-3", "0"])
+def test_detect_and_serve_refuse_threads_below_1(photo_dir, tmp_path, threads):
+    out = tmp_path / "out"
+    refused(invoke(["detect", photo_dir, "-o", out, "--threads", threads]), "--threads")
+    assert not out.exists()
+    refused(invoke(["serve", "--threads", threads]), "--threads")
+
+
+def test_native_and_smallest_working_sizes_and_one_thread_run(photo_dir, tmp_path, tiny_weights):
+    for size in ("0", str(MIN_WORKING_SIZE)):
+        args = ["detect", photo_dir, "-o", tmp_path / size, "--weights", tiny_weights, "--threads", "1", "-q"]
+        result = invoke([*args, "--working-size", size])
+        assert result.exit_code == 0, result.output
+
+
+def test_train_names_a_pack_file_that_is_not_there(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for args, missing in (
+        (["--set", "train=missing.npz"], "missing.npz"),
+        (["--train", "gone.npz"], "gone.npz"),
+        (["--train", "here.npz", "--set", "val=noval.npz"], "noval.npz"),
+    ):
+        (tmp_path / "here.npz").write_bytes(b"")
+        result = invoke(["train", *args, "--out", tmp_path / "run"])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert f"no such pack file: {missing}" in result.output
+        assert not (tmp_path / "run").exists()
+
+
+def test_the_examples_folder_is_all_photos():
+    from msdunet.detect.listing import list_inputs
+
+    scan = list_inputs([ROOT / "examples"])
+    assert scan.inputs and scan.skipped == 0  # `msdunet detect examples` prints no "skipped" note
