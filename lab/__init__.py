@@ -21,6 +21,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "reproduce": ("lab.studies.reproduce", "The paper's tables and figures at CPU scale."),
     "reproduce_grids": ("lab.studies.reproduce_grids", "Figs 5-6: grids of photo, truth, published maps, ours."),
     "verdict_study": ("lab.studies.verdict_study", "The focus verdict's thresholds and confusion matrix."),
+    "pixel_blur_data": ("lab.studies.pixel_blur_data", "Synthetic blur of known size on sharp benchmark content."),
+    "pixel_blur": ("lab.studies.pixel_blur", "Blur in px: fit, error, real photos, sensitivity curve."),
     "scale_demo": ("lab.studies.scale_demo", "One synthetic photo's map at several working sizes."),
     "ship_weights": ("lab.studies.ship_weights", "A trained run → shipped weights, model card and scores."),
     "pack_all": ("lab.studies.pack_all", "Training and test packs of every setting into cache/."),

@@ -91,6 +91,7 @@ def _run_local(inputs, out: Path, options, *, progress: _Progress, meta: dict):
     return run_batch(
         detector, inputs, out, threshold=options.threshold, with_overlay=options.with_overlay,
         skip_existing=options.skip_existing, workers=options.workers, on_row=progress.row, meta=meta,
+        judging=options.judging,
     )  # fmt: skip
 
 
@@ -123,7 +124,7 @@ def _ray_engine():
     try:
         from msdunet.detect import ray_engine
     except ImportError as exc:
-        click.echo(f"error: --engine ray needs Ray Data: pip install 'msdunet[ray]' ({exc})", err=True)
+        click.echo(f'error: --engine ray needs Ray Data: pip install torch==2.13.0 -e ".[ray]" ({exc})', err=True)
         sys.exit(2)
     return ray_engine
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from msdunet.focus.limits import LIMIT_PX
 from msdunet.inference.options import ModelOptions
 from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
 
@@ -34,6 +35,7 @@ def check_working_size(ctx: click.Context, param: click.Parameter, value: int | 
         raise click.BadParameter(f"{value} is neither 0 (native size) nor a long side of at least {MIN_WORKING_SIZE}")
     return value
 
+
 # msdunet detect's options after PATHS, in --help order; the group turns them into ``options``
 DETECT_OPTIONS = (
     click.option(
@@ -45,6 +47,14 @@ DETECT_OPTIONS = (
     click.option(
         "--threshold", default=0.5, show_default=True, type=click.FloatRange(0, 1),
         help="P(blurred) at which a pixel counts as blurred in the report.",
+    ),
+    click.option(
+        "--judge-at", default="full", show_default=True, callback=lambda ctx, param, value: judge_at_value(value),
+        help="Long side (px) the photos will be seen at, or full: the verdict's blur limit holds at that size.",
+    ),
+    click.option(
+        "--limit-px", default=LIMIT_PX, show_default=True, type=click.FloatRange(min=0.05),
+        help="Largest blur (σ, px at the judged size) a sharp subject may have.",
     ),
     click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
     click.option("--skip-existing", is_flag=True, help="Reuse maps already in OUT (resume a big folder)."),
@@ -60,7 +70,7 @@ DETECT_OPTIONS = (
     ),
     click.option(
         "--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
-        help="onnx needs the optional extra: pip install 'msdunet[onnx]'.",
+        help='onnx needs the optional extra: pip install torch==2.13.0 -e ".[onnx]".',
     ),
     click.option(
         "--workers", default=2, show_default=True, type=click.IntRange(0, 16),
@@ -73,7 +83,7 @@ DETECT_OPTIONS = (
     ),
     click.option(
         "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-        help="ray: Ray Data, one model per actor, on this machine or a cluster (pip install 'msdunet[ray]').",
+        help='ray: Ray Data, one model per actor, here or on a cluster: pip install torch==2.13.0 -e ".[ray]"',
     ),
     click.option(
         "--address", default=None,
@@ -89,7 +99,8 @@ DETECT_OPTIONS = (
     click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task."),
 )  # fmt: skip
 _GROUP_NAMES = (
-    "recursive", "weights", "threshold", "no_overlay", "skip_existing", "working_size", "threads", "bf16", "backend",
+    "recursive", "weights", "threshold", "judge_at", "limit_px", "no_overlay", "skip_existing", "working_size",
+    "threads", "bf16", "backend",
     "workers", "flip_tta", "max_pixels", "engine", "address", "ray_actors", "ray_cpus", "ray_batch",
 )  # fmt: skip
 
@@ -108,9 +119,23 @@ def detect_options(command):
     return wrapper
 
 
+def judge_at_value(value: str | int | None) -> int | None:
+    """``--judge-at``: ``full`` (None) or a long side of at least 64 px; else a usage error."""
+    if value is None or str(value).strip().lower() == "full":
+        return None
+    try:
+        side = int(value)
+    except ValueError:
+        side = 0
+    if side < 64:
+        raise click.BadParameter(f"{value!r} is neither 'full' nor a long side of at least 64 px")
+    return side
+
+
 def build_detect_options(**values) -> DetectOptions:
     """``DetectOptions`` from the group's values (``--working-size 0``: native size)."""
     from msdunet.detect.options import DetectOptions, RayOptions  # the detect package: not for --help
+    from msdunet.focus.judgement import JudgeOptions
 
     size = values["working_size"]
     model = ModelOptions(
@@ -124,6 +149,7 @@ def build_detect_options(**values) -> DetectOptions:
         model=model, threshold=values["threshold"], with_overlay=not values["no_overlay"],
         skip_existing=values["skip_existing"], recursive=values["recursive"], workers=values["workers"],
         max_pixels=values["max_pixels"], engine=values["engine"], ray=ray,
+        judging=JudgeOptions(judge_at=values["judge_at"], limit_px=values["limit_px"]),
     )  # fmt: skip
 
 
@@ -136,7 +162,8 @@ def detector_or_exit(options: ModelOptions):
         return load_detector(options)
     except ImportError as exc:
         click.echo(
-            f"error: the onnx backend needs onnxruntime and onnxscript: pip install 'msdunet[onnx]' ({exc})", err=True
+            f'error: the onnx backend needs onnxruntime and onnxscript: pip install torch==2.13.0 -e ".[onnx]" ({exc})',
+            err=True,
         )
         sys.exit(2)
     except WeightsError as exc:

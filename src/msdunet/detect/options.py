@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from msdunet.focus.judgement import JudgeOptions
 from msdunet.inference.options import ModelOptions
 
 
@@ -22,7 +23,8 @@ class RayOptions:
 @dataclass(frozen=True)
 class DetectOptions:
     """``model``: the network and how it runs; ``threshold``: P(blurred) at which a pixel counts as
-    blurred in the report; ``workers``: decode threads of the local engine; ``max_pixels``: Pillow's
+    blurred in the report; ``judging``: at what size and limit the verdict is judged; ``workers``: decode
+    threads of the local engine; ``max_pixels``: Pillow's
     decompression-bomb limit (None: Pillow's default, 0: none); ``engine`` "local" or "ray"."""
 
     model: ModelOptions = field(default_factory=ModelOptions)
@@ -34,6 +36,7 @@ class DetectOptions:
     max_pixels: int | None = None
     engine: str = "local"
     ray: RayOptions = field(default_factory=RayOptions)
+    judging: JudgeOptions = field(default_factory=JudgeOptions)  # the verdict's size and limit (msdunet.focus)
 
 
 def apply_max_pixels(max_pixels: int | None) -> None:

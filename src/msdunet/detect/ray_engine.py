@@ -81,7 +81,7 @@ class Detect:
         try:
             detected = step.detect_photo(
                 self.detector, source, label=source, threshold=options.threshold,
-                with_overlay=options.with_overlay, load=self._load,
+                with_overlay=options.with_overlay, load=self._load, judging=options.judging,
             )  # fmt: skip
         except (*step.READ_ERRORS, MemoryError) as exc:
             return step.failed(source, exc), None
@@ -157,7 +157,10 @@ def _reuse_done(
     for i, (found, target) in enumerate(zip(inputs, targets, strict=True)):
         reused = None
         if options.skip_existing and found.uri is None:
-            reused = step.reuse(out, target, found.path, threshold=options.threshold, with_overlay=options.with_overlay)
+            reused = step.reuse(
+                out, target, found.path, threshold=options.threshold, with_overlay=options.with_overlay,
+                judging=options.judging,
+            )  # fmt: skip
         if reused:
             order.put(i, reused)
         else:

@@ -15,6 +15,7 @@ from msdunet import focus
 from msdunet.detect import step
 from msdunet.detect.outputs import Target, plan_outputs
 from msdunet.detect.report import ReportWriter, Row
+from msdunet.focus import JudgeOptions
 from msdunet.io import Found
 
 MAX_PENDING_WRITES = 2  # full-size maps waiting for the writer thread (bounds memory)
@@ -31,6 +32,7 @@ def run_batch(
     on_row: Callable[[Row], None] | None = None,
     workers: int = 2,
     meta: dict | None = None,
+    judging: JudgeOptions = focus.DEFAULT_JUDGING,
 ) -> list[Row]:
     """Process ``inputs`` (``Found`` from ``io.scan_inputs``, or plain paths, which go to the top of
     ``out``) into ``out``; returns the rows (errors included, never raised).
@@ -45,8 +47,9 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     report = ReportWriter(out)
     batch = _Batch(
-        detector=detector, out=out, threshold=threshold, with_overlay=with_overlay, skip_existing=skip_existing
-    )
+        detector=detector, out=out, threshold=threshold, with_overlay=with_overlay, skip_existing=skip_existing,
+        judging=judging,
+    )  # fmt: skip
     readers, writers = _pool(workers), _pool(min(workers, 1))
     queue: deque[tuple[str, Row | Future]] = deque()
     interrupted = False
@@ -62,7 +65,8 @@ def run_batch(
         readers.shutdown(wait=True, cancel_futures=True)
         writers.shutdown(wait=True)  # writes already queued finish, so their rows are true
         _report_done(queue, report, on_row, keep=0)
-        info = {"threshold": threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM}
+        info = {"threshold": threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
+                "judge_at": judging.judge_at, "limit_px": judging.limit_px}  # fmt: skip
         report.close({**info, **(meta or {}), "planned": len(found), "interrupted": interrupted})
     return report.rows
 
@@ -74,13 +78,17 @@ class _Batch:
     threshold: float
     with_overlay: bool
     skip_existing: bool
+    judging: JudgeOptions
 
     def prepare(self, item: tuple[Found, Target]) -> Row | step.Decoded:
         """In a reader thread: the row of an earlier run's map when it can be reused, else the
         decoded photo resized for the network (and for the overlay)."""
         found, target = item
         if self.skip_existing:
-            row = step.reuse(self.out, target, found.path, threshold=self.threshold, with_overlay=self.with_overlay)
+            row = step.reuse(
+                self.out, target, found.path, threshold=self.threshold, with_overlay=self.with_overlay,
+                judging=self.judging,
+            )  # fmt: skip
             if row is not None:
                 return row
         return step.decode(self.detector, found.path, with_overlay=self.with_overlay)
@@ -100,7 +108,7 @@ class _Batch:
     def finish(self, target: Target, inferred: step.Inferred) -> Row:
         """In the writer thread: the 8-bit map, its row, and its files; the row says ok only once
         they are written."""
-        return step.write(self.out, target, step.encode(inferred, threshold=self.threshold))
+        return step.write(self.out, target, step.encode(inferred, threshold=self.threshold, judging=self.judging))
 
 
 def _report_done(queue: deque, report: ReportWriter, on_row, *, keep: int) -> None:

@@ -17,8 +17,9 @@ import numpy as np
 from PIL import Image
 
 from msdunet.detect.outputs import Encoded, Target, encode_outputs, preview, read_existing, save_encoded
-from msdunet.detect.report import Row, summarize
-from msdunet.io import ImageReadError
+from msdunet.detect.report import Judging, Row, summarize
+from msdunet.focus import DEFAULT_JUDGING, JudgeOptions, PixelBlur, measure_blur
+from msdunet.io import ImageReadError, read_image
 from msdunet.scoring.metrics import to_uint8_map
 
 READ_ERRORS = (ImageReadError, OSError, ValueError)  # a photo that cannot be read: its row's error
@@ -29,6 +30,7 @@ class Decoded:
     work: Image.Image  # what the network sees
     size: tuple[int, int]  # the photo's (width, height)
     photo: Image.Image | None  # the photo at overlay size, when overlays are wanted
+    measured: PixelBlur  # blur in px from the full-size pixels (msdunet.focus)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Inferred:
     blur: np.ndarray  # P(blurred), float, at the photo's size
     ms: float  # network time
     photo: Image.Image | None
+    measured: PixelBlur
 
 
 @dataclass(frozen=True)
@@ -46,32 +49,42 @@ class Detected:
 
 
 def decode(detector, source, *, with_overlay: bool = True, load: Callable | None = None) -> Decoded:
-    """The photo resized for the network (and for the overlay); the full-size decode is dropped
-    here.  ``load`` reads ``source`` (default ``detector.load``)."""
+    """The photo resized for the network (and for the overlay) and its blur measured in pixels; the
+    full-size decode is dropped here.  ``load`` reads ``source`` (default ``detector.load``)."""
     rgb, size = (load or detector.load)(source)
-    return Decoded(detector.working_image(rgb), size, preview(rgb) if with_overlay else None)
+    work, photo = detector.working_image(rgb), preview(rgb) if with_overlay else None
+    return Decoded(work=work, size=size, photo=photo, measured=measure_blur(rgb))
 
 
 def infer(detector, decoded: Decoded, label: str) -> Inferred:
     start = time.perf_counter()
     blur = detector.map_for(decoded.work, decoded.size)
-    return Inferred(label, blur, (time.perf_counter() - start) * 1e3, decoded.photo)
+    ms = (time.perf_counter() - start) * 1e3
+    return Inferred(label=label, blur=blur, ms=ms, photo=decoded.photo, measured=decoded.measured)
 
 
-def encode(inferred: Inferred, *, threshold: float) -> Detected:
-    """The 8-bit map, its row (from the map as saved) and the files' bytes."""
+def encode(inferred: Inferred, *, threshold: float, judging: JudgeOptions = DEFAULT_JUDGING) -> Detected:
+    """The 8-bit map, its row (from the map as saved, and the judgement) and the files' bytes."""
     map8 = to_uint8_map(inferred.blur)
-    row = summarize(inferred.label, map8, threshold=threshold, ms=inferred.ms)
+    pixels = Judging(inferred.measured, judging)
+    row = summarize(inferred.label, map8, threshold=threshold, ms=inferred.ms, pixels=pixels)
     return Detected(row, encode_outputs(map8, inferred.photo))
 
 
 def detect_photo(
-    detector, source, *, label: str, threshold: float = 0.5, with_overlay: bool = True, load: Callable | None = None
+    detector,
+    source,
+    *,
+    label: str,
+    threshold: float = 0.5,
+    with_overlay: bool = True,
+    load: Callable | None = None,
+    judging: JudgeOptions = DEFAULT_JUDGING,
 ) -> Detected:
     """The step: ``source`` (a path, or what ``load`` reads) to its row (path ``label``) and files,
     on the calling thread.  A photo that cannot be read raises (``READ_ERRORS``)."""
     decoded = decode(detector, source, with_overlay=with_overlay, load=load)
-    return encode(infer(detector, decoded, label), threshold=threshold)
+    return encode(infer(detector, decoded, label), threshold=threshold, judging=judging)
 
 
 def write(out: Path, target: Target, detected: Detected) -> Row:
@@ -93,12 +106,22 @@ def not_written(label: str, exc: BaseException) -> Row:
     return Row(label, error=f"{label}: outputs not written ({exc})")
 
 
-def reuse(out: Path, target: Target, photo: Path, *, threshold: float, with_overlay: bool) -> Row | None:
-    """The row of an earlier run's map (``skip_existing``), or None when it has to be made again."""
+def reuse(
+    out: Path,
+    target: Target,
+    photo: Path,
+    *,
+    threshold: float,
+    with_overlay: bool,
+    judging: JudgeOptions = DEFAULT_JUDGING,
+) -> Row | None:
+    """The row of an earlier run's map (``skip_existing``), or None when it has to be made again;
+    the photo is decoded again for its judgement (the network is what is skipped)."""
     start = time.perf_counter()
     map8 = read_existing(out, target, photo, with_overlay)
     if map8 is None:
         return None
-    row = summarize(str(photo), map8, threshold=threshold, ms=(time.perf_counter() - start) * 1e3)
+    pixels = Judging(measure_blur(read_image(photo)), judging)
+    row = summarize(str(photo), map8, threshold=threshold, ms=(time.perf_counter() - start) * 1e3, pixels=pixels)
     row.output, row.reused = target.map.as_posix(), True
     return row

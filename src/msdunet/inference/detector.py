@@ -26,6 +26,7 @@ The map is P(blurred) from the softmax, upsampled bilinearly to the input's own 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from msdunet.focus import FocusJudgement, FocusSummary, JudgeOptions, judge_photo, summarize_focus
 from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 from msdunet.inference.threads import idle_cores, use_threads
 from msdunet.io import ImageReadError, read_image, to_rgb
@@ -212,8 +214,31 @@ class BlurDetector:
         """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""
         return self.map_for(*self.load(image))
 
+    def analyse(self, image: ImageInput, *, judge_at: int | None = None, limit_px: float | None = None) -> Analysis:
+        """The map, its summary (where is it sharp) and the photographer's verdict, from one decode.
 
-__all__ = ["BlurDetector", "ImageReadError", "as_rgb_array", "idle_cores"]
+        ``judge_at``: the long side (px) the photo will be seen at, None for 100 %; ``limit_px``:
+        the largest σ (px at that size) still sharp (default ``msdunet.focus.LIMIT_PX``)."""
+        rgb, size = self.load(image)
+        options = JudgeOptions(judge_at=judge_at) if limit_px is None else JudgeOptions(judge_at, limit_px)
+        blur = self.map_for(rgb, size)
+        summary = summarize_focus(blur)
+        return Analysis(blur, summary, judge_photo(rgb, options=options, fallback=summary.verdict))
+
+    def judge(self, image: ImageInput, *, judge_at: int | None = None, limit_px: float | None = None) -> FocusJudgement:
+        """Would a photographer keep it?  ``judgement.verdict``, ``subject_blur_px`` (σ in px of the
+        full-size photo), ``blur_kind``; see ``analyse`` for the arguments."""
+        return self.analyse(image, judge_at=judge_at, limit_px=limit_px).judgement
+
+
+@dataclass(frozen=True)
+class Analysis:
+    blur: np.ndarray  # float32 (H, W) P(blurred) at the photo's size
+    summary: FocusSummary  # the map's: sharp fraction, largest sharp region
+    judgement: FocusJudgement  # the verdict, from pixel-scale evidence at full resolution
+
+
+__all__ = ["Analysis", "BlurDetector", "ImageReadError", "as_rgb_array", "idle_cores"]
 
 
 def bf16_is_native() -> bool:

@@ -1,0 +1,148 @@
+"""Blur in pixels: the judgement's constants fitted on synthetic blur, its error on held-out synthetic
+blur beside the classical baseline, and its verdicts on real photos.
+
+    python -m lab pixel_blur_data          # first: the synthetic patches (cache/pixel_blur/)
+    python -m lab pixel_blur [--data ../shared/data]
+
+1. **Fit** (fitting photos of ``pixel_blur_data`` only): ``GRADIENT_FLOOR``, the raw σ a perfectly
+   sharp edge reads, minimises the median |error| of ``calibrated`` σ on patches with σ ≤ 3 px;
+   ``LIMIT_PX`` is the estimate that best separates patches blurred by σ ≤ 1 px from those blurred
+   more (balanced accuracy; 1 px at 100 % is the photographer's limit it stands for); ``MOTION_FROM``
+   the major / minor ratio that best separates streaks (kernel anisotropy ≥ 2) from Gaussian and disk
+   blur, among patches blurred by σ ≥ 1 px.  Each rounded to 0.05.
+2. **Held-out synthetic error** in px per σ bin: ours (``msdunet.focus.sharpness``: re-blur ladder,
+   per direction, calibrated) against the classical baseline (Zhuo & Sim: one re-blur σ0 = 1.4,
+   median over all edges of the patch) and the trivial floor (the fitting patches' median σ).
+3. **Real photos** (``realworld/mxagar_blur300``, never fitted on): keep / reject per label, for the
+   judgement (pixels), the blur map's verdict alone (the previous default) and either rejecting;
+   the sensitivity curve on camera-size photos: ``lab.studies.pixel_blur_photos``.
+
+Writes reports/pixel_blur.json and reports/pixel_blur.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from lab import ROOT
+from lab.studies.pixel_blur_data import CACHE
+from lab.studies.pixel_blur_photos import realworld_confusion, sensitivity
+from msdunet.focus import limits
+from msdunet.focus.sharpness import calibrated, edge_pixels, patch_blur, sigma_at
+
+BINS = ((0.0, 0.01), (0.01, 0.6), (0.6, 1.0), (1.0, 1.5), (1.5, 2.0), (2.0, 3.0), (3.0, 4.1))
+BASELINE_REBLUR = 1.4
+
+
+def load_patches() -> dict[str, np.ndarray]:
+    files = sorted(CACHE.glob("seed*.npz"))
+    if not files:
+        raise SystemExit(f"no synthetic patches in {CACHE}: run python -m lab pixel_blur_data first")
+    parts = [dict(np.load(f)) for f in files]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def baseline(patches: np.ndarray) -> np.ndarray:
+    """Zhuo & Sim: σ from one re-blur, median over every edge pixel of the patch (NaN: too few)."""
+    out = np.full(len(patches), np.nan, dtype=np.float32)
+    for start in range(0, len(patches), 256):
+        chunk = patches[start : start + 256]
+        edges, _, magnitude = edge_pixels(chunk)
+        sigma = sigma_at(chunk, magnitude, edges, BASELINE_REBLUR)
+        index = np.nonzero(edges)[0]
+        for i in np.unique(index):
+            values = sigma[index == i]
+            if len(values) >= 20:
+                out[start + i] = np.median(values)
+    return out
+
+
+def measured(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    parts = [patch_blur(patches[s : s + 256]) for s in range(0, len(patches), 256)]
+    return np.concatenate([p.major for p in parts]), np.concatenate([p.minor for p in parts])
+
+
+def best_split(low: np.ndarray, high: np.ndarray) -> float:
+    """The threshold t (step 0.05) maximising balanced accuracy of ``low ≤ t < high``."""
+    grid = np.round(np.arange(0.05, 10.0, 0.05), 2)
+    scores = [(np.mean(low <= t) + np.mean(high > t)) / 2 for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def fit(truth: np.ndarray, major: np.ndarray, minor: np.ndarray, kinds: np.ndarray, ratio_truth: np.ndarray) -> dict:
+    ok = np.isfinite(major)
+    small = ok & (truth <= 3)
+    floors = np.round(np.arange(0.3, 1.21, 0.05), 2)
+    errors = [float(np.median(np.abs(calibrated(major[small], floor=f) - truth[small]))) for f in floors]
+    floor = float(floors[int(np.argmin(errors))])
+    estimate = calibrated(major, floor=floor)
+    limit = best_split(estimate[ok & (truth <= 1.0)], estimate[ok & (truth > 1.0)])
+    ratio = major / np.maximum(minor, 1e-3)
+    blurred = ok & (truth >= 1.0)
+    defocus = blurred & np.isin(kinds, ["gaussian", "disk"])
+    streak = blurred & np.isin(kinds, ["linear", "curved"]) & (ratio_truth >= 2)
+    motion_from = best_split(ratio[defocus], ratio[streak])
+    return {"floor": floor, "limit_px": limit, "motion_from": motion_from, "patches": int(ok.sum())}
+
+
+def errors_by_bin(truth: np.ndarray, estimates: dict[str, np.ndarray]) -> list[dict]:
+    rows = []
+    for lo, hi in BINS:
+        inside = (truth >= lo) & (truth < hi)
+        row = {"sigma_from": lo, "sigma_to": hi, "patches": int(inside.sum())}
+        for name, est in estimates.items():
+            ok = inside & np.isfinite(est)
+            row[name] = round(float(np.mean(np.abs(est[ok] - truth[ok]))), 3) if ok.any() else None
+        rows.append(row)
+    return rows
+
+
+def synthetic(data: dict[str, np.ndarray]) -> dict:
+    patches = data["patch"].astype(np.float32) / 255.0
+    truth, kinds, held = data["major"], data["kind"], data["heldout"].astype(bool)
+    ratio_truth = data["major"] / np.maximum(data["minor"], 1e-3)
+    major, minor = measured(patches)
+    fitted = fit(truth[~held], major[~held], minor[~held], kinds[~held], ratio_truth[~held])
+    ours = calibrated(major, floor=fitted["floor"])
+    ours[~np.isfinite(major)] = np.nan
+    trivial = np.full_like(truth, float(np.median(truth[~held])))
+    h = held & np.isfinite(major)
+    estimates = {"ours": ours[h], "classical": baseline(patches[h]), "trivial": trivial[h]}
+    blurred = h & (truth >= 1.0) & (np.isin(kinds, ["gaussian", "disk"]) | (ratio_truth >= 2))
+    said_motion = major / np.maximum(minor, 1e-3) >= fitted["motion_from"]
+    is_motion = ratio_truth >= 2
+    return {
+        "fit": fitted,
+        "patches": {"fitting": int((~held).sum()), "held_out": int(held.sum()), "held_out_textured": int(h.sum())},
+        "held_out_error_px": errors_by_bin(truth[h], estimates),
+        "held_out_mae_px": {k: round(float(np.nanmean(np.abs(v - truth[h]))), 3) for k, v in estimates.items()},
+        "held_out_kind_accuracy": round(float(np.mean(said_motion[blurred] == is_motion[blurred])), 3),
+        "held_out_kind_trivial": round(float(max(is_motion[blurred].mean(), 1 - is_motion[blurred].mean())), 3),
+        "held_out_kind_patches": int(blurred.sum()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m lab pixel_blur", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=None, help="the shared data folder (default ../shared/data)")
+    parser.add_argument("--skip-photos", action="store_true", help="only the synthetic part (quick)")
+    args = parser.parse_args()
+    report = {"synthetic": synthetic(load_patches())}
+    shipped = {"floor": limits.GRADIENT_FLOOR, "limit_px": limits.LIMIT_PX, "motion_from": limits.MOTION_FROM}
+    report["shipped"] = shipped
+    if not args.skip_photos:
+        report["realworld"] = realworld_confusion(args.data)
+        report["sensitivity"] = sensitivity(args.data)
+    out = ROOT / "reports" / "pixel_blur.json"
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    from lab.studies.pixel_blur_markdown import write_markdown
+
+    write_markdown(report, ROOT / "reports" / "pixel_blur.md")
+    print(json.dumps(report["synthetic"]["fit"]), "→", out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""reports/pixel_blur.md from reports/pixel_blur.json (``python -m lab pixel_blur`` writes both)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _fit(report: dict) -> list[str]:
+    fit, shipped = report["synthetic"]["fit"], report["shipped"]
+    lines = ["## Constants fitted on synthetic blur", "", "| constant | fitted | shipped (msdunet.focus.limits) |",
+             "| --- | --- | --- |"]  # fmt: skip
+    for key in ("floor", "limit_px", "motion_from"):
+        lines.append(f"| {key} | {fit[key]} | {shipped[key]} |")
+    return [*lines, "", f"Fitted on {fit['patches']} textured patches of the fitting photos.", ""]
+
+
+def _errors(report: dict) -> list[str]:
+    syn = report["synthetic"]
+    lines = ["## Error in px on held-out synthetic blur", "",
+             f"{syn['patches']['held_out_textured']} textured held-out patches (photos never fitted on). "
+             "ours: msdunet.focus.sharpness; classical: one re-blur σ0 = 1.4, median over the patch's edges "
+             "(Zhuo & Sim 2011); trivial: the fitting patches' median σ for every patch.", "",
+             "| true σ (px) | patches | ours | classical | trivial |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for row in syn["held_out_error_px"]:
+        lines.append(f"| {row['sigma_from']}–{row['sigma_to']} | {row['patches']} | {row['ours']} | "
+                     f"{row['classical']} | {row['trivial']} |")  # fmt: skip
+    mae = syn["held_out_mae_px"]
+    total = syn["patches"]["held_out_textured"]
+    kind = f"{syn['held_out_kind_accuracy']} right (trivial: {syn['held_out_kind_trivial']})"
+    lines += [f"| all | {total} | {mae['ours']} | {mae['classical']} | {mae['trivial']} |", "",
+              f"Blur kind (defocus / motion) on {syn['held_out_kind_patches']} held-out patches blurred by "
+              f"σ ≥ 1 px: {kind}.", ""]  # fmt: skip
+    return lines
+
+
+def _confusion(report: dict) -> list[str]:
+    if "realworld" not in report:
+        return []
+    rw = report["realworld"]
+    lines = [f"## Real photos: {rw['folder']} (never fitted on)", "",
+             "| rule | sharp kept | defocus rejected | motion rejected |", "| --- | --- | --- | --- |"]  # fmt: skip
+    for rule, by_label in rw["confusion"].items():
+        s, d, m = by_label["sharp"], by_label["defocus"], by_label["motion"]
+        of = lambda c: c["kept"] + c["rejected"]  # noqa: E731
+        lines.append(f"| {rule} | {s['kept']}/{of(s)} | {d['rejected']}/{of(d)} | {m['rejected']}/{of(m)} |")
+    lines += ["", "judgement: the verdict detect reports; map: the blur map's verdict alone (the previous default); "
+              "either: rejected when one of the two rejects.", "", "| photo | label | σ px | kind | verdict | map |",
+              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for p in rw["photos"]:
+        lines.append(f"| {p['file']} | {p['label']} | {p['subject_blur_px']} | {p['blur_kind'] or ''} | "
+                     f"{p['verdict']} | {p['map_verdict']} |")  # fmt: skip
+    return [*lines, ""]
+
+
+def _sensitivity(report: dict) -> list[str]:
+    if "sensitivity" not in report:
+        return []
+    sens = report["sensitivity"]
+    lines = ["## Sensitivity: sharp photos blurred at full size", "",
+             f"{len(sens['photos'])} photos: {', '.join(sens['photos'])}.", "",
+             "| blur | σ (px) | judged at | share rejected |", "| --- | --- | --- | --- |"]  # fmt: skip
+    for c in sens["curve"]:
+        share = f"{c['share_rejected']} ({c['rejected']}/{c['photos']})"
+        lines.append(f"| {c['kind']} | {c['sigma']} | {c['judged_at']} | {share} |")
+    return [*lines, ""]
+
+
+def write_markdown(report: dict, path: Path) -> None:
+    head = ["# Blur in pixels: fit, error, real photos", "", "Written by `python -m lab pixel_blur` "
+            "(after `python -m lab pixel_blur_data`); numbers from reports/pixel_blur.json.", ""]  # fmt: skip
+    body = _fit(report) + _errors(report) + _confusion(report) + _sensitivity(report)
+    path.write_text("\n".join(head + body))

@@ -1,0 +1,138 @@
+"""Blur kernels with known size, and a camera's way of recording them.
+
+Every kernel is measured the same way, as the σ of the equivalent Gaussian along its worst
+direction: ``sigma_major`` = √(largest eigenvalue of the kernel's covariance), ``sigma_minor`` the
+smallest.  A Gaussian of σ has both equal to σ; a disk (defocus) of radius r has r / 2; a straight
+streak (shake) of length L has L / √12 and ≈ 0; a curved shake path lies between.  These are what
+``msdunet.focus`` estimates and reports as ``subject_blur_px``.
+
+Used by the lab (pixel-blur study, sensitivity curve, synthetic bursts and videos) and by tests.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import signal
+
+KINDS = ("gaussian", "disk", "linear", "curved")
+
+
+@dataclass(frozen=True)
+class Kernel:
+    kind: str
+    weights: np.ndarray  # (k, k), sums to 1
+
+    @property
+    def sigmas(self) -> tuple[float, float]:
+        """(σ_major, σ_minor) of the kernel's second moments, px."""
+        k = self.weights
+        ys, xs = np.mgrid[: k.shape[0], : k.shape[1]].astype(np.float64)
+        my, mx = (k * ys).sum(), (k * xs).sum()
+        cyy = (k * (ys - my) ** 2).sum()
+        cxx = (k * (xs - mx) ** 2).sum()
+        cxy = (k * (ys - my) * (xs - mx)).sum()
+        eig = np.linalg.eigvalsh(np.array([[cyy, cxy], [cxy, cxx]]))
+        return float(np.sqrt(max(eig[1], 0.0))), float(np.sqrt(max(eig[0], 0.0)))
+
+
+def _grid(radius: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.mgrid[-radius : radius + 1, -radius : radius + 1].astype(np.float64)
+
+
+def gaussian(sigma: float) -> Kernel:
+    radius = max(1, int(np.ceil(4 * sigma)))
+    y, x = _grid(radius)
+    k = np.exp(-(x * x + y * y) / (2 * max(sigma, 1e-3) ** 2))
+    return Kernel("gaussian", k / k.sum())
+
+
+def _supersampled(radius: int, inside, factor: int = 8) -> np.ndarray:
+    """Area coverage of ``inside(y, x)`` per pixel, sampled ``factor``² times per pixel."""
+    fine = (np.arange((2 * radius + 1) * factor) + 0.5) / factor - radius - 0.5
+    y, x = np.meshgrid(fine, fine, indexing="ij")
+    covered = inside(y, x).astype(np.float64)
+    n = 2 * radius + 1
+    return covered.reshape(n, factor, n, factor).mean(axis=(1, 3))
+
+
+def disk(sigma: float) -> Kernel:
+    """A uniform blur circle (defocus) of radius 2σ."""
+    r = 2 * sigma
+    k = _supersampled(int(np.ceil(r)) + 1, lambda y, x: x * x + y * y <= r * r)
+    return Kernel("disk", k / k.sum())
+
+
+def _path_kernel(points: np.ndarray) -> np.ndarray:
+    """A kernel drawn by a path of (y, x) points (bilinear splat, dense sampling)."""
+    dense = []
+    for a, b in zip(points[:-1], points[1:], strict=True):
+        steps = max(2, int(np.ceil(np.abs(b - a).max() * 8)))
+        dense.append(a + (b - a) * np.linspace(0, 1, steps, endpoint=False)[:, None])
+    dense.append(points[-1:])
+    pts = np.concatenate(dense) - np.concatenate(dense).mean(axis=0)
+    radius = int(np.ceil(np.abs(pts).max())) + 2
+    k = np.zeros((2 * radius + 1, 2 * radius + 1))
+    base = np.floor(pts).astype(int)
+    frac = pts - base
+    for dy in (0, 1):
+        for dx in (0, 1):
+            w = (frac[:, 0] if dy else 1 - frac[:, 0]) * (frac[:, 1] if dx else 1 - frac[:, 1])
+            np.add.at(k, (base[:, 0] + dy + radius, base[:, 1] + dx + radius), w)
+    return k / k.sum()
+
+
+def _scaled_path(kind: str, path: np.ndarray, sigma: float) -> Kernel:
+    """The path's kernel scaled so that its σ_major is ``sigma`` (the splat's own width included)."""
+    for _ in range(3):
+        measured = Kernel(kind, _path_kernel(path)).sigmas[0]
+        path = path * (sigma / max(measured, 1e-6))
+    return Kernel(kind, _path_kernel(path))
+
+
+def linear(sigma: float, angle_deg: float) -> Kernel:
+    """A straight streak (shake) of length ≈ σ·√12 at ``angle_deg``."""
+    t = np.radians(angle_deg)
+    direction = np.array([np.sin(t), np.cos(t)])
+    return _scaled_path("linear", np.stack([-direction, direction]) * sigma * np.sqrt(3), sigma)
+
+
+def curved(sigma: float, rng: np.random.Generator, steps: int = 12) -> Kernel:
+    """A random smooth shake path, scaled so that its σ_major is ``sigma``."""
+    velocity = np.cumsum(rng.normal(size=(steps, 2)), axis=0) + rng.normal(size=2) * 2
+    return _scaled_path("curved", np.vstack([[0.0, 0.0], np.cumsum(velocity, axis=0)]), sigma)
+
+
+def make_kernel(kind: str, sigma: float, rng: np.random.Generator) -> Kernel:
+    if kind == "gaussian":
+        return gaussian(sigma)
+    if kind == "disk":
+        return disk(sigma)
+    if kind == "linear":
+        return linear(sigma, float(rng.uniform(0, 180)))
+    if kind == "curved":
+        return curved(sigma, rng)
+    raise ValueError(f"unknown kernel {kind!r}; valid: {', '.join(KINDS)}")
+
+
+def blur(image: np.ndarray, kernel: Kernel) -> np.ndarray:
+    """``image`` (H,W) or (H,W,C) float convolved with ``kernel`` (edges reflected)."""
+    k = kernel.weights
+    pad = k.shape[0] // 2
+    if image.ndim == 2:
+        padded = np.pad(image, pad, mode="reflect")
+        return signal.fftconvolve(padded, k, mode="valid").astype(np.float32)
+    return np.stack([blur(image[..., c], kernel) for c in range(image.shape[2])], axis=-1)
+
+
+def camera(image: np.ndarray, rng: np.random.Generator, *, noise: float, quality: int) -> np.ndarray:
+    """Sensor noise (shot + read, ≤ ``noise`` at white) and JPEG at ``quality``: float in, float out."""
+    shot = rng.normal(size=image.shape) * np.sqrt(np.clip(image, 0, 1)) * noise
+    read = rng.normal(size=image.shape) * noise * 0.3
+    noisy = np.clip(image + shot + read, 0, 1)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(noisy * 255).astype(np.uint8)).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer), dtype=np.float32) / 255.0

@@ -1,0 +1,104 @@
+"""The judgement in pixels (msdunet.focus.judgement): known blur in, its size and kind out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from msdunet.focus import LIMIT_PX, JudgeOptions, judge, judge_photo, limits, measure_blur
+from msdunet.training import synthetic_blur as sb
+
+REPORT = Path(__file__).resolve().parent.parent / "reports" / "pixel_blur.json"
+
+
+def shapes(side: int, seed: int = 0, supersample: int = 4) -> np.ndarray:
+    """A sharp scene of random rectangles and ellipses (edges anti-aliased, nothing else blurred)."""
+    rng = np.random.default_rng(seed)
+    big = side * supersample
+    image = Image.new("L", (big, big), 128)
+    draw = ImageDraw.Draw(image)
+    for _ in range(side // 3):
+        x, y = rng.integers(0, big, 2)
+        w, h = rng.integers(big // 60, big // 6, 2)
+        box = [int(x), int(y), int(x + w), int(y + h)]
+        fill = int(rng.integers(0, 256))
+        (draw.rectangle if rng.random() < 0.5 else draw.ellipse)(box, fill=fill)
+    return np.asarray(image.resize((side, side), Image.BOX), dtype=np.float32) / 255.0
+
+
+def photo(image: np.ndarray, kernel: sb.Kernel | None = None, seed: int = 0) -> Image.Image:
+    blurred = sb.blur(image, kernel) if kernel else image
+    recorded = sb.camera(blurred, np.random.default_rng(seed), noise=0.003, quality=92)
+    return Image.fromarray(np.round(recorded * 255).astype(np.uint8))
+
+
+@pytest.fixture(scope="module")
+def scene() -> np.ndarray:
+    return shapes(1024)
+
+
+def test_constants_are_the_fitted_ones():
+    fit = json.loads(REPORT.read_text())["synthetic"]["fit"]
+    shipped = (limits.GRADIENT_FLOOR, limits.LIMIT_PX, limits.MOTION_FROM)
+    assert shipped == (fit["floor"], fit["limit_px"], fit["motion_from"])
+
+
+def test_kernel_sizes_are_their_second_moments():
+    assert sb.gaussian(2.0).sigmas == pytest.approx((2.0, 2.0), abs=0.01)
+    assert sb.disk(2.0).sigmas == pytest.approx((2.0, 2.0), abs=0.05)
+    major, minor = sb.linear(3.0, 30).sigmas
+    assert major == pytest.approx(3.0, abs=0.05) and minor < 0.5
+    assert sb.curved(3.0, np.random.default_rng(1)).sigmas[0] == pytest.approx(3.0, abs=0.05)
+    with pytest.raises(ValueError, match="gaussian, disk, linear, curved"):
+        sb.make_kernel("box", 1.0, np.random.default_rng(0))
+
+
+def test_sharp_scene_is_kept_and_blur_is_measured_in_px(scene):
+    sharp = judge_photo(photo(scene))
+    assert sharp.verdict != "blurred" and sharp.subject_blur_px <= LIMIT_PX
+    readings = {s: judge_photo(photo(scene, sb.gaussian(s))).subject_blur_px for s in (1.0, 2.0, 4.0)}
+    assert readings[1.0] < readings[2.0] < readings[4.0]
+    assert readings[2.0] == pytest.approx(2.0, rel=0.35) and readings[4.0] == pytest.approx(4.0, rel=0.35)
+    blurred = judge_photo(photo(scene, sb.gaussian(2.0)))
+    assert blurred.verdict == "blurred" and blurred.blur_kind == "defocus"
+
+
+def test_a_streak_is_motion(scene):
+    shaken = judge_photo(photo(scene, sb.linear(3.0, 20)))
+    assert shaken.verdict == "blurred" and shaken.blur_kind == "motion"
+    assert shaken.subject_blur_px == pytest.approx(3.0, rel=0.4)
+
+
+def test_large_blur_is_read_on_the_halved_photo():
+    big = shapes(2048, seed=2)
+    measured = measure_blur(photo(big, sb.gaussian(10.0)))
+    assert measured.scale >= 2
+    assert judge(measured).subject_blur_px == pytest.approx(10.0, rel=0.4)
+
+
+def test_judged_size_scales_the_blur(scene):
+    measured = measure_blur(photo(scene, sb.gaussian(2.0)))
+    full = judge(measured)
+    small = judge(measured, judge_at=256)
+    assert full.verdict == "blurred" and small.verdict != "blurred"
+    assert small.judged_blur_px == pytest.approx(full.subject_blur_px / 4, abs=0.02) and small.judged_at == 256
+    assert judge(measured, judge_at=4096).judged_at == 1024  # never above full size
+
+
+def test_no_texture_means_unknown_blur():
+    flat = Image.new("RGB", (800, 600), (90, 120, 200))
+    j = judge_photo(flat, fallback="subject in focus")
+    assert j.subject_blur_px is None and j.verdict == "subject in focus" and j.textured_share == 0.0
+
+
+@pytest.mark.parametrize("size", [(40, 30), (130, 90), (3000, 200)])
+def test_any_size_and_mode(size):
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    j = judge_photo(image, options=JudgeOptions(judge_at=None))
+    assert j.judged_at == max(size)
+    assert judge_photo(image.convert("L")).subject_blur_px == j.subject_blur_px
