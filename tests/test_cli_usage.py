@@ -3,6 +3,7 @@ is loaded or written; and the examples folder is all photos."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,16 @@ def test_the_examples_folder_is_all_photos():
 
     scan = list_inputs([ROOT / "examples"])
     assert scan.inputs and scan.skipped == 0  # `msdunet detect examples` prints no "skipped" note
+
+
+def test_every_install_hint_in_src_spells_the_extra_one_way():
+    """``pip install torch==2.13.0 -e ".[EXTRA]"``: the one spelling that works from a clone."""
+    src = ROOT / "src" / "msdunet"
+    hints = [
+        (path.relative_to(src).as_posix(), found.group())
+        for path in sorted(src.rglob("*"))
+        if path.suffix in (".py", ".js", ".html")
+        for found in re.finditer(r"pip install[^\n]*", path.read_text())
+    ]
+    assert len(hints) >= 8
+    assert [h for h in hints if not re.match(r'pip install torch==2\.13\.0 -e "\.\[[a-z]+\]"', h[1])] == []

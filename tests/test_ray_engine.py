@@ -15,7 +15,9 @@ import pytest
 
 from .conftest import half_blurred, invoke
 
-needs_ray = pytest.mark.skipif(find_spec("ray") is None, reason="Ray is not installed (pip install 'msdunet[ray]')")
+needs_ray = pytest.mark.skipif(
+    find_spec("ray") is None, reason='Ray is not installed (pip install torch==2.13.0 -e ".[ray]")'
+)
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = {"ms"}
 
@@ -63,7 +65,7 @@ def test_missing_ray_names_the_extra(corpus, tmp_path, tiny_weights, monkeypatch
     out = tmp_path / "out"
     result = invoke(["detect", corpus, "-o", out, "--weights", tiny_weights, "--engine", "ray", "-q"])
     assert result.exit_code == 2
-    assert "pip install 'msdunet[ray]'" in result.stderr
+    assert 'pip install torch==2.13.0 -e ".[ray]"' in result.stderr
     assert not out.exists()
 
 

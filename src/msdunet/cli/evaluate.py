@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write scores and curves as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Write PR/F curves as CSV.")
 @click.option("--markdown", type=click.Path(path_type=Path), help="Write the table as markdown.")
-@click.option("--plot", type=click.Path(path_type=Path), help="Write PR and F curves as PNG (needs matplotlib).")
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    help='Write PR and F curves as PNG (needs matplotlib: pip install torch==2.13.0 -e ".[plots]").',
+)
 def command(
     pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path, markdown, plot
 ):

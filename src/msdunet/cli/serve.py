@@ -29,7 +29,7 @@ DEFAULT_MAX_UPLOAD_MB = 50
 def command(out, host, port, weights, max_upload_mb, threads):
     """Serve a web app: drop photos to see their blur maps, and review OUT (a `msdunet detect`
     output folder) with sorting, filters, a live verdict rule and keyboard picks saved to
-    OUT/picks.csv. JSON API and its docs at /docs. Needs: pip install 'msdunet[serve]'.
+    OUT/picks.csv. JSON API and its docs at /docs. Needs: pip install torch==2.13.0 -e ".[serve]".
 
     Uploads' maps go to a temporary folder removed when the server stops, never into OUT.
     """
@@ -39,7 +39,7 @@ def command(out, host, port, weights, max_upload_mb, threads):
         from msdunet.serve import create_app
         from msdunet.serve.store import StoreError
     except ImportError as exc:
-        click.echo(f"error: the web app needs its extra: pip install 'msdunet[serve]' ({exc})", err=True)
+        click.echo(f'error: the web app needs its extra: pip install torch==2.13.0 -e ".[serve]" ({exc})', err=True)
         sys.exit(2)
     if out is not None and not out.is_dir():
         raise click.UsageError(f"no such folder: {out} (give a `msdunet detect ... -o OUT` folder, or none)")

@@ -35,7 +35,7 @@ HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".avif"})
 RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2", ".gpr"})
 # ISO-BMFF brands (bytes 8–12, after "ftyp") of HEIF, HEIC and AVIF still images and sequences.
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"})
-INSTALL = 'pip install "msdunet[raw]"'
+INSTALL = 'pip install torch==2.13.0 -e ".[raw]"'
 # The network sees 256 px and overlays are 1600 px: a preview with a long side of 1024 px or more
 # carries all the detail the map uses at the default working size.  Smaller previews still win when
 # they are at least as large as the half-size demosaic would be (small sensors, test files).

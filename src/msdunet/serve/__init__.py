@@ -1,5 +1,5 @@
 """``msdunet serve``: a local web app over the detector and a detect output folder (needs the
-``serve`` extra: ``pip install 'msdunet[serve]'``).  ``create_app`` builds it; ``running`` runs it in
+``serve`` extra: ``pip install torch==2.13.0 -e ".[serve]"``).  ``create_app`` builds it; ``running`` runs it in
 a thread for tests and scripts."""
 
 from msdunet.serve.app import create_app

