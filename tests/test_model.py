@@ -5,20 +5,35 @@ from __future__ import annotations
 import pytest
 import torch
 
-from msdunet.model import VARIANTS, ModelConfig, MSDUNet, build_model, count_parameters, fold_batchnorm, gflops
+from msdunet.model import (
+    VARIANTS,
+    ModelConfig,
+    MSDUNet,
+    PretrainedUNet,
+    build_model,
+    count_parameters,
+    fold_batchnorm,
+    gflops,
+)
 from msdunet.model.fold import count_batchnorms
-from msdunet.model.lite_unet import LiteUNet
 from msdunet.model.parts import EXTRACTOR_STRIDES, Extractor
 from msdunet.model.weights import load_weights, save_weights
 
 LITE = "efficientnet-lite0"
-CONFIGS = [ModelConfig(v, 4, n) for v in VARIANTS for n in ("none", "batch")] + [
-    ModelConfig("msdunet", 4, "batch", upsample="bilinear"),
-    ModelConfig("msdunet", 4, "batch", LITE, "bilinear"),
-    ModelConfig("unet", 4, "batch", LITE, "bilinear"),
-    ModelConfig("msdunet", 4, "batch", LITE, "transposed"),
-    ModelConfig("unet", 4, "batch", LITE, "bilinear", output_stride=2),
+CONFIGS = [ModelConfig(variant=v, width=4, norm=n) for v in VARIANTS for n in ("none", "batch")] + [
+    ModelConfig(variant="msdunet", width=4, norm="batch", upsample="bilinear"),
+    ModelConfig(variant="msdunet", width=4, norm="batch", encoder=LITE, upsample="bilinear"),
+    ModelConfig(variant="unet", width=4, norm="batch", encoder=LITE, upsample="bilinear"),
+    ModelConfig(variant="msdunet", width=4, norm="batch", encoder=LITE, upsample="transposed"),
+    ModelConfig(variant="unet", width=4, norm="batch", encoder=LITE, upsample="bilinear", output_stride=2),
 ]
+
+
+def lite(variant: str, upsample: str = "bilinear", output_stride: int = 1) -> ModelConfig:
+    """A width-8 U-net on EfficientNet-Lite0."""
+    return ModelConfig(
+        variant=variant, width=8, norm="batch", encoder=LITE, upsample=upsample, output_stride=output_stride
+    )
 
 
 @pytest.fixture(params=CONFIGS, ids=lambda c: f"{c.encoder}-{c.variant}-{c.norm}-{c.upsample}-os{c.output_stride}")
@@ -80,46 +95,46 @@ def test_extractors_match_level_sizes():
 
 
 def test_variants_differ_as_the_paper_says():
-    params = {v: count_parameters(MSDUNet(ModelConfig(v, 8))) for v in VARIANTS}
+    params = {v: count_parameters(MSDUNet(ModelConfig(variant=v, width=8))) for v in VARIANTS}
     assert params["unet"] < params["noskip"] < params["msdunet"] < params["nodilation"]
-    names = {n for n, _ in MSDUNet(ModelConfig("unet", 8)).named_parameters()}
+    names = {n for n, _ in MSDUNet(ModelConfig(variant="unet", width=8)).named_parameters()}
     assert not any("extractors" in n for n in names)
     dilations = [
         m.dilation
-        for m in MSDUNet(ModelConfig("msdunet", 8)).encoder.extractors.modules()
+        for m in MSDUNet(ModelConfig(variant="msdunet", width=8)).encoder.extractors.modules()
         if isinstance(m, torch.nn.Conv2d) and m.in_channels == 3
     ]
     assert dilations == [(1, 1), (2, 2), (2, 2), (2, 2)]
     kernels = [
         m.kernel_size
-        for m in MSDUNet(ModelConfig("nodilation", 8)).encoder.extractors.modules()
+        for m in MSDUNet(ModelConfig(variant="nodilation", width=8)).encoder.extractors.modules()
         if isinstance(m, torch.nn.Conv2d) and m.in_channels == 3
     ]
     assert kernels == [(3, 3), (5, 5), (5, 5), (5, 5)]
 
 
 def test_gflops_scale_with_width_squared():
-    small, large = gflops(MSDUNet(ModelConfig(width=4)), 64), gflops(MSDUNet(ModelConfig(width=8)), 64)
+    small, large = gflops(MSDUNet(ModelConfig(width=4)), size=64), gflops(MSDUNet(ModelConfig(width=8)), size=64)
     assert 3.0 < large / small < 4.2
 
 
 def test_pretrained_encoder_variants():
-    with_extractors = build_model(ModelConfig("msdunet", 8, "batch", LITE, "bilinear"))
-    without = build_model(ModelConfig("unet", 8, "batch", LITE, "bilinear"))
-    assert isinstance(with_extractors, LiteUNet) and len(with_extractors.extractors) == 4
+    with_extractors = build_model(lite("msdunet"))
+    without = build_model(lite("unet"))
+    assert isinstance(with_extractors, PretrainedUNet) and len(with_extractors.extractors) == 4
     assert len(without.extractors) == 0
     # the extractors' outputs join the skips at strides 1, 2, 4, 8: each decoder level is wider by their width
     assert count_parameters(with_extractors) > count_parameters(without)
-    transposed = build_model(ModelConfig("unet", 8, "batch", LITE, "transposed"))
+    transposed = build_model(lite("unet", "transposed"))
     assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in transposed.modules())
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in without.modules())
 
 
 def test_output_stride_2_drops_the_full_resolution_level():
-    full = build_model(ModelConfig("unet", 8, "batch", LITE, "bilinear"))
-    half = build_model(ModelConfig("unet", 8, "batch", LITE, "bilinear", output_stride=2))
+    full = build_model(lite("unet"))
+    half = build_model(lite("unet", output_stride=2))
     assert (len(full.decoder), len(half.decoder)) == (5, 4)
-    assert gflops(half, 128) < 0.9 * gflops(full, 128)
+    assert gflops(half, size=128) < 0.9 * gflops(full, size=128)
     assert half.head.in_channels == full.decoder[3].conv[-1][0].out_channels  # the head reads stride 2
 
 

@@ -28,7 +28,9 @@ def test_pretrained_encoder_model_exports(tmp_path):
     from msdunet.model import ModelConfig, build_model
 
     torch.manual_seed(0)
-    model = build_model(ModelConfig("msdunet", 4, "batch", "efficientnet-lite0", "bilinear")).eval()
+    model = build_model(
+        ModelConfig(variant="msdunet", width=4, norm="batch", encoder="efficientnet-lite0", upsample="bilinear")
+    ).eval()
     report = export_module(model, tmp_path / "lite.onnx")
     assert report["max_abs_diff"] <= TOLERANCE
     out = OnnxModel(tmp_path / "lite.onnx", multiple=model.multiple).run(np.zeros((1, 3, 37, 53), dtype=np.float32))

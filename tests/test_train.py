@@ -33,7 +33,7 @@ def tiny(pack, out, **kw) -> TrainConfig:
     options = dict(
         train=[str(pack)], val=str(pack), out=str(out), width=4, batch_size=2, epochs=3, expand=False, amp=False, seed=1
     )
-    return TrainConfig(**{**options, **kw})
+    return TrainConfig.from_dict({**options, **kw})
 
 
 def test_defaults_are_the_papers_recipe():
@@ -46,7 +46,7 @@ def test_defaults_are_the_papers_recipe():
         16,
         100,
     )
-    assert cfg.expand and cfg.crop is None and cfg.norm == "none" and cfg.width == 64
+    assert cfg.expand and cfg.crop is None and cfg.model.norm == "none" and cfg.model.width == 64
     assert [lr_at(cfg, e) for e in (0, 24, 25, 50, 99)] == pytest.approx([0.01, 0.01, 0.001, 1e-4, 1e-5])
 
 
@@ -83,7 +83,7 @@ TINY_SETS += ["--set", "expand=false"]
 def test_cli_train_with_overrides(pack, tmp_path):
     result = invoke(["train", "--train", pack, "--out", tmp_path / "cli", *TINY_SETS])
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "cli" / "config.json").read_text())["width"] == 4
+    assert json.loads((tmp_path / "cli" / "config.json").read_text())["model"]["width"] == 4
     bad = invoke(["train", "--train", pack, "--set", "nonsense=1"])
     assert bad.exit_code != 0 and "nonsense" in bad.output
 
@@ -98,7 +98,12 @@ def test_resume_starts_from_the_runs_config_and_keeps_its_architecture(pack, tmp
     assert resumed.exit_code == 0, resumed.output
     assert [json.loads(x)["epoch"] for x in (run / "log.jsonl").read_text().splitlines()] == [1, 2]
     config = json.loads((run / "config.json").read_text())
-    assert (config["width"], config["batch_size"], config["epochs"], config["encoder"]) == (4, 2, 2, "plain")
+    assert (config["model"]["width"], config["batch_size"], config["epochs"], config["model"]["encoder"]) == (
+        4,
+        2,
+        2,
+        "plain",
+    )
     nothing = invoke(["train", "--resume", "--out", tmp_path / "typo"])
     assert nothing.exit_code == 2 and "nothing to resume" in nothing.output
 
@@ -201,18 +206,18 @@ def test_init_weights_starts_from_a_trained_model(pack, tmp_path, tiny_weights, 
     from msdunet.model.weights import copy_fitting_tensors, load_weights, read_card
 
     source, card = load_weights(tiny_weights)
-    same = build_model(ModelConfig("msdunet", 4, "batch"))
+    same = build_model(ModelConfig(variant="msdunet", width=4, norm="batch"))
     start = copy_fitting_tensors(same, str(tiny_weights))
     assert start.unused == [] and start.fresh == [] and start.sha256 == card["sha256"]
     for key, value in source.state_dict().items():
         assert torch.equal(same.state_dict()[key], value), key
-    fewer = build_model(ModelConfig("unet", 4, "batch"))  # no extractors, narrower level inputs
+    fewer = build_model(ModelConfig(variant="unet", width=4, norm="batch"))  # no extractors, narrower level inputs
     start = copy_fitting_tensors(fewer, str(tiny_weights))
     assert {k for k in source.state_dict() if k.startswith("encoder.extractors.")} < set(start.unused)
     assert "encoder.levels.0.0.0.weight" in start.unused and "encoder.levels.0.0.0.weight" in start.fresh
     assert torch.equal(fewer.state_dict()["head.weight"], source.state_dict()["head.weight"])
     with pytest.raises(ValueError, match="weights fit it"):
-        copy_fitting_tensors(build_model(ModelConfig("unet", 8, "batch")), str(tiny_weights))
+        copy_fitting_tensors(build_model(ModelConfig(variant="unet", width=8, norm="batch")), str(tiny_weights))
 
     out = tmp_path / "ft"
     fit(tiny(pack, out, epochs=1, variant="msdunet", norm="batch", init_weights=str(tiny_weights)))

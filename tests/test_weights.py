@@ -13,7 +13,7 @@ from msdunet.model.weights import WeightsError, load_weights, resolve_weights, s
 
 def test_card_records_config_and_checksum(tiny_weights):
     card = json.loads(tiny_weights.with_suffix(".json").read_text())
-    assert card["config"] == ModelConfig("msdunet", 4, "batch").to_dict()
+    assert card["config"] == ModelConfig(variant="msdunet", width=4, norm="batch").to_dict()
     assert card["config"]["encoder"] == "plain" and card["config"]["width"] == 4
     assert card["sha256"] == sha256(tiny_weights)
 

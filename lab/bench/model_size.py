@@ -22,9 +22,11 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for width in args.widths:
         for variant in VARIANTS:
-            model = MSDUNet(ModelConfig(variant, width))
+            model = MSDUNet(ModelConfig(variant=variant, width=width))
             n = count_parameters(model)
-            print(f"| {variant} | {width} | {n:,} | {n * 4 / 1e6:.1f} | {gflops(model, args.size):.2f} |", flush=True)
+            print(
+                f"| {variant} | {width} | {n:,} | {n * 4 / 1e6:.1f} | {gflops(model, size=args.size):.2f} |", flush=True
+            )
 
 
 if __name__ == "__main__":

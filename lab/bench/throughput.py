@@ -29,7 +29,9 @@ from msdunet.model.weights import load_weights, shipped_models
 
 def models() -> dict[str, torch.nn.Module]:
     found = {name: load_weights(path)[0] for name, path in shipped_models().items()}
-    found["MSDU-net width 64 (paper), random weights"] = build_model(ModelConfig("msdunet", 64, "none")).eval()
+    found["MSDU-net width 64 (paper), random weights"] = build_model(
+        ModelConfig(variant="msdunet", width=64, norm="none")
+    ).eval()
     return found
 
 
@@ -64,7 +66,7 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     for name, model in models().items():
         for size in args.sizes:
-            flops = gflops(model, size)
+            flops = gflops(model, size=size)
             rgb = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
             for backend, bf16 in (("torch", False), ("torch", True), ("onnx", False)):
                 try:

@@ -1,7 +1,9 @@
 """Building blocks of MSDU-net: conv blocks, the multi-scale extractors, encoder, decoder, head.
 
 Each part is small and knows nothing of the others; ``MSDUNet`` (``msdunet.model.net``) only
-wires them.  Choices the paper leaves open are written down here, in the README, and tested.
+wires them, in the order ``BlurNet`` (``msdunet.model.base``) applies them: the encoder returns its
+feature maps finest first, the decoder takes that list, the head the decoder's output.  Choices the
+paper leaves open are written down here, in the README, and tested.
 
 * "Regular convolution with stride s" (extractor, second layer): a 3×3 kernel, padding 1, so a
   side divisible by s becomes side/s exactly — the same kernel size as every other conv of the net.
@@ -77,7 +79,7 @@ class Encoder(nn.Module):
     """Contracting path. Level i sees [pooled output of level i-1, extractor_i(image)] concatenated.
 
     ``extractor_widths`` empty → a plain U-net encoder (the ``unet`` ablation).
-    Returns the skip features of levels 0..depth-1 and the bottleneck output.
+    Returns the skip features of levels 0..depth-1, then the bottleneck output.
     """
 
     def __init__(self, widths: list[int], extractor_widths: list[int], norm: str, dilated: bool) -> None:
@@ -96,7 +98,7 @@ class Encoder(nn.Module):
         self.bottleneck = DoubleConv(cin, widths[-1], norm)
         self.pool = nn.MaxPool2d(2)
 
-    def forward(self, image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         skips = []
         x = image
         for i, level in enumerate(self.levels):
@@ -105,7 +107,7 @@ class Encoder(nn.Module):
             x = level(x)
             skips.append(x)
             x = self.pool(x)
-        return skips, self.bottleneck(x)
+        return [*skips, self.bottleneck(x)]
 
 
 def upsampler(cin: int, cout: int, mode: str) -> nn.Module:
@@ -135,7 +137,7 @@ class DecoderLevel(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Expansive path: one ``DecoderLevel`` per encoder level, deepest first."""
+    """Expansive path: one ``DecoderLevel`` per encoder level, deepest first, from the encoder's list."""
 
     def __init__(self, widths: list[int], norm: str, skip: bool, upsample: str = "transposed") -> None:
         super().__init__()
@@ -144,14 +146,23 @@ class Decoder(nn.Module):
             for i in reversed(range(len(widths) - 1))
         )
 
-    def forward(self, skips: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        for level, skip in zip(self.levels, reversed(skips), strict=True):
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        x = features[-1]
+        for level, skip in zip(self.levels, reversed(features[:-1]), strict=True):
             x = level(x, skip)
         return x
 
 
 class SegmentationHead(nn.Conv2d):
-    """1×1 conv to 2 class logits (sharp, blurred); softmax is applied by the caller."""
+    """1×1 conv to 2 class logits (sharp, blurred), resized ×``upsampling`` (bilinear) when the decoder
+    stops short of full resolution; softmax is applied by the caller."""
 
-    def __init__(self, cin: int) -> None:
+    def __init__(self, cin: int, *, upsampling: int = 1) -> None:
         super().__init__(cin, 2, 1)
+        self.upsampling = upsampling
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = super().forward(x)
+        if self.upsampling > 1:
+            logits = F.interpolate(logits, scale_factor=self.upsampling, mode="bilinear", align_corners=False)
+        return logits

