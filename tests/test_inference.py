@@ -112,7 +112,7 @@ TILING_DISAGREES = pytest.mark.xfail(
 
 @shipped
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=TILING_DISAGREES) if n.startswith("msdunet-lite0") else n for n in shipped_models()]
+    "name", [pytest.param(n, marks=TILING_DISAGREES) if n.startswith("unet-lite0") else n for n in shipped_models()]
 )
 def test_tiled_map_matches_untiled(name):
     """Tiled vs whole-image inference (native resolution, 640×480, tiles 320 with 96 overlap).

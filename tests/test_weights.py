@@ -8,7 +8,19 @@ import pytest
 import torch
 
 from msdunet.model import ModelConfig, MSDUNet
-from msdunet.model.weights import WeightsError, load_weights, resolve_weights, save_weights, sha256, shipped_models
+from msdunet.model.weights import (
+    ALIASES,
+    DEFAULT_MODEL,
+    WeightsError,
+    find_weights,
+    load_weights,
+    older_names,
+    read_card,
+    resolve_weights,
+    save_weights,
+    sha256,
+    shipped_models,
+)
 
 
 def test_card_records_config_and_checksum(tiny_weights):
@@ -77,3 +89,29 @@ def test_shipped_weights_load_and_verify():
         model, card = load_weights(path)
         assert card["config"]["variant"] == model.config.variant
         assert "metrics" in card and "training" in card
+
+
+@pytest.mark.skipif(not shipped_models(), reason="no weights shipped yet")
+def test_old_names_of_shipped_models_still_load():
+    """Renamed models are listed once, under their new name; the old name finds the same file, whose
+    card and checksum are intact, and builds the same network with the same tensors."""
+    shipped = shipped_models()
+    for old, new in ALIASES.items():
+        assert new in shipped and old not in shipped
+        assert resolve_weights(old) == resolve_weights(new) == find_weights(old) == shipped[new]
+        assert read_card(shipped[new])["name"] == new and older_names(new) == [old]
+    assert DEFAULT_MODEL in shipped and resolve_weights(None) == shipped[DEFAULT_MODEL]
+    by_old, card = load_weights(resolve_weights("msdunet-lite0-s2"))  # checksum verified on load
+    assert card["sha256"] == sha256(shipped[DEFAULT_MODEL])
+    by_new = load_weights(shipped[DEFAULT_MODEL])[0].state_dict()
+    assert list(by_old.state_dict()) == list(by_new)
+    assert all(torch.equal(value, by_new[key]) for key, value in by_old.state_dict().items())
+
+
+def test_shipped_names_say_what_the_models_are():
+    """msdunet-… has the paper's extractors, unet-… has none; lite0 names the encoder; -stride2 the output stride."""
+    for name, path in shipped_models().items():
+        config = ModelConfig.from_dict(read_card(path)["config"])
+        assert name.startswith("msdunet-" if config.variant == "msdunet" else "unet-"), name
+        assert ("lite0" in name) == (config.encoder == "efficientnet-lite0"), name
+        assert name.endswith("-stride2") == (config.output_stride == 2), name

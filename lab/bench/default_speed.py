@@ -46,7 +46,8 @@ for path in sorted(Path(sys.argv[1]).iterdir()):
 """
 
 
-PROVISIONAL_BEFORE = "msdunet-provisional, BatchNorm unfolded (detect before msdunet.model.fold)"
+PROVISIONAL = "msdunet-w16"  # the provisional model (shipped as msdunet-provisional until the rename)
+PROVISIONAL_BEFORE = f"{PROVISIONAL}, BatchNorm unfolded (detect before msdunet.model.fold)"
 
 
 def ratio(reference: float | None, value: float) -> str:
@@ -65,8 +66,8 @@ def hifst_available() -> bool:
 def per_image(models: list[str], images: list, with_hifst: bool) -> dict[str, float]:
     """Median ms/image of each method over the same decoded images."""
     methods = {m: BlurDetector(m) for m in models}
-    if "msdunet-provisional" in models:  # the default before this issue, as detect ran it then
-        methods[PROVISIONAL_BEFORE] = BlurDetector("msdunet-provisional", fold_batchnorm=False)
+    if PROVISIONAL in models:  # the default before this issue, as detect ran it then
+        methods[PROVISIONAL_BEFORE] = BlurDetector(PROVISIONAL, fold_batchnorm=False)
     methods[f"{DEFAULT_MODEL} + flip TTA"] = BlurDetector(DEFAULT_MODEL, flip_tta=True)
     if with_hifst:
         from compare_baselines import hifst
@@ -130,7 +131,7 @@ def main() -> None:
         for sample in samples:
             shutil.copyfile(sample.image, folder / sample.image.name)
         ms = per_image(models, [read_image(s.image) for s in samples], with_hifst)
-        slowest, before, now = max(ms.values()), ms.get(PROVISIONAL_BEFORE), ms.get("msdunet-provisional")
+        slowest, before, now = max(ms.values()), ms.get(PROVISIONAL_BEFORE), ms.get(PROVISIONAL)
         lines += [
             f"| {name} | {v:.1f} | {ratio(before, v)} | {ratio(now, v)} | {slowest / v:.1f} |" for name, v in ms.items()
         ]

@@ -6,7 +6,7 @@ The accuracy issue asks the default to be 2× faster per image than the provisio
 times, on one 256×256 working image (batch 1, channels-last, as ``detect`` runs the network), in
 fp32 and in bf16 autocast (``detect``'s default where the CPU has native bf16):
 
-* the provisional model, ``msdunet-lite0`` (output at stride 1) and the default (``output_stride=2``:
+* the provisional model (``msdunet-w16``), ``unet-lite0`` (output at stride 1) and the default (``output_stride=2``:
   no full-resolution decoder level, logits resized ×2), whole, as trained (every BatchNorm a
   separate pass, as ``detect`` ran them before ``msdunet.model.fold``) and with BatchNorm folded
   into the convs (as ``detect`` runs them now);
@@ -28,8 +28,8 @@ from lab.bench.common import cpu_info, emit_report, measured_peak, median_second
 from msdunet.model import fold_batchnorm
 from msdunet.model.weights import DEFAULT_MODEL, load_weights, resolve_weights
 
-PROVISIONAL = "msdunet-provisional, BatchNorm unfolded (as detect ran it before folding)"
-PROVISIONAL_FOLDED = "msdunet-provisional, BatchNorm folded (as detect runs it now)"
+PROVISIONAL = "msdunet-w16, BatchNorm unfolded (as detect ran it before folding)"
+PROVISIONAL_FOLDED = "msdunet-w16, BatchNorm folded (as detect runs it now)"
 
 
 def folded(model: torch.nn.Module) -> torch.nn.Module:
@@ -54,12 +54,12 @@ def main() -> None:
     def load(name: str) -> torch.nn.Module:
         return load_weights(resolve_weights(name))[0].eval().to(memory_format=torch.channels_last)
 
-    default, full, provisional = load(DEFAULT_MODEL), load("msdunet-lite0"), load("msdunet-provisional")
+    default, full, provisional = load(DEFAULT_MODEL), load("unet-lite0"), load("msdunet-w16")
     variants = {
         PROVISIONAL: provisional.forward_padded,
         PROVISIONAL_FOLDED: folded(provisional).forward_padded,
-        "msdunet-lite0 (output at stride 1), BatchNorm unfolded": full.forward_padded,
-        "msdunet-lite0 (output at stride 1), BatchNorm folded": folded(full).forward_padded,
+        "unet-lite0 (output at stride 1), BatchNorm unfolded": full.forward_padded,
+        "unet-lite0 (output at stride 1), BatchNorm folded": folded(full).forward_padded,
         f"{DEFAULT_MODEL} (default, output at stride 2), BatchNorm unfolded": default.forward_padded,
         f"{DEFAULT_MODEL} (default, output at stride 2), BatchNorm folded": folded(default).forward_padded,
         "the ImageNet encoder alone, BatchNorm folded": encoder_only(folded(default)),

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from lab.studies.study_runs import ROOT, overlap, spread
-from msdunet.model.weights import DEFAULT_MODEL
+from msdunet.model.weights import DEFAULT_MODEL, older_names
 from msdunet.scoring.evaluate import FLOOR
 
 REPORT_DIR = ROOT / "reports" / "reproduce"
@@ -56,11 +56,11 @@ def cell(results: list[dict], setting: str, metric: str) -> str:
 def shipped_scores(setting: str) -> dict | None:
     """The shipped default's scores on a setting's test split (from lab/studies/ship_weights.py's files)."""
     name = {"dut": "dut_test", "kim": "kim_test", "cuhk_star": "cuhk_star_test", "sun": "sun_test"}[setting]
-    path = ROOT / "reports" / f"{DEFAULT_MODEL}_{name}.json"
-    if not path.exists():
-        return None
-    results = json.loads(path.read_text())["results"]
-    return results[DEFAULT_MODEL]
+    for model in (DEFAULT_MODEL, *older_names(DEFAULT_MODEL)):  # files written before a rename keep the old name
+        path = ROOT / "reports" / f"{model}_{name}.json"
+        if path.exists():
+            return json.loads(path.read_text())["results"][model]
+    return None
 
 
 def table1(settings: dict, data: str) -> str:

@@ -1,6 +1,6 @@
 """Ship a trained run as package weights, with its model card and scores (one command, rerunnable).
 
-    python -m lab ship_weights runs/provisional --name msdunet-provisional \
+    python -m lab ship_weights runs/provisional --name msdunet-w16 \
         --config src/msdunet/training/configs/provisional_cpu.toml --recipe "..." --data-root ../shared/data
 
 Copies ``RUN/model.safetensors`` into ``src/msdunet/shipped/NAME.safetensors``, scores it with
@@ -47,7 +47,7 @@ def main() -> None:
     if args.half:
         model, _ = load_weights(args.run / "model.safetensors")
         meta = {k: v for k, v in run_card.items() if k not in ("config", "dtype", "sha256")}
-        save_weights(model, target, meta, half=True)
+        save_weights(model, target, meta=meta, half=True)
         run_card = read_card(target)
     else:
         shutil.copyfile(args.run / "model.safetensors", target)

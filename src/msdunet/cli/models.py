@@ -10,7 +10,7 @@ def command() -> None:
     """List the weights shipped in the package (* marks the default); pass a name to --model."""
     from msdunet.data.sources import CARD_TEST_SETS
     from msdunet.model import ModelConfig
-    from msdunet.model.weights import DEFAULT_MODEL, read_card, shipped_models
+    from msdunet.model.weights import DEFAULT_MODEL, older_names, read_card, shipped_models
 
     shipped = shipped_models()
     if not shipped:
@@ -20,7 +20,9 @@ def command() -> None:
         card = read_card(path)
         mark = "*" if name == DEFAULT_MODEL else " "
         size = path.stat().st_size / 1e6
-        click.echo(f"{mark} {name}: {ModelConfig.from_dict(card['config']).describe()}, {size:.1f} MB, {path}")
+        formerly = f" (formerly {', '.join(older_names(name))})" if older_names(name) else ""
+        described = ModelConfig.from_dict(card["config"]).describe()
+        click.echo(f"{mark} {name}{formerly}: {described}, {size:.1f} MB, {path}")
         for split, s in card.get("metrics", {}).items():
             seen = s.get("in_training_set")
             note = f"; {seen} of {s['n']} images in its training set" if seen else ""

@@ -3,7 +3,8 @@
 Never pickled, never downloaded.  Loading checks the file's sha256 against the JSON card and
 refuses a mismatch, a missing card, or tensors that do not fit the architecture — each with a
 message that names the file.  Shipped weights live in the package (``msdunet/shipped/``) and are
-found with ``importlib.resources``.
+found with ``importlib.resources``; a shipped model's name says what it is (architecture, encoder,
+output stride), and the names it shipped under before still load (``ALIASES``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from torch import nn
 
 from msdunet.model import ModelConfig, build_model
 
-DEFAULT_MODEL = "msdunet-lite0-s2"  # U-net on pretrained EfficientNet-Lite0, output at stride 2; see its card
+DEFAULT_MODEL = "unet-lite0-stride2"  # U-net on pretrained EfficientNet-Lite0, output at stride 2; see its card
+# Older names of shipped models → their names now (the old ones read as MSDU-net with extractors, or as a status)
+ALIASES = {
+    "msdunet-lite0-s2": "unet-lite0-stride2",
+    "msdunet-lite0": "unet-lite0",
+    "msdunet-provisional": "msdunet-w16",
+}
 
 
 class WeightsError(RuntimeError):
@@ -40,7 +47,7 @@ def card_path(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
 
-def save_weights(model: nn.Module, path: str | os.PathLike, meta: dict | None = None, half: bool = False) -> Path:
+def save_weights(model: nn.Module, path: str | os.PathLike, *, meta: dict | None = None, half: bool = False) -> Path:
     """Write ``path`` (.safetensors) and its card (.json); ``half`` stores float tensors as fp16."""
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +75,7 @@ def read_card(path: str | os.PathLike) -> dict:
         raise WeightsError(f"{card}: not valid JSON ({exc})") from exc
 
 
-def load_weights(path: str | os.PathLike, verify: bool = True) -> tuple[nn.Module, dict]:
+def load_weights(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn.Module, dict]:
     """Build the model described by the card and load the tensors; returns (model in eval mode, card)."""
     path = Path(path)
     if not path.exists():
@@ -157,8 +164,14 @@ def find_weights(weights: str | os.PathLike | None = None) -> Path:
     return path
 
 
+def older_names(name: str) -> list[str]:
+    """The names a shipped model had before (files written then, e.g. under ``reports/``, use them)."""
+    return [old for old, new in ALIASES.items() if new == name]
+
+
 def resolve_weights(weights: str | os.PathLike | None = None) -> Path:
-    """A path, a shipped model's name, or None for the default; raises ``WeightsError`` plainly."""
+    """A path, a shipped model's name (or an older name of it, ``ALIASES``), or None for the default;
+    raises ``WeightsError`` plainly."""
     shipped = shipped_models()
     if weights is None:
         if DEFAULT_MODEL in shipped:
@@ -169,6 +182,7 @@ def resolve_weights(weights: str | os.PathLike | None = None) -> Path:
             "no weights are installed with this copy of msdunet; train a model (msdunet train) "
             "and pass it with --weights PATH"
         )
-    if str(weights) in shipped:
-        return shipped[str(weights)]
+    name = ALIASES.get(str(weights), str(weights))
+    if name in shipped:
+        return shipped[name]
     return Path(weights).expanduser()
