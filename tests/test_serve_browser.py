@@ -14,8 +14,10 @@ from urllib.parse import urlparse
 import pytest
 from PIL import Image
 
-pytest.importorskip("fastapi", reason="the web app needs its extra: pip install -e '.[serve]'")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+pytest.importorskip("fastapi", reason='the web app needs its extra: pip install torch==2.13.0 -e ".[serve]"')
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason='playwright is not installed (pip install torch==2.13.0 -e ".[dev]")'
+)
 CHROMIUM = os.environ.get("MSDUNET_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM, reason="Debian's chromium is not installed (apt-get install -y chromium; .ci/run does it)"
@@ -182,3 +184,50 @@ def test_verdicts_at_the_thresholds_themselves_match_classify(browser, tmp_path,
         shown = tab.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.verdict)")
         tab.close()
     assert shown == [focus.classify(s, c) for s, c in cases] == ["sharp", "subject in focus", "blurred"]
+
+
+def test_after_no_overlay_the_gallery_shows_the_photos_and_m_shows_the_map(browser, tmp_path, tiny_weights):
+    """detect --no-overlay left only maps: the gallery and viewer show the photos (thumbnails made by
+    the server), and m or the view menu switches to the map (no overlay to show in between)."""
+    from .test_serve_thumbs import make_no_overlay_out
+
+    out = make_no_overlay_out(tmp_path, tiny_weights)
+    with running(create_app(out, detector=BlurDetector(tiny_weights), uploads=tmp_path / "up")) as base:
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        tab.set_default_timeout(WAIT)
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.goto(base)
+        tab.wait_for_selector("#gallery .thumb")
+        srcs = tab.eval_on_selector_all("#gallery .thumb img", "is => is.map(i => new URL(i.src).pathname)")
+        assert len(srcs) == 3 and all(s.startswith("/thumbs/small/") for s in srcs), srcs
+        tab.wait_for_function("[...document.querySelectorAll('#gallery .thumb img')].every(i => i.complete)")
+        assert tab.eval_on_selector_all("#gallery .thumb img", "is => is.every(i => i.naturalWidth > 0)")
+        tab.click("#gallery .thumb >> nth=0")
+        viewer = "new URL(document.querySelector('#viewer-img').src).pathname"
+        assert tab.evaluate(viewer).startswith("/thumbs/large/")
+        tab.keyboard.press("m")
+        assert tab.evaluate(viewer).endswith("_blur.png") and tab.input_value("#view") == "map"
+        assert all(
+            s.endswith("_blur.png") for s in tab.eval_on_selector_all("#gallery .thumb img", "is => is.map(i => i.src)")
+        )
+        tab.keyboard.press("m")
+        assert tab.evaluate(viewer).startswith("/thumbs/large/") and tab.input_value("#view") == "photo"
+        tab.select_option("#view", "overlay")  # none: the map stands in
+        assert tab.evaluate(viewer).endswith("_blur.png")
+        tab.close()
+    assert not errors, errors
+    assert len(list((out / ".thumbs" / "small").rglob("*.jpg"))) == 3
+
+
+def test_m_cycles_the_viewer_through_photo_overlay_and_map(page):
+    page.wait_for_selector("#gallery .thumb")
+    page.click("#gallery .thumb >> nth=0")
+    viewer = "new URL(document.querySelector('#viewer-img').src).pathname"
+    seen = []
+    for _ in range(4):
+        seen.append(page.evaluate(viewer))
+        page.keyboard.press("m")
+    assert seen[0].startswith("/thumbs/large/") and seen[3] == seen[0]
+    assert seen[1].endswith("_overlay.jpg") and seen[2].endswith("_blur.png")
+    page.wait_for_function("document.querySelector('#viewer-img').naturalWidth > 0")

@@ -10,6 +10,8 @@
 - ``GET/POST /api/picks`` the review's picks, kept in ``OUT/picks.csv``;
 - ``GET /files/...`` (OUT) and ``/uploads/...`` maps and overlays only, never a file outside
   those folders (404);
+- ``GET /thumbs/{small|large}/<map>`` the photo of OUT's row with that map, downscaled from the
+  original photo on first request and cached in ``OUT/.thumbs/`` (``thumbs``);
 - ``/docs`` OpenAPI docs, served from the ``fastapi-offline`` package's bundled Swagger UI.
 
 Each group of routes is an ``APIRouter`` in ``routes/``, over the ``ServeState`` (``state``) the

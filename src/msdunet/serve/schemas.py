@@ -15,10 +15,12 @@ from msdunet.serve.store import inside
 _hints = get_type_hints(Row)
 ReportRow = create_model(
     "ReportRow",
-    __doc__="A row of report.csv (see the README) and the URLs of its map and overlay (null when missing).",
+    __doc__="A row of report.csv (see the README) and the URLs of its map, overlay and photo (null when missing).",
     **{f.name: (_hints[f.name], ... if f.default is MISSING else f.default) for f in fields(Row)},
     map_url=(str | None, None),
     overlay_url=(str | None, None),
+    thumb_url=(str | None, None),  # OUT's rows: the photo, small (gallery) and large (viewer); null when gone
+    photo_url=(str | None, None),
 )
 
 

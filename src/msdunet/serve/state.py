@@ -1,4 +1,4 @@
-"""What the app's routes share: OUT and its picks, the uploads folder and runner, the settings."""
+"""What the app's routes share: OUT, its picks and photos, the uploads folder and runner, the settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import HTTPException
 
 from msdunet.detect.report import Report
 from msdunet.serve.store import Picks, StoreError, load_report
+from msdunet.serve.thumbs import Thumbs
 from msdunet.serve.uploads import Uploads
 
 
@@ -23,6 +24,7 @@ class ServeState:
     threshold: float  # P(blurred) from which a pixel counts as blurred (OUT's report, else 0.5)
     max_upload: int  # bytes of request body
     model_name: str
+    thumbs: Thumbs | None = None  # the photos of OUT's report, downscaled (cached in OUT/.thumbs)
 
     def report(self) -> Report:
         """OUT's report as it is now; 404 without OUT, 500 when it cannot be read."""
@@ -51,4 +53,5 @@ def make_state(out: Path | None, *, detector, max_upload: int, uploads: Path | N
         threshold=threshold,
         max_upload=max_upload,
         model_name=model_name,
+        thumbs=Thumbs(out) if out is not None else None,
     )

@@ -1,5 +1,5 @@
 """``GET /api/config`` (the verdict rule's thresholds, the server's settings) and ``GET /api/report``
-(OUT's rows with their files' URLs)."""
+(OUT's rows with the URLs of their files and of their photos' thumbnails)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from msdunet import __version__, focus
 from msdunet.serve.schemas import Config, ReportOut, with_urls
 from msdunet.serve.state import ServeState
+from msdunet.serve.thumbs import urls
 
 
 def router(state: ServeState) -> APIRouter:
@@ -31,7 +32,7 @@ def router(state: ServeState) -> APIRouter:
     def get_report() -> dict:
         """OUT's report rows (report.json, or report.csv while detect is still writing it)."""
         current = state.report()
-        rows = [with_urls(r, state.out, "/files") for r in current.rows]
+        rows = [{**with_urls(r, state.out, "/files"), **urls(r)} for r in current.rows]
         return {"source": current.source, "threshold": current.threshold, "rows": rows}
 
     return routes

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, rule: {}, rows: [], picks: {}, visible: [], current: 0, showMap: false, uploads: [] };
+const state = { config: null, rule: {}, rows: [], picks: {}, visible: [], current: 0, uploads: [] };
 
 function classify(sharpFraction, subjectShare, rule) {
   // Same rule as msdunet.focus.classify.
@@ -135,6 +135,35 @@ function shown(row) {
   return verdictOf(row) === filter;
 }
 
+// What the "view" choice shows of a row: its photo (thumbnails made by the server from the original),
+// the overlay, or the blur map; each falls back to the next one there is (no overlay after --no-overlay).
+const VIEWS = ["photo", "overlay", "map"];
+function imageOf(row, view, large) {
+  const photo = large ? row.photo_url : row.thumb_url;
+  const order = { photo: [photo, row.overlay_url, row.map_url], overlay: [row.overlay_url, row.map_url], map: [row.map_url] };
+  return order[view].find(Boolean);
+}
+
+function showIn(img, row, large) {
+  // The row in the current view into <img>; a photo that cannot be had (moved, unreadable) gives way to the overlay or map.
+  img.onerror = () => {
+    const fallback = imageOf(row, "overlay", large);
+    if (!img.src.endsWith(fallback)) img.src = fallback;
+  };
+  img.src = imageOf(row, $("view").value, large);
+  return img;
+}
+
+function nextView() {
+  // m: the next view the current photo has (photo → overlay → map → photo); one it lacks is passed over.
+  const row = state.visible[state.current] || {};
+  const has = { photo: row.photo_url, overlay: row.overlay_url, map: row.map_url };
+  const at = VIEWS.indexOf($("view").value);
+  const order = [1, 2, 3].map((i) => VIEWS[(at + i) % VIEWS.length]);
+  $("view").value = order.find((view) => has[view]) || order[0];
+  renderGallery();
+}
+
 function renderGallery() {
   if (!state.config || !state.config.out) return;
   const good = state.rows.filter((r) => !r.error && r.map_url);
@@ -155,7 +184,7 @@ function renderGallery() {
   $("gallery").replaceChildren(...state.visible.map((row, i) => {
     const pick = state.picks[row.path] || "";
     const thumb = el("button", { type: "button", className: `thumb ${pick}`, dataset: { path: row.path, verdict: verdictOf(row), pick } },
-      el("img", { src: row.overlay_url || row.map_url, loading: "lazy", alt: "" }),
+      showIn(el("img", { loading: "lazy", alt: "" }), row, false),
       el("span", { className: "mark", textContent: pick === "pick" ? "✓" : pick === "reject" ? "✗" : "" }),
       el("span", { className: "name", title: row.path, textContent: row.path.split("/").pop() }),
       badge(verdictOf(row)));
@@ -181,7 +210,7 @@ function select(index, scroll = true) {
   const row = state.visible[state.current];
   const pick = state.picks[row.path];
   $("viewer").dataset.path = row.path;
-  $("viewer-img").src = state.showMap || !row.overlay_url ? row.map_url : row.overlay_url;
+  showIn($("viewer-img"), row, true);
   $("viewer-caption").replaceChildren(badge(verdictOf(row)),
     ` ${row.path} · ${pct(row.blurred_fraction)} blurred · sharp area ${pct(row.sharp_fraction)} · largest sharp region ${pct(row.subject_share)}`,
     el("strong", { textContent: pick ? ` · ${pick === "pick" ? "picked" : "rejected"}` : "" }));
@@ -214,7 +243,7 @@ document.addEventListener("keydown", (event) => {
     p: () => setPick("pick"),
     x: () => setPick("reject"),
     u: () => setPick(null),
-    m: () => { state.showMap = !state.showMap; select(state.current, false); },
+    m: nextView,
   };
   const action = actions[event.key];
   if (action) {
@@ -224,6 +253,7 @@ document.addEventListener("keydown", (event) => {
 });
 $("sort").addEventListener("change", renderGallery);
 $("filter").addEventListener("change", renderGallery);
+$("view").addEventListener("change", renderGallery);
 
 async function start() {
   state.config = await api("/api/config");
