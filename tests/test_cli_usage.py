@@ -77,3 +77,12 @@ def test_every_install_hint_in_src_spells_the_extra_one_way():
     ]
     assert len(hints) >= 8
     assert [h for h in hints if not re.match(r'pip install torch==2\.13\.0 -e "\.\[[a-z]+\]"', h[1])] == []
+
+
+def test_a_folder_whose_photos_are_in_subfolders_says_add_r(photo_dir, tmp_path):
+    top = tmp_path / "shoot"
+    top.mkdir()
+    photo_dir.rename(top / "day1")
+    (top / "notes.txt").write_text("not a photo")
+    result = invoke(["detect", top, "-o", tmp_path / "out"])
+    assert result.exit_code == 2 and "no image files found" in result.output and "add -r" in result.output

@@ -65,7 +65,11 @@ def _scan(paths, out: Path, options):
         what = "file that is not an image" if scan.skipped == 1 else "files that are not images"
         click.echo(f"msdunet: skipped {scan.skipped} {what}", err=True)
     if not scan.inputs:
-        raise click.UsageError("no image files found in " + ", ".join(map(str, paths)))
+        nested = not options.recursive and any(
+            Path(p).is_dir() and any(c.is_dir() for c in Path(p).iterdir()) for p in paths
+        )
+        hint = "; to search the subfolders too, add -r" if nested else ""
+        raise click.UsageError("no image files found in " + ", ".join(map(str, paths)) + hint)
     return scan
 
 
