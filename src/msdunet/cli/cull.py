@@ -26,27 +26,45 @@ VERBS = {"copy": "copied", "move": "moved", "link": "linked"}
     show_default=True,
     help="Sidecar naming: photo.xmp (Lightroom, Bridge) or photo.ext.xmp (darktable, digiKam).",
 )
+@click.option(
+    "--bursts",
+    is_flag=True,
+    help="Group near-duplicate shots (taken within --gap by EXIF time, else next in file order, and alike to "
+    "the eye), rank each group by the subject's blur into OUT/bursts.csv (rank 1 = sharpest). With --into the "
+    "sharpest of each group goes to its verdict's folder, the others to DIR/similar/; with --xmp the others "
+    "get the Purple label and keep their verdict's stars (a label, not a reject: the sharpest is not always "
+    "the moment wanted, and rejects are what some tools bulk-delete).",
+)
+@click.option(
+    "--gap",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --bursts: the longest time between two shots of a burst, in seconds (default 2).",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
 @click.option("--undo", "undo_dir", type=click.Path(path_type=Path, file_okay=False), help="Undo a cull into DIR.")
 @click.option("-v", "--verbose", is_flag=True, help="One line per file.")
-def command(out, into, mode, xmp, xmp_name, dry_run, undo_dir, verbose):
+def command(out, into, mode, xmp, xmp_name, bursts, gap, dry_run, undo_dir, verbose):
     """Sort the photos of OUT's report into DIR/<verdict>/<their relative path>.
 
     Folders: sharp, subject-in-focus, blurred; picked and rejected where OUT's picks.csv (columns
     path,pick) says pick or reject. Nothing is overwritten: a taken name gets _2, _3, ... Photos
     whose row has an error are skipped. Every operation goes into DIR/.msdunet-cull-undo.jsonl
     first; `msdunet cull --undo DIR` reverses them, refusing whatever changed since. Without
-    --into, --xmp rates the photos where they are (the undo list is then in OUT).
+    --into, --xmp rates the photos where they are (the undo list is then in OUT). --bursts alone
+    only writes OUT/bursts.csv (path, group, rank, subject_blur_px, sharp_share); with --into a
+    burst's other shots go to similar/ (a pick or reject still wins).
 
     Exit status: 0 all done, 1 some photos skipped, 2 usage error or unusable report.
     """
     if undo_dir is not None:
-        if out is not None or into is not None or xmp:
-            raise click.UsageError("--undo DIR takes no OUT, --into or --xmp")
+        if out is not None or into is not None or xmp or bursts:
+            raise click.UsageError("--undo DIR takes no OUT, --into, --xmp or --bursts")
         sys.exit(_undo(undo_dir, dry_run))
     if out is None:
         raise click.UsageError("name a detect output folder OUT (or --undo DIR)")
-    if into is None and not xmp:
+    if gap is not None and not bursts:
+        raise click.UsageError("--gap goes with --bursts")
+    if into is None and not xmp and not bursts:
         raise click.UsageError("say where to sort the photos (--into DIR) or use --xmp to rate them in place")
     if into is None and mode != "copy":
         raise click.UsageError(f"--{mode} needs --into DIR")
@@ -69,9 +87,16 @@ def command(out, into, mode, xmp, xmp_name, dry_run, undo_dir, verbose):
     for path in selection.unmatched_picks:
         click.echo(f"warning: picks.csv names {path}, which has no verdict in the report", err=True)
 
+    photos = selection.photos
+    if bursts:
+        photos = _bursts(out, photos, gap=gap, dry_run=dry_run)
+        if into is None and not xmp:
+            for skip in selection.skipped:
+                click.echo(f"skipped {skip.path}: {skip.reason}", err=True)
+            sys.exit(1 if selection.skipped else 0)
     log_dir = into if into is not None else out
     result = culling.cull(
-        selection.photos,
+        photos,
         into=into,
         log_dir=log_dir,
         mode=mode,
@@ -85,6 +110,25 @@ def command(out, into, mode, xmp, xmp_name, dry_run, undo_dir, verbose):
     summary = _summary(result, mode=mode, into=into, log_dir=log_dir, dry_run=dry_run, skipped=len(skipped))
     click.echo(summary, err=True)
     sys.exit(1 if skipped else 0)
+
+
+def _bursts(out: Path, photos: list, *, gap: float | None, dry_run: bool) -> list:
+    """Group and rank the bursts, write OUT/bursts.csv (not in a dry run), say so; the photos marked."""
+    from msdunet.cull import bursts as burst_groups
+
+    found = burst_groups.find_bursts(burst_groups.shots_of(photos), gap=burst_groups.GAP_S if gap is None else gap)
+    for path, why in found.unread:
+        click.echo(f"warning: {path} could not be read for --bursts ({why}); left out of every burst", err=True)
+    target = out / burst_groups.BURSTS_NAME
+    if not dry_run:
+        burst_groups.write_bursts(target, found)
+    done = "would write" if dry_run else "wrote"
+    click.echo(
+        f"bursts: {found.groups} group(s) of similar shots, {len(found.similar)} photo(s) not the sharpest "
+        f"of theirs; {done} {target}",
+        err=True,
+    )
+    return burst_groups.mark_similar(photos, found)
 
 
 def _shower(*, dry_run: bool, verbose: bool):

@@ -30,6 +30,7 @@ from msdunet.focus import VERDICTS
 
 VERDICT_FOLDERS = {"sharp": "sharp", "subject in focus": "subject-in-focus", "blurred": "blurred"}
 PICK_FOLDERS = {"pick": "picked", "reject": "rejected"}
+SIMILAR_FOLDER = "similar"  # a burst's shots but its sharpest (msdunet.cull.bursts)
 
 
 class CullError(ValueError):
@@ -42,10 +43,13 @@ class Photo:
     rel: Path  # its path under the input root, as detect mirrored it
     verdict: str
     pick: str = ""  # "", "pick" or "reject"
+    subject_blur_px: float | None = None  # the report's: rank a burst
+    sharp_share: float | None = None
+    similar: bool = False  # in a burst, not its sharpest
 
     @property
     def folder(self) -> str:
-        return PICK_FOLDERS.get(self.pick) or VERDICT_FOLDERS[self.verdict]
+        return PICK_FOLDERS.get(self.pick) or (SIMILAR_FOLDER if self.similar else VERDICT_FOLDERS[self.verdict])
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,9 @@ def select(out: Path) -> Selection:
         rel = Path(row.output).parent / Path(path).name
         key = next((k for k in (path, rel.as_posix()) if k in picks), None)
         used.add(key)
-        photos.append(Photo(Path(path), rel, row.verdict, picks.get(key, "")))
+        pick = picks.get(key, "")
+        blur = {"subject_blur_px": row.subject_blur_px, "sharp_share": row.sharp_share}
+        photos.append(Photo(Path(path), rel, row.verdict, pick, **blur))
     unmatched = sorted(set(picks) - used)
     return Selection(photos, skipped, sum(1 for p in photos if p.pick), unmatched)
 
@@ -239,7 +245,7 @@ class _Run:
             self.record(Step("xmp", None, path))
             return
         before = path.read_bytes() if path.is_file() else None
-        rating, label = xmp.marks(photo.verdict, photo.pick)
+        rating, label = xmp.marks(photo.verdict, photo.pick, similar=photo.similar)
         try:
             after = xmp.merged(before, rating, label, path=path)
         except xmp.SidecarError as exc:

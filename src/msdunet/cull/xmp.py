@@ -19,6 +19,9 @@ XMP_NS = "http://ns.adobe.com/xap/1.0/"
 # Stars (-1 = rejected, Lightroom's and Bridge's convention) and the labels of the default label set.
 VERDICT_MARKS = {"sharp": (4, "Green"), "subject in focus": (3, "Yellow"), "blurred": (1, "Red")}
 PICK_RATINGS = {"pick": 5, "reject": -1}
+# A burst's shots but its sharpest: a label, not a reject (-1), which some tools bulk-delete; the
+# sharpest is not always the moment wanted (eyes, expression), and the rating keeps the verdict.
+SIMILAR_LABEL = "Purple"
 INSTALL_TOOLKIT = 'pip install torch==2.13.0 -e ".[xmp]"'
 INSTALL_EXEMPI = "apt-get install libexempi8 (Debian/Ubuntu) or brew install exempi (macOS)"
 
@@ -27,10 +30,11 @@ class SidecarError(ValueError):
     """A sidecar that cannot be read or merged; the message names the file."""
 
 
-def marks(verdict: str, pick: str = "") -> tuple[int, str]:
-    """(rating, colour label) for a verdict; a pick or reject sets the rating, the label stays the verdict's."""
+def marks(verdict: str, pick: str = "", *, similar: bool = False) -> tuple[int, str]:
+    """(rating, colour label) for a verdict; a pick or reject sets the rating, the label stays the verdict's
+    (``SIMILAR_LABEL`` for a burst's shot that is not its sharpest)."""
     rating, label = VERDICT_MARKS[verdict]
-    return PICK_RATINGS.get(pick, rating), label
+    return PICK_RATINGS.get(pick, rating), SIMILAR_LABEL if similar else label
 
 
 def sidecar_path(photo: Path, naming: str) -> Path:

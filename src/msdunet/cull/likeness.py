@@ -1,0 +1,122 @@
+"""What makes two photos shots of one burst: when each was taken, and how alike they look.
+
+* ``capture_time``: EXIF ``DateTimeOriginal`` with ``SubSecTimeOriginal`` (bursts shoot several frames
+  a second), in seconds; None when the file has none (then cull goes by file order).
+* ``Look``: a 32 × 32 grey thumbnail, blurred (σ = 1 thumbnail px) and standardised, and the photo's
+  aspect ratio.  ``similarity`` is the best normalised cross-correlation of the two thumbnails over
+  shifts of up to 6 px (19 % of the frame) either way: shots of one scene re-framed by a hand-held
+  camera, or one of them smeared by shake or missed focus, still correlate (0.6–1.0), two different
+  scenes rarely above 0.5.  Photos of different aspect ratios are never alike (a burst is one camera
+  at one setting).  64-bit perceptual hashes (pHash, dHash, wHash) were measured against this and
+  fail on re-framed shots (``python -m lab bursts_study``, reports/bursts.md).
+
+Thumbnails are cheap: a JPEG is decoded at 1/8 of its size (Pillow's draft mode), ~5 ms for 24 MP.
+Camera RAW and HEIF photos go through ``msdunet.io.read_image`` (their preview, or a full decode).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from PIL import Image
+from scipy import ndimage
+
+from msdunet.io import formats as io_formats
+from msdunet.io import read_image
+
+SIDE = 32  # thumbnail side, px
+SHIFT = 6  # largest shift tried, thumbnail px either way
+SOFTEN = 1.0  # Gaussian σ on the thumbnail, px: shake and defocus of a few % of the frame matter little
+ASPECT_TOLERANCE = 0.02  # aspect ratios further apart than this (log ratio) are different framings
+_EXIF_IFD, _TAKEN, _SUBSEC, _ORIENTATION = 0x8769, 0x9003, 0x9291, 0x0112
+
+
+@dataclass(frozen=True)
+class Look:
+    """A photo's thumbnail (standardised, SIDE × SIDE) and aspect ratio (width / height, upright)."""
+
+    thumb: np.ndarray
+    aspect: float
+
+
+def capture_time(path: Path) -> float | None:
+    """Seconds of EXIF DateTimeOriginal (+ SubSecTimeOriginal), or None (no EXIF time, or unreadable)."""
+    if io_formats.is_raw(path):
+        return None
+    try:
+        if io_formats.is_heif(path):
+            io_formats.enable_heif()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                exif = image.getexif().get_ifd(_EXIF_IFD)
+    except Exception:  # noqa: BLE001 (anything unreadable simply has no time)
+        return None
+    return parse_exif_time(exif.get(_TAKEN), exif.get(_SUBSEC))
+
+
+def parse_exif_time(text: object, subsec: object = None) -> float | None:
+    """EXIF ``YYYY:MM:DD HH:MM:SS`` (+ fractional digits) → seconds; None when blank or invalid."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.strptime(text.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    seconds = moment.replace(tzinfo=timezone.utc).timestamp()
+    digits = subsec.strip("\x00 ") if isinstance(subsec, str) else ""
+    return seconds + (float("0." + digits) if digits.isdigit() else 0.0)
+
+
+def look_of(path: Path) -> Look:
+    """The ``Look`` of the photo at ``path``; raises OSError / ValueError (msdunet.io.ImageReadError)
+    when it cannot be read."""
+    if io_formats.is_raw(path) or io_formats.is_heif(path):
+        image = read_image(path)
+        return look_of_image(image)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(path) as image:
+            orientation = image.getexif().get(_ORIENTATION, 1)
+            image.draft("L", (4 * SIDE, 4 * SIDE))  # JPEG: decoded at 1/2 … 1/8 of its size
+            small = image.convert("L")
+    return look_of_image(io_formats.orient(small, orientation))
+
+
+def look_of_image(image: Image.Image) -> Look:
+    """The ``Look`` of a decoded, upright image (any mode)."""
+    width, height = image.size
+    small = image.convert("L").resize((SIDE, SIDE), Image.BOX)
+    thumb = ndimage.gaussian_filter(np.asarray(small, dtype=np.float32), SOFTEN, mode="nearest")
+    spread = float(thumb.std())
+    thumb = (thumb - thumb.mean()) / spread if spread > 1e-3 else np.zeros_like(thumb)
+    return Look(thumb=thumb.astype(np.float32), aspect=width / max(height, 1))
+
+
+def similarity(a: Look, b: Look) -> float:
+    """How alike two photos look, −1 … 1 (see the module's docstring); 0 for different aspect ratios
+    or a featureless thumbnail."""
+    if abs(math.log(a.aspect / b.aspect)) > ASPECT_TOLERANCE:
+        return 0.0
+    return max(_match(a.thumb, b.thumb), _match(b.thumb, a.thumb))
+
+
+def _match(a: np.ndarray, b: np.ndarray) -> float:
+    """Best correlation of ``a``'s centre (SIDE − 2·SHIFT square) with every window of ``b``."""
+    inner = a[SHIFT:-SHIFT, SHIFT:-SHIFT]
+    inner = inner - inner.mean()
+    norm = float(np.sqrt((inner * inner).sum()))
+    if norm < 1e-6:
+        return 0.0
+    windows = sliding_window_view(b, inner.shape)  # (2·SHIFT+1, 2·SHIFT+1, h, w)
+    centred = windows - windows.mean(axis=(2, 3), keepdims=True)
+    spread = np.sqrt((centred * centred).sum(axis=(2, 3)))
+    products = np.einsum("ijkl,kl->ij", windows, inner)  # inner has zero mean: the window's mean drops out
+    scores = products / np.maximum(spread * norm, 1e-6)
+    return float(scores.max())
