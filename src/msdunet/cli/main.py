@@ -12,6 +12,7 @@ from msdunet import __version__
 VERBS = {
     "detect": ("msdunet.cli.detect", "Blur maps, overlays and a report for images and folders."),
     "cull": ("msdunet.cli.cull", "Sort photos into folders by verdict, rate them in XMP sidecars; undo."),
+    "frames": ("msdunet.cli.frames", "The sharpest frame of each window of a video."),
     "evaluate": ("msdunet.cli.evaluate", "Score maps (or a model) against ground-truth masks."),
     "train": ("msdunet.cli.train", "Train MSDU-net (paper recipe by default)."),
     "models": ("msdunet.cli.models", "List the shipped weights."),
