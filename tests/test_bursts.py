@@ -63,6 +63,31 @@ def test_capture_time_is_read_from_the_file(tmp_path):
     assert likeness.capture_time(tmp_path / "missing.jpg") is None
 
 
+def with_thumbnail(thumbnail: Image.Image) -> bytes:
+    """EXIF bytes (as a JPEG's APP1 holds them) whose IFD1 carries ``thumbnail`` as a JPEG."""
+    import io
+    import struct
+
+    buffer = io.BytesIO()
+    thumbnail.save(buffer, format="JPEG", quality=90)
+    data = buffer.getvalue()
+    ifd0 = struct.pack("<H", 0) + struct.pack("<I", 14)  # no entries; IFD1 follows at 14
+    ifd1 = struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, 44) + struct.pack("<HHII", 0x0202, 4, 1, len(data))
+    return b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 8) + ifd0 + ifd1 + struct.pack("<I", 0) + data
+
+
+def test_a_camera_jpeg_is_seen_through_its_exif_thumbnail(tmp_path):
+    photo, other = shot(scene(6), dx=0, dy=0, blur=0), shot(scene(7), dx=0, dy=0, blur=0)
+    thumb = Image.new("RGB", (160, 160))  # the other scene, letterboxed as some cameras do
+    thumb.paste(other.resize((160, 120)), (0, 20))
+    photo.save(tmp_path / "a.jpg", exif=with_thumbnail(thumb))
+    seen = likeness.look_of(tmp_path / "a.jpg")
+    assert likeness.similarity(seen, likeness.look_of_image(other)) > 0.9  # the thumbnail, bars cut off
+    assert seen.aspect == pytest.approx(320 / 240)
+    photo.save(tmp_path / "b.jpg", exif=with_thumbnail(Image.new("RGB", (40, 30))))  # too small: the photo
+    assert likeness.similarity(likeness.look_of(tmp_path / "b.jpg"), likeness.look_of_image(photo)) > 0.95
+
+
 def test_shots_of_one_scene_look_alike_and_other_scenes_do_not():
     base = scene(1)
     a = likeness.look_of_image(shot(base, dx=0, dy=0, blur=0))
