@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from msdunet.focus import LIMIT_PX, JudgeOptions, judge, judge_photo, limits, measure_blur
 from msdunet.training import synthetic_blur as sb
+from tests.conftest import DATA, invoke, needs_data
 
 REPORT = Path(__file__).resolve().parent.parent / "reports" / "pixel_blur.json"
 
@@ -91,7 +92,7 @@ def test_judged_size_scales_the_blur(scene):
 
 def test_no_texture_means_unknown_blur():
     flat = Image.new("RGB", (800, 600), (90, 120, 200))
-    j = judge_photo(flat, fallback="subject in focus")
+    j = judge_photo(flat, map_verdict="subject in focus")
     assert j.subject_blur_px is None and j.verdict == "subject in focus" and j.textured_share == 0.0
 
 
@@ -102,3 +103,37 @@ def test_any_size_and_mode(size):
     j = judge_photo(image, options=JudgeOptions(judge_at=None))
     assert j.judged_at == max(size)
     assert judge_photo(image.convert("L")).subject_blur_px == j.subject_blur_px
+
+
+def test_the_map_rejects_too_and_decides_without_texture(scene):
+    measured = measure_blur(photo(scene))
+    assert judge(measured).verdict != "blurred"
+    vetoed = judge(measured, map_verdict="blurred")
+    assert vetoed.verdict == "blurred" and vetoed.blur_kind in ("defocus", "motion")
+    assert judge(measured, map_verdict="subject in focus").verdict == judge(measured).verdict
+
+
+@needs_data
+def test_a_face_becomes_the_subject():
+    pytest.importorskip("cv2")
+    from msdunet.focus.faces import find_faces
+    from msdunet.io import read_image
+
+    image = read_image(DATA / "cuhk" / "image" / "motion0002.jpg")
+    faces = find_faces(image)
+    assert faces and faces[0].area >= 100 * 100
+    j = judge_photo(image, options=JudgeOptions(faces=True))
+    assert j.faces == len(faces) and j.face_blur_px is not None and j.subject_blur_px == j.face_blur_px
+    x, y, w, h = faces[0].box
+    assert x <= j.subject_x * image.width <= x + w and y <= j.subject_y * image.height <= y + h
+    assert judge_photo(image).faces is None  # not looked for
+
+
+def test_faces_without_opencv_is_a_usage_error(monkeypatch, tmp_path):
+    from msdunet.focus import faces
+
+    monkeypatch.setattr(faces, "available", lambda: False)
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    result = invoke(["detect", examples, "-o", tmp_path / "out", "--faces"])
+    assert result.exit_code == 2 and '".[faces]"' in result.output
+    assert not (tmp_path / "out").exists()

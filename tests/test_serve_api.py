@@ -78,7 +78,7 @@ def test_report_gives_detects_rows_with_urls_of_their_files(client, out):
     assert body["source"].endswith("report.json") and body["threshold"] == 0.5
     rows = body["rows"]
     assert [{k: r[k] for k in FIELDS} for r in rows] == report_rows(out)
-    assert set(rows[0]) == {*FIELDS, "map_url", "overlay_url", "thumb_url", "photo_url"}
+    assert set(rows[0]) == {*FIELDS, "map_url", "overlay_url", "thumb_url", "photo_url", "crop_url"}
     good = [r for r in rows if not r["error"]]
     assert len(good) == 3 and any(r["output"] == "trip/day 2/small_blur.png" for r in good)
     for row in good:
@@ -294,5 +294,5 @@ def test_report_row_model_is_the_report_row():
     from msdunet.detect import Row
     from msdunet.serve.schemas import ReportRow
 
-    assert list(ReportRow.model_fields) == [*FIELDS, "map_url", "overlay_url", "thumb_url", "photo_url"]
+    assert list(ReportRow.model_fields) == [*FIELDS, "map_url", "overlay_url", "thumb_url", "photo_url", "crop_url"]
     assert ReportRow(**asdict(Row("x"))).path == "x"

@@ -141,14 +141,15 @@ def test_keyboard_review_saves_picks_csv(page, out):
     (out / "picks.csv").unlink()
 
 
-@pytest.mark.parametrize("rule", [(0.5, 0.0), (0.9, 0.05), (1.0, 0.5), (0.6, 0.2)])
-def test_rule_sliders_rederive_verdicts_as_classify_does(page, out, rule):
+@pytest.mark.parametrize("limit_px", [0.2, 0.7, 1.5, 4.0])
+def test_limit_slider_rederives_verdicts_as_verdict_at_does(page, out, limit_px):
     page.wait_for_selector("#gallery .thumb")
-    page.fill("#sharp-from", str(rule[0]))
-    page.fill("#subject-from", str(rule[1]))
+    page.fill("#limit-px", str(limit_px))
     shown = dict(page.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => [t.dataset.path, t.dataset.verdict])"))
     expected = {
-        r["path"]: focus.classify(r["sharp_fraction"], r["subject_share"], sharp_from=rule[0], subject_from=rule[1])
+        r["path"]: focus.verdict_at(
+            verdict=r["verdict"], judged_blur_px=r["judged_blur_px"], map_verdict=r["map_verdict"], limit_px=limit_px
+        )
         for r in rows(out)
         if not r["error"]
     }
@@ -159,6 +160,14 @@ def test_rule_sliders_rederive_verdicts_as_classify_does(page, out, rule):
     assert [fractions[p] for p in order] == sorted(fractions[p] for p in expected)[::-1]
 
 
+def test_viewer_shows_the_subject_at_100_percent_with_its_blur(page, out):
+    page.wait_for_selector("#gallery .thumb")
+    page.wait_for_function("document.querySelector('#subject-crop').naturalWidth > 0")
+    first = page.eval_on_selector("#viewer", "v => v.dataset.path")
+    row = next(r for r in rows(out) if r["path"] == first)
+    assert f"σ = {row['subject_blur_px']:.2f} px" in page.text_content("#subject-caption")
+
+
 def test_api_docs_render_offline(page, url):
     page.goto(f"{url}/docs")
     page.wait_for_selector(".swagger-ui .opblock-summary-path")
@@ -166,16 +175,21 @@ def test_api_docs_render_offline(page, url):
     assert {"/api/detect", "/api/report", "/api/config"} <= {p.replace("\u200b", "") for p in paths}
 
 
-def test_verdicts_at_the_thresholds_themselves_match_classify(browser, tmp_path, tiny_weights):
-    """Rows exactly at SHARP_FROM / SUBJECT_FROM and just below (a hand-written report)."""
+def test_verdicts_at_the_limit_itself_match_verdict_at(browser, tmp_path, tiny_weights):
+    """Rows exactly at LIMIT_PX and just above, one the map rejects, one without texture (a hand-written
+    report)."""
     out = tmp_path / "edge"
     out.mkdir()
-    cases = [(focus.SHARP_FROM, 0.0), (focus.SHARP_FROM - 1e-4, focus.SUBJECT_FROM), (0.3, focus.SUBJECT_FROM - 1e-4)]
+    limit = focus.LIMIT_PX
+    cases = [  # (verdict as judged, judged_blur_px, map_verdict)
+        ("sharp", limit, "sharp"), ("subject in focus", limit + 0.01, "sharp"),
+        ("subject in focus", 0.1, "blurred"), ("subject in focus", None, "subject in focus"),
+    ]  # fmt: skip
     report = []
-    for i, (sharp, subject) in enumerate(cases):
+    for i, (verdict, blur, map_verdict) in enumerate(cases):
         Image.new("L", (8, 8)).save(out / f"p{i}_blur.png")
-        row = {"path": f"p{i}.jpg", "sharp_fraction": sharp, "subject_share": subject, "output": f"p{i}_blur.png"}
-        report.append({**row, "blurred_fraction": round(1 - sharp, 4)})
+        row = {"path": f"p{i}.jpg", "verdict": verdict, "judged_blur_px": blur, "map_verdict": map_verdict}
+        report.append({**row, "output": f"p{i}_blur.png", "blurred_fraction": 0.5})
     (out / "report.json").write_text(json.dumps({"threshold": 0.5, "rows": report}))
     with running(create_app(out, detector=BlurDetector(tiny_weights), uploads=tmp_path / "up")) as base:
         tab = browser.new_page()
@@ -183,7 +197,8 @@ def test_verdicts_at_the_thresholds_themselves_match_classify(browser, tmp_path,
         tab.wait_for_selector("#gallery .thumb")
         shown = tab.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.verdict)")
         tab.close()
-    assert shown == [focus.classify(s, c) for s, c in cases] == ["sharp", "subject in focus", "blurred"]
+    expected = [focus.verdict_at(verdict=v, judged_blur_px=b, map_verdict=m, limit_px=limit) for v, b, m in cases]
+    assert shown == expected == ["sharp", "blurred", "blurred", "subject in focus"]
 
 
 def test_after_no_overlay_the_gallery_shows_the_photos_and_m_shows_the_map(browser, tmp_path, tiny_weights):

@@ -77,6 +77,17 @@ def test_rows_link_thumbnails_of_their_photos_upright_and_sized(client, out):
     assert (out / ".thumbs" / "large" / "wide.jpg").is_file()
 
 
+def test_the_subject_at_100_percent(client, out):
+    from msdunet.serve.thumbs import CROP_SIDE
+
+    rows = rows_by_name(client)
+    assert rows["broken.jpg"]["crop_url"] is None
+    row = rows["wide.jpg"]
+    crop = jpeg(client.get(row["crop_url"]))
+    assert crop.size == (min(CROP_SIDE, row["width"]), min(CROP_SIDE, row["height"]))  # pixels of the photo, not scaled
+    assert (out / ".thumbs" / "crop" / "wide.jpg").is_file()
+
+
 def test_thumbnails_are_cached_and_made_again_when_the_photo_changes(client, out):
     row = rows_by_name(client)["wide.jpg"]
     first = client.get(row["thumb_url"]).content

@@ -43,8 +43,9 @@ def _confusion(report: dict) -> list[str]:
         s, d, m = by_label["sharp"], by_label["defocus"], by_label["motion"]
         of = lambda c: c["kept"] + c["rejected"]  # noqa: E731
         lines.append(f"| {rule} | {s['kept']}/{of(s)} | {d['rejected']}/{of(d)} | {m['rejected']}/{of(m)} |")
-    lines += ["", "judgement: the verdict detect reports; map: the blur map's verdict alone (the previous default); "
-              "either: rejected when one of the two rejects.", "", "| photo | label | σ px | kind | verdict | map |",
+    lines += ["", "judgement: the verdict detect reports (rejected when the pixels or the map reject); pixels: the "
+              "pixel-scale judgement alone; map: the blur map's verdict alone (the previous default).", "",
+              "| photo | label | σ px | kind | verdict | map |",
               "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for p in rw["photos"]:
         lines.append(f"| {p['file']} | {p['label']} | {p['subject_blur_px']} | {p['blur_kind'] or ''} | "
@@ -58,10 +59,12 @@ def _sensitivity(report: dict) -> list[str]:
     sens = report["sensitivity"]
     lines = ["## Sensitivity: sharp photos blurred at full size", "",
              f"{len(sens['photos'])} photos: {', '.join(sens['photos'])}.", "",
-             "| blur | σ (px) | judged at | share rejected |", "| --- | --- | --- | --- |"]  # fmt: skip
+             "| blur | σ (px) | judged at | share rejected | by pixels alone |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for c in sens["curve"]:
         share = f"{c['share_rejected']} ({c['rejected']}/{c['photos']})"
-        lines.append(f"| {c['kind']} | {c['sigma']} | {c['judged_at']} | {share} |")
+        alone = f"{c['share_rejected_by_pixels']} ({c['rejected_by_pixels']}/{c['photos']})"
+        lines.append(f"| {c['kind']} | {c['sigma']} | {c['judged_at']} | {share} | {alone} |")
     return [*lines, ""]
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from msdunet.data.sources import data_root, dataset_samples
-from msdunet.focus import JudgeOptions, judge, measure_blur
+from msdunet.focus import judge, judge_photo, measure_blur
 from msdunet.focus.tiles import grey
 from msdunet.io import read_image, read_mask
 from msdunet.training import synthetic_blur as sb
@@ -35,14 +35,15 @@ def realworld_confusion(data: str | None) -> dict:
 
     folder = data_root(data) / "realworld" / "mxagar_blur300"
     detector = BlurDetector()
-    photos, counts = [], {rule: {label: [0, 0] for label in LABELS} for rule in ("judgement", "map", "either")}
+    photos, counts = [], {rule: {label: [0, 0] for label in LABELS} for rule in ("judgement", "pixels", "map")}
     with open(folder / "manifest.csv", newline="") as f:
         entries = list(csv.DictReader(f))
     for entry in entries:
         analysis = detector.analyse(folder / entry["file"])
         j, label = analysis.judgement, entry["label"]
+        pixels = judge_photo(read_image(folder / entry["file"]))
         rejected = {"judgement": j.verdict == "blurred", "map": analysis.summary.verdict == "blurred"}
-        rejected["either"] = rejected["judgement"] or rejected["map"]
+        rejected["pixels"] = pixels.verdict == "blurred"
         for rule, no in rejected.items():
             counts[rule][label][1 if no else 0] += 1
         photos.append({
@@ -80,7 +81,11 @@ def _blurred(photo: Image.Image, kind: str, sigma: float, rng: np.random.Generat
 
 
 def sensitivity(data: str | None) -> dict:
-    """Share of photos rejected per blur kind, σ and judged size; each photo's subject σ read."""
+    """Share of photos rejected per blur kind, σ and judged size, by the judgement (pixels and map)
+    and by pixels alone; each photo's subject σ read."""
+    from msdunet import BlurDetector
+
+    detector = BlurDetector()
     rng = np.random.default_rng(0)
     photos = _sharp_photos(data)
     curve: dict[str, dict] = {}
@@ -88,18 +93,23 @@ def sensitivity(data: str | None) -> dict:
     for name, photo in photos:
         for kind in ("gaussian", "shake"):
             for sigma in SIGMAS:
-                measured = measure_blur(_blurred(photo, kind, sigma, rng))
+                blurred = _blurred(photo, kind, sigma, rng).convert("RGB")
+                measured = measure_blur(blurred)
+                map_verdict = detector.analyse(blurred).summary.verdict
                 for size in SIZES:
-                    j = judge(measured, judge_at=JudgeOptions(judge_at=size).judge_at)
+                    pixels = judge(measured, judge_at=size)
+                    both = judge(measured, judge_at=size, map_verdict=map_verdict)
                     key = f"{kind} σ={sigma} at {'full' if size is None else size}"
                     cell = curve.setdefault(key, {"kind": kind, "sigma": sigma, "judged_at": size or "full",
-                                                  "photos": 0, "rejected": 0})  # fmt: skip
+                                                  "photos": 0, "rejected": 0, "rejected_by_pixels": 0})  # fmt: skip
                     cell["photos"] += 1
-                    cell["rejected"] += j.verdict == "blurred"
+                    cell["rejected"] += both.verdict == "blurred"
+                    cell["rejected_by_pixels"] += pixels.verdict == "blurred"
                 readings.append({"photo": name, "size": list(photo.size), "kind": kind, "sigma": sigma,
-                                 "subject_blur_px": j.subject_blur_px})  # fmt: skip
+                                 "subject_blur_px": pixels.subject_blur_px, "map_verdict": map_verdict})  # fmt: skip
     for cell in curve.values():
         cell["share_rejected"] = round(cell["rejected"] / cell["photos"], 3)
+        cell["share_rejected_by_pixels"] = round(cell["rejected_by_pixels"] / cell["photos"], 3)
     return {"photos": [name for name, _ in photos], "curve": list(curve.values()), "readings": readings}
 
 

@@ -25,6 +25,8 @@ def command(paths, out, options, quiet):
     from msdunet.detect.options import apply_max_pixels
 
     apply_max_pixels(options.max_pixels)
+    if options.judging.faces:
+        _check_faces()
     ray_engine = _ray_engine() if options.engine == "ray" else None
     scan = _scan(paths, out, options)
     _prepare_out(out)
@@ -52,6 +54,14 @@ def command(paths, out, options, quiet):
     if not quiet:
         click.echo(f"{len(rows) - failed} done, {failed} failed; report: {out / 'report.csv'}", err=True)
     sys.exit(1 if failed else 0)
+
+
+def _check_faces() -> None:
+    """--faces needs OpenCV (the faces extra): a usage error before anything is written."""
+    from msdunet.focus import faces
+
+    if not faces.available():
+        raise click.UsageError(faces.EXTRA_HINT)
 
 
 def _scan(paths, out: Path, options):

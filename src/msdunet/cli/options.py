@@ -56,6 +56,10 @@ DETECT_OPTIONS = (
         "--limit-px", default=LIMIT_PX, show_default=True, type=click.FloatRange(min=0.05),
         help="Largest blur (σ, px at the judged size) a sharp subject may have.",
     ),
+    click.option(
+        "--faces", is_flag=True,
+        help='Judge portraits on the largest face (its eyes where found): pip install torch==2.13.0 -e ".[faces]".',
+    ),
     click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
     click.option("--skip-existing", is_flag=True, help="Reuse maps already in OUT (resume a big folder)."),
     click.option(
@@ -99,7 +103,7 @@ DETECT_OPTIONS = (
     click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task."),
 )  # fmt: skip
 _GROUP_NAMES = (
-    "recursive", "weights", "threshold", "judge_at", "limit_px", "no_overlay", "skip_existing", "working_size",
+    "recursive", "weights", "threshold", "judge_at", "limit_px", "faces", "no_overlay", "skip_existing", "working_size",
     "threads", "bf16", "backend",
     "workers", "flip_tta", "max_pixels", "engine", "address", "ray_actors", "ray_cpus", "ray_batch",
 )  # fmt: skip
@@ -149,7 +153,7 @@ def build_detect_options(**values) -> DetectOptions:
         model=model, threshold=values["threshold"], with_overlay=not values["no_overlay"],
         skip_existing=values["skip_existing"], recursive=values["recursive"], workers=values["workers"],
         max_pixels=values["max_pixels"], engine=values["engine"], ray=ray,
-        judging=JudgeOptions(judge_at=values["judge_at"], limit_px=values["limit_px"]),
+        judging=JudgeOptions(judge_at=values["judge_at"], limit_px=values["limit_px"], faces=values["faces"]),
     )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
+from typing import get_type_hints
 
 import numpy as np
 import pyarrow as pa
@@ -42,12 +43,18 @@ from msdunet.io.files import replacing
 
 __all__ = ["Detect", "RayOptions", "run_ray"]
 
-SCHEMA = pa.schema(
-    [("path", pa.string()), ("width", pa.int64()), ("height", pa.int64())]
-    + [(name, pa.float64()) for name in FIELDS[3:9]]
-    + [("verdict", pa.string()), ("ms", pa.float64()), ("error", pa.string()), ("output", pa.string())]
-    + [("reused", pa.bool_())]
-)  # the report's columns, in FIELDS order
+
+def _arrow_type(hint) -> pa.DataType:
+    """The Parquet column type of a ``Row`` field's type hint."""
+    if hint is str:
+        return pa.string()
+    if hint is bool:
+        return pa.bool_()
+    return pa.int64() if "int" in str(hint) else pa.float64()
+
+
+_HINTS = get_type_hints(Row)
+SCHEMA = pa.schema([(name, _arrow_type(_HINTS[name])) for name in FIELDS])  # the report's columns, in order
 
 
 class Detect:

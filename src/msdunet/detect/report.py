@@ -16,24 +16,14 @@ import numpy as np
 from msdunet.focus import DEFAULT_JUDGING, JudgeOptions, PixelBlur, judge, summarize_focus
 from msdunet.io.files import replacing
 
-FIELDS = (
-    "path", "width", "height", "verdict", "subject_blur_px", "judged_blur_px", "judged_at", "blur_kind",
-    "sharp_share", "textured_share", "subject_x", "subject_y", "mean_blur", "blurred_fraction", "sharp_fraction",
-    "subject_share", "map_verdict", "ms", "error", "output", "reused",
-)  # fmt: skip
-
 
 @dataclass
 class Row:
+    """One photo's line of the report (the columns of report.csv, in this order: ``FIELDS``)."""
+
     path: str
     width: int | None = None
     height: int | None = None
-    mean_blur: float | None = None
-    blurred_fraction: float | None = None
-    sharp_fraction: float | None = None  # the map's summary (msdunet.focus.summarize_focus): share sharp,
-    subject_share: float | None = None  # largest sharp region
-    subject_x: float | None = None  # the subject's centre (the judgement's; the map's without texture)
-    subject_y: float | None = None
     verdict: str = ""  # msdunet.focus.VERDICTS, from the judgement (msdunet.focus.judgement)
     subject_blur_px: float | None = None  # σ of the subject's blur, px of the full-size photo
     judged_blur_px: float | None = None  # the same at the judged size
@@ -41,11 +31,22 @@ class Row:
     blur_kind: str = ""  # defocus / motion, when blurred
     sharp_share: float | None = None  # share of textured cells within the limit
     textured_share: float | None = None  # share of cells with texture to judge
+    subject_x: float | None = None  # the subject's centre (the judgement's; the map's without texture)
+    subject_y: float | None = None
+    mean_blur: float | None = None  # the map's summary (msdunet.focus.summarize_focus) from here on
+    blurred_fraction: float | None = None
+    sharp_fraction: float | None = None
+    subject_share: float | None = None  # the largest sharp region of the map
     map_verdict: str = ""  # the map's own verdict (msdunet.focus.classify), relative to the frame
+    faces: int | None = None  # faces found (detect --faces; empty when not looked for)
+    face_blur_px: float | None = None  # the largest face's σ, full-size px: the subject's when measured
     ms: float | None = None
     error: str = ""
     output: str = ""  # the map, relative to OUT (empty when there is none)
     reused: bool = False  # True: the map of an earlier run (--skip-existing), not computed again
+
+
+FIELDS = tuple(f.name for f in fields(Row))
 
 
 def summarize(path: str, map8: np.ndarray, *, threshold: float, ms: float, pixels: Judging) -> Row:
@@ -56,14 +57,15 @@ def summarize(path: str, map8: np.ndarray, *, threshold: float, ms: float, pixel
     mean = float(map8.mean()) / 255.0
     focus = summarize_focus(map8, threshold=threshold)
     found = pixels.measured
-    j = judge(found, judge_at=pixels.options.judge_at, limit_px=pixels.options.limit_px, fallback=focus.verdict)
+    j = judge(found, judge_at=pixels.options.judge_at, limit_px=pixels.options.limit_px, map_verdict=focus.verdict)
     x, y = (focus.subject_x, focus.subject_y) if j.subject_x is None else (j.subject_x, j.subject_y)
     return Row(
         path=path, width=map8.shape[1], height=map8.shape[0], mean_blur=round(mean, 4),
         blurred_fraction=round(fraction, 4), sharp_fraction=focus.sharp_fraction, subject_share=focus.subject_share,
         subject_x=x, subject_y=y, verdict=j.verdict, ms=round(ms, 1), subject_blur_px=j.subject_blur_px,
         judged_blur_px=j.judged_blur_px, judged_at=j.judged_at, blur_kind=j.blur_kind or "",
-        sharp_share=j.sharp_share, textured_share=j.textured_share, map_verdict=focus.verdict,
+        sharp_share=j.sharp_share, textured_share=j.textured_share, map_verdict=focus.verdict, faces=j.faces,
+        face_blur_px=j.face_blur_px,
     )  # fmt: skip
 
 

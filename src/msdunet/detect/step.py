@@ -48,12 +48,14 @@ class Detected:
     files: Encoded
 
 
-def decode(detector, source, *, with_overlay: bool = True, load: Callable | None = None) -> Decoded:
+def decode(
+    detector, source, *, with_overlay: bool = True, load: Callable | None = None, faces: bool = False
+) -> Decoded:
     """The photo resized for the network (and for the overlay) and its blur measured in pixels; the
     full-size decode is dropped here.  ``load`` reads ``source`` (default ``detector.load``)."""
     rgb, size = (load or detector.load)(source)
     work, photo = detector.working_image(rgb), preview(rgb) if with_overlay else None
-    return Decoded(work=work, size=size, photo=photo, measured=measure_blur(rgb))
+    return Decoded(work=work, size=size, photo=photo, measured=measure_blur(rgb, faces=faces))
 
 
 def infer(detector, decoded: Decoded, label: str) -> Inferred:
@@ -83,7 +85,7 @@ def detect_photo(
 ) -> Detected:
     """The step: ``source`` (a path, or what ``load`` reads) to its row (path ``label``) and files,
     on the calling thread.  A photo that cannot be read raises (``READ_ERRORS``)."""
-    decoded = decode(detector, source, with_overlay=with_overlay, load=load)
+    decoded = decode(detector, source, with_overlay=with_overlay, load=load, faces=judging.faces)
     return encode(infer(detector, decoded, label), threshold=threshold, judging=judging)
 
 
@@ -121,7 +123,7 @@ def reuse(
     map8 = read_existing(out, target, photo, with_overlay)
     if map8 is None:
         return None
-    pixels = Judging(measure_blur(read_image(photo)), judging)
+    pixels = Judging(measure_blur(read_image(photo), faces=judging.faces), judging)
     row = summarize(str(photo), map8, threshold=threshold, ms=(time.perf_counter() - start) * 1e3, pixels=pixels)
     row.output, row.reused = target.map.as_posix(), True
     return row

@@ -12,7 +12,7 @@ import importlib
 _FROM = {
     "msdunet.focus.judgement": (
         "BLUR_KINDS", "DEFAULT_JUDGING", "FocusJudgement", "JudgeOptions", "PixelBlur", "judge", "judge_photo",
-        "measure_blur",
+        "measure_blur", "verdict_at",
     ),
     "msdunet.focus.limits": ("GRADIENT_FLOOR", "LIMIT_PX", "MOTION_FROM"),
     "msdunet.focus.verdict": (

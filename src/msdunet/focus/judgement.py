@@ -8,15 +8,20 @@ again, and σ scaled back: any blur from 0 to ~30 px is read where it is 0.5–3
 
 ``judge`` turns that into the verdict:
 
-- the **subject** is the sharpest region of meaningful size: the ``k`` sharpest textured patches,
-  ``k`` = ``SUBJECT_FROM`` (3 %) of the grid's cells; its blur ``subject_blur_px`` is the largest σ
-  among them, in pixels of the full-size photo; texture-less patches (sky, walls) count neither way;
+- the **subject** is the sharpest region of meaningful size: per edge direction, the ``k``-th
+  sharpest textured patch, ``k`` = ``SUBJECT_FROM`` (3 %) of the grid's cells; its blur
+  ``subject_blur_px`` is the largest of those per-direction values (a shake smears one direction),
+  calibrated (``sharpness.calibrated``) and in pixels of the full-size photo; texture-less patches
+  (sky, walls) count neither way; with faces looked for and found, the largest face is the subject;
 - at the judged size (``judge_at``: None = full size, or a long side in px), the subject is sharp
   when its σ is at most ``LIMIT_PX``; otherwise the photo is ``blurred``, and ``blur_kind`` says
   ``motion`` when the subject's blur is ``MOTION_FROM`` times larger across one edge direction than
   across another (a streak), ``defocus`` otherwise;
+- the blur map's verdict (blur relative to the frame, ``msdunet.focus.verdict``) rejects too: a
+  photo is ``blurred`` when either finds no sharp subject (the map alone kept every sharp photo but
+  let half the blurred ones through; pixels alone miss blur that a downsized photo no longer shows);
 - a sharp subject is ``sharp`` when ``SHARP_FROM`` of the textured patches are sharp too, else
-  ``subject in focus`` (the blur map's ``FocusSummary`` keeps answering *where*).
+  ``subject in focus``.
 
 Constants are fitted on synthetic blur of sharp benchmark regions (lab/studies/pixel_blur.py,
 reports/pixel_blur.json; tests/test_focus_judge.py checks they agree).
@@ -25,32 +30,51 @@ reports/pixel_blur.json; tests/test_focus_judge.py checks they agree).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
 
+from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import GRADIENT_FLOOR, LIMIT_PX, MOTION_FROM
 from msdunet.focus.sharpness import calibrated, patch_blur
 from msdunet.focus.tiles import CELLS, TILE, grid, patches
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
+DIRECTION_QUORUM = 0.1  # share of the textured cells that must have edges in a direction for it to vote
 SMALLEST_LEVEL = 2 * TILE  # long side under which no further halving is done
 BLUR_KINDS = ("defocus", "motion")
 
 
 @dataclass(frozen=True)
 class PixelBlur:
-    """Per grid cell: raw σ across the worst and the best edge direction (NaN: no texture), in px
-    of the level measured; ``scale`` = full-size px per level px (1, 2, 4, ...)."""
+    """Per grid cell, raw σ across each edge direction (NaN: too few edges; px of the level
+    measured), and whether the cell has texture; ``scale`` = full-size px per level px (1, 2, 4 ...)."""
 
     width: int
     height: int
     centres: np.ndarray  # (N, 2) x, y in full-size px
-    major: np.ndarray  # (N,)
-    minor: np.ndarray  # (N,)
+    by_direction: np.ndarray  # (N, 4)
+    textured: np.ndarray  # (N,) bool
     scale: int
+    face: FaceBlur | None = None  # None: faces were not looked for
+
+    @property
+    def major(self) -> np.ndarray:
+        """Per cell, σ across the worst direction (NaN without texture)."""
+        return _reduced(self, np.fmax.reduce)
+
+    @property
+    def minor(self) -> np.ndarray:
+        return _reduced(self, np.fmin.reduce)
+
+
+def _reduced(blur: PixelBlur, reduce) -> np.ndarray:
+    out = np.full(len(blur.textured), np.nan, dtype=np.float32)
+    if blur.textured.any():
+        out[blur.textured] = reduce(blur.by_direction[blur.textured], axis=1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -65,6 +89,8 @@ class FocusJudgement:
     subject_x: float | None  # subject's centre, fractions of width and height
     subject_y: float | None
     limit_px: float
+    faces: int | None = None  # faces found (None: not looked for)
+    face_blur_px: float | None = None  # the largest face's σ, full-size px (the subject, when measured)
 
 
 def _measure_level(image: Image.Image, scale: int) -> PixelBlur:
@@ -73,7 +99,7 @@ def _measure_level(image: Image.Image, scale: int) -> PixelBlur:
     width, height = image.size
     return PixelBlur(
         width=width * scale, height=height * scale, centres=cells.centres * scale,
-        major=measured.major, minor=measured.minor, scale=scale,
+        by_direction=measured.by_direction, textured=measured.textured, scale=scale,
     )  # fmt: skip
 
 
@@ -83,21 +109,41 @@ def subject_count(cells: int) -> int:
 
 def _subject(blur: PixelBlur) -> np.ndarray:
     """Indices of the subject's cells (the k sharpest textured ones; empty without texture)."""
-    textured = np.flatnonzero(np.isfinite(blur.major))
+    textured = np.flatnonzero(blur.textured)
     order = textured[np.argsort(blur.major[textured], kind="stable")]
-    return order[: subject_count(len(blur.major))]
+    return order[: subject_count(len(blur.textured))]
 
 
-def measure_blur(image: Image.Image) -> PixelBlur:
+def subject_sigmas(blur: PixelBlur) -> tuple[float, float] | None:
+    """The subject's raw (major, minor) σ: per edge direction, the k-th sharpest cell with edges in
+    that direction; the largest and smallest over the directions that enough cells vote in.
+
+    Per direction, so that shake shows even where a cell has edges only along the streak: such
+    a cell looks sharp, but every cell with edges across the streak is blurred.  None: no texture."""
+    k = subject_count(len(blur.textured))
+    votes = []
+    for d in range(blur.by_direction.shape[1]):
+        values = blur.by_direction[blur.textured, d]
+        values = np.sort(values[np.isfinite(values)])
+        if len(values) >= max(k, DIRECTION_QUORUM * int(blur.textured.sum())):
+            votes.append(float(values[k - 1]))
+    if not votes:
+        subject = _subject(blur)
+        return None if len(subject) == 0 else (float(blur.major[subject].max()), float(blur.minor[subject].min()))
+    return max(votes), min(votes)
+
+
+def measure_blur(image: Image.Image, *, faces: bool = False) -> PixelBlur:
     """Blur per grid cell of ``image`` (PIL, full size), halving it while the subject's blur is
-    beyond what a patch reads reliably."""
+    beyond what a patch reads reliably; with ``faces``, the largest face's blur too (the ``faces``
+    extra: ``msdunet.focus.faces``)."""
     scale, level = 1, image
     while True:
         blur = _measure_level(level, scale)
-        subject = _subject(blur)
-        beyond = len(subject) == 0 or blur.major[subject].max() > RELIABLE_UP_TO
+        subject = subject_sigmas(blur)
+        beyond = subject is None or subject[0] > RELIABLE_UP_TO
         if not beyond or max(level.size) // 2 < SMALLEST_LEVEL:
-            return blur
+            return replace(blur, face=measure_face(image)) if faces else blur
         level, scale = level.reduce(2), scale * 2
 
 
@@ -106,57 +152,73 @@ def judge(
     *,
     judge_at: int | None = None,
     limit_px: float = LIMIT_PX,
-    fallback: str = "blurred",
+    map_verdict: str | None = None,
 ) -> FocusJudgement:
-    """The verdict of a measurement (see the module's docstring); ``fallback`` is the verdict when
-    nothing in the photo has texture (the blur map's, when there is one)."""
+    """The verdict of a measurement (see the module's docstring).  ``map_verdict``, the blur map's
+    (``msdunet.focus.classify``: blur relative to the frame), rejects too: a photo is ``blurred``
+    when either finds no sharp subject; it is the verdict when nothing has texture to judge."""
     long_side = max(blur.width, blur.height)
     judged_at = long_side if judge_at is None else min(judge_at, long_side)
-    textured = np.isfinite(blur.major)
-    subject = _subject(blur)
-    if len(subject) == 0:
+    face = blur.face
+    face_px = None if face is None or face.major is None else float(calibrated(face.major, floor=GRADIENT_FLOOR))
+    faces = None if face is None else face.count
+    sigmas = subject_sigmas(blur) if face_px is None else (face.major, face.minor)
+    if sigmas is None:
         return FocusJudgement(
-            verdict=fallback, subject_blur_px=None, judged_blur_px=None, judged_at=judged_at, blur_kind=None,
-            sharp_share=None, textured_share=0.0, subject_x=None, subject_y=None, limit_px=limit_px,
+            verdict=map_verdict or "blurred", subject_blur_px=None, judged_blur_px=None, judged_at=judged_at,
+            blur_kind=None, sharp_share=None, textured_share=0.0, subject_x=None, subject_y=None, limit_px=limit_px,
+            faces=faces,
         )  # fmt: skip
-    full = calibrated(blur.major, floor=GRADIENT_FLOOR) * blur.scale  # full-size px, NaN without texture
     at_size = judged_at / long_side
-    subject_px = float(full[subject].max())
+    subject_px = face_px if face_px is not None else float(calibrated(sigmas[0], floor=GRADIENT_FLOOR)) * blur.scale
     judged_px = subject_px * at_size
-    sharp_share = float(np.count_nonzero(full[textured] * at_size <= limit_px)) / int(textured.sum())
-    cx, cy = blur.centres[subject].mean(axis=0)
-    if judged_px > limit_px:
-        verdict, kind = "blurred", blur_kind(blur.major[subject], blur.minor[subject])
+    cells = calibrated(blur.major[blur.textured], floor=GRADIENT_FLOOR) * blur.scale * at_size
+    sharp_share = float(np.count_nonzero(cells <= limit_px)) / max(1, len(cells))
+    cx, cy = face.centre if face_px is not None else blur.centres[_subject(blur)].mean(axis=0)
+    if judged_px > limit_px or map_verdict == "blurred":
+        verdict, kind = "blurred", blur_kind(*sigmas)
     else:
         verdict, kind = ("sharp" if sharp_share >= SHARP_FROM else "subject in focus"), None
     return FocusJudgement(
         verdict=verdict, subject_blur_px=round(subject_px, 2), judged_blur_px=round(judged_px, 2),
         judged_at=judged_at, blur_kind=kind, sharp_share=round(sharp_share, 3),
-        textured_share=round(float(textured.mean()), 3), subject_x=round(float(cx) / blur.width, 3),
-        subject_y=round(float(cy) / blur.height, 3), limit_px=limit_px,
+        textured_share=round(float(blur.textured.mean()), 3), subject_x=round(float(cx) / blur.width, 3),
+        subject_y=round(float(cy) / blur.height, 3), limit_px=limit_px, faces=faces,
+        face_blur_px=None if face_px is None else round(face_px, 2),
     )  # fmt: skip
 
 
-def blur_kind(major: np.ndarray, minor: np.ndarray) -> str:
-    """``motion`` when the subject's blur is a streak (median major / minor ≥ ``MOTION_FROM``)."""
-    ratio = float(np.median(major / np.maximum(minor, 1e-3)))
-    return "motion" if ratio >= MOTION_FROM else "defocus"
+def verdict_at(*, verdict: str, judged_blur_px: float | None, map_verdict: str, limit_px: float) -> str:
+    """A judged photo's verdict at another blur limit, from its report columns (what the web app's
+    slider does): blurred over the limit or when the map rejects; sharp / subject in focus as judged."""
+    if judged_blur_px is None:
+        return verdict
+    if judged_blur_px > limit_px or map_verdict == "blurred":
+        return "blurred"
+    return "subject in focus" if verdict == "blurred" else verdict
+
+
+def blur_kind(major: float, minor: float) -> str:
+    """``motion`` when the subject's blur is a streak (major / minor ≥ ``MOTION_FROM``)."""
+    return "motion" if major / max(minor, 1e-3) >= MOTION_FROM else "defocus"
 
 
 @dataclass(frozen=True)
 class JudgeOptions:
     """How a verdict is judged: at ``judge_at`` px on the long side (None: full size), sharp up to
-    ``limit_px`` (σ at that size)."""
+    ``limit_px`` (σ at that size); with ``faces``, on the largest face when there is one."""
 
     judge_at: int | None = None
     limit_px: float = LIMIT_PX
+    faces: bool = False
 
 
 DEFAULT_JUDGING = JudgeOptions()
 
 
 def judge_photo(
-    image: Image.Image, *, options: JudgeOptions = DEFAULT_JUDGING, fallback: str = "blurred"
+    image: Image.Image, *, options: JudgeOptions = DEFAULT_JUDGING, map_verdict: str | None = None
 ) -> FocusJudgement:
     """``measure_blur`` then ``judge``: the verdict of one decoded photo (PIL, full size)."""
-    return judge(measure_blur(image), judge_at=options.judge_at, limit_px=options.limit_px, fallback=fallback)
+    measured = measure_blur(image, faces=options.faces)
+    return judge(measured, judge_at=options.judge_at, limit_px=options.limit_px, map_verdict=map_verdict)

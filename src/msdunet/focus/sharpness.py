@@ -29,11 +29,12 @@ DIRECTIONS = (0, 45, 90, 135)  # of the gradient (the edge's normal), degrees
 REBLUR_LADDER = (0.7, 1.4, 2.8, 5.6)
 FIRST_REBLUR = 1.4
 MARGIN = 8  # edge pixels this close to a patch border are not used (the re-blur sees past it)
-CONTRAST_FLOOR = 0.02  # gradient magnitude (grey levels / 1, per pixel) below which nothing is an edge
+CONTRAST_FLOOR = 0.05  # gradient magnitude (grey levels / 1, per pixel) below which nothing is an edge
 NOISE_FACTOR = 6.0  # ... nor below this many times the patch's noise
-MIN_EDGES = 20  # a patch with fewer edge pixels has no texture to judge
-MIN_DIRECTION_EDGES = 5  # a direction with fewer edge pixels does not vote
+MIN_EDGES = 40  # a patch with fewer edge pixels has no texture to judge
+MIN_DIRECTION_EDGES = 40  # a direction with fewer edge pixels in a patch does not vote (its median is noise)
 SIGMA_RANGE = (0.05, 60.0)
+WINDOW = 6  # px along the normal in which the steepest gradient is sought (a ramp of σ ≈ 3.5 px)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,18 @@ def gradients(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gy, gx
 
 
+_TAN_22_5 = np.float32(np.tan(np.radians(22.5)))
+
+
+def gradient_direction(gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
+    """The gradient's angle mod 180° to the nearest of 0, 45, 90, 135° (index 0–3), without trigonometry."""
+    ax, ay = np.abs(gx), np.abs(gy)
+    direction = np.where((gx * gy) > 0, np.int8(1), np.int8(3))
+    direction[ay <= _TAN_22_5 * ax] = 0
+    direction[ax < _TAN_22_5 * ay] = 2
+    return direction
+
+
 _NEIGHBOURS = {0: (0, 1), 1: (1, 1), 2: (1, 0), 3: (1, -1)}  # (dy, dx) along the normal, per direction
 
 
@@ -95,8 +108,7 @@ def edge_pixels(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Edge mask (N,H,W), direction index (N,H,W) and gradient magnitude (N,H,W)."""
     gy, gx = gradients(patches)
     magnitude = np.hypot(gx, gy)
-    angle = np.degrees(np.arctan2(gy, gx)) % 180.0
-    direction = (np.round(angle / 45.0).astype(np.int8)) % 4
+    direction = gradient_direction(gy, gx)
     peak = np.zeros(patches.shape, dtype=bool)
     for index, (dy, dx) in _NEIGHBOURS.items():
         ahead = np.roll(magnitude, shift=(-dy, -dx), axis=(1, 2))
@@ -109,30 +121,52 @@ def edge_pixels(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return edges, direction, magnitude
 
 
-def sigma_at(patches: np.ndarray, magnitude: np.ndarray, edges: np.ndarray, reblur: float) -> np.ndarray:
-    """σ at the edge pixels (flat, in ``edges`` order) from the ratio after re-blurring by ``reblur``."""
+def along_normal_max(values: np.ndarray, edges: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Per edge pixel (flat, ``edges`` order), the largest of ``values`` within ``WINDOW`` px along
+    the edge's normal: a streak blurs an edge into a ramp whose gradient is a plateau, and its
+    steepest point after re-blurring lies at the ramp's centre, not where the plateau begins."""
+    n, y, x = np.nonzero(edges)
+    steps = np.asarray(list(_NEIGHBOURS.values()))[direction[n, y, x]]  # (E, 2)
+    k = np.arange(-WINDOW, WINDOW + 1)
+    ys = np.clip(y[:, None] + k[None, :] * steps[:, :1], 0, values.shape[1] - 1)
+    xs = np.clip(x[:, None] + k[None, :] * steps[:, 1:], 0, values.shape[2] - 1)
+    return values[n[:, None], ys, xs].max(axis=1)
+
+
+def sigma_at(patches: np.ndarray, found: tuple[np.ndarray, np.ndarray, np.ndarray], reblur: float) -> np.ndarray:
+    """σ at the edge pixels (flat, in ``edges`` order) from the ratio of the steepest gradients
+    near each, before and after re-blurring by ``reblur``; ``found`` is ``edge_pixels(patches)``."""
+    edges, direction, magnitude = found
     blurred = ndimage.gaussian_filter(patches, sigma=(0, reblur, reblur), mode="reflect", truncate=3.0)
     by, bx = gradients(blurred)
-    again = np.hypot(bx[edges], by[edges])
-    ratio = magnitude[edges] / np.maximum(again, 1e-6)
+    before = along_normal_max(magnitude, edges, direction)
+    after = along_normal_max(np.hypot(bx, by), edges, direction)
+    ratio = before / np.maximum(after, 1e-6)
     excess = np.maximum(ratio * ratio - 1.0, 1e-8)
     return np.clip(reblur / np.sqrt(excess), *SIGMA_RANGE).astype(np.float32)
 
 
 def edge_sigmas(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """σ per edge pixel, with the pixel's patch index and direction index (flat arrays)."""
+    """σ per edge pixel, with the pixel's patch index and direction index (flat arrays).
+
+    Each rung of the ladder re-blurs only the patches that have edge pixels needing it."""
     patches = np.ascontiguousarray(patches, dtype=np.float32)
     edges, direction, magnitude = edge_pixels(patches)
-    first = sigma_at(patches, magnitude, edges, FIRST_REBLUR)
-    ladder = np.asarray(REBLUR_LADDER, dtype=np.float32)
-    pick = np.abs(np.log(first[:, None]) - np.log(ladder[None, :])).argmin(axis=1)
-    sigma = first.copy()
-    for rung, reblur in enumerate(REBLUR_LADDER):
-        if reblur == FIRST_REBLUR or not (pick == rung).any():
-            continue
-        sigma_rung = sigma_at(patches, magnitude, edges, reblur)
-        sigma[pick == rung] = sigma_rung[pick == rung]
+    sigma = sigma_at(patches, (edges, direction, magnitude), FIRST_REBLUR)
     patch_index = np.nonzero(edges)[0]
+    ladder = np.asarray(REBLUR_LADDER, dtype=np.float32)
+    pick = np.abs(np.log(sigma[:, None]) - np.log(ladder[None, :])).argmin(axis=1)
+    for rung, reblur in enumerate(REBLUR_LADDER):
+        wanted = pick == rung
+        if reblur == FIRST_REBLUR or not wanted.any():
+            continue
+        some = np.unique(patch_index[wanted])
+        at_rung = sigma_at(patches[some], (edges[some], direction[some], magnitude[some]), reblur)
+        # edge pixels of the chosen patches, in the same (patch, y, x) order as the full flat arrays
+        rows = np.isin(patch_index, some)
+        sigma_rows = sigma[rows]
+        sigma_rows[wanted[rows]] = at_rung[wanted[rows]]
+        sigma[rows] = sigma_rows
     return sigma, patch_index, direction[edges]
 
 

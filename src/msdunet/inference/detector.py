@@ -223,7 +223,7 @@ class BlurDetector:
         options = JudgeOptions(judge_at=judge_at) if limit_px is None else JudgeOptions(judge_at, limit_px)
         blur = self.map_for(rgb, size)
         summary = summarize_focus(blur)
-        return Analysis(blur, summary, judge_photo(rgb, options=options, fallback=summary.verdict))
+        return Analysis(blur, summary, judge_photo(rgb, options=options, map_verdict=summary.verdict))
 
     def judge(self, image: ImageInput, *, judge_at: int | None = None, limit_px: float | None = None) -> FocusJudgement:
         """Would a photographer keep it?  ``judgement.verdict``, ``subject_blur_px`` (σ in px of the

@@ -21,12 +21,14 @@ ReportRow = create_model(
     overlay_url=(str | None, None),
     thumb_url=(str | None, None),  # OUT's rows: the photo, small (gallery) and large (viewer); null when gone
     photo_url=(str | None, None),
+    crop_url=(str | None, None),  # the subject at 100 % (msdunet.serve.thumbs.CROP_SIDE px square)
 )
 
 
 class Config(BaseModel):
     sharp_from: float  # msdunet.focus.SHARP_FROM
     subject_from: float  # msdunet.focus.SUBJECT_FROM
+    limit_px: float  # msdunet.focus.LIMIT_PX: the page's default blur limit
     verdicts: list[str]
     threshold: float  # P(blurred) from which a pixel counts as blurred (OUT's report, else 0.5)
     max_upload: int  # bytes

@@ -23,6 +23,8 @@ from msdunet.serve.store import StoreError, load_report
 
 THUMBS_DIR = ".thumbs"
 SIZES = {"small": 400, "large": 1600}  # long side in px: the gallery's, the viewer's (overlays are 1600 too)
+CROP = "crop"  # the subject at 100 %: a CROP_SIDE square of the full-size photo around the row's subject
+CROP_SIDE = 384
 JPEG = {"format": "JPEG", "quality": 85}
 _DECODES = threading.BoundedSemaphore(2)  # photos decoded at once (a 24 MP photo is ~70 MB as RGB)
 _WRITE = threading.Lock()  # one writer at a time: temp names are per process, not per thread
@@ -73,14 +75,14 @@ class Thumbs:
     def get(self, photo: Path, size: str, output: str) -> Path | bytes:
         """The cached thumbnail's path (made first when missing or older than the photo), or its JPEG
         bytes when OUT cannot be written.  Raises ``ThumbError``."""
-        if size not in SIZES:
-            raise ThumbError(f"size is one of {', '.join(SIZES)}, not {size!r}")
+        if size not in SIZES and size != CROP:
+            raise ThumbError(f"size is one of {', '.join([*SIZES, CROP])}, not {size!r}")
         if self._fresh(photo, size, output):
             return self.path(size, output)
         with _DECODES:
             if self._fresh(photo, size, output):  # made by another request meanwhile
                 return self.path(size, output)
-            made = _encode_all(photo)
+            made = _encode_all(photo, _centre(self._by_map().get(output)))
         try:
             with _WRITE:
                 for name, data in made.items():
@@ -106,13 +108,31 @@ def _mtime(path: Path) -> int | None:
         return None
 
 
-def _encode_all(photo: Path) -> dict[str, bytes]:
-    """JPEG bytes of every size from one decode, largest first (each made from the one before)."""
+def _centre(row: Row | None) -> tuple[float, float]:
+    """The row's subject (fractions of width and height), the middle when it has none."""
+    if row is None or row.subject_x is None or row.subject_y is None:
+        return 0.5, 0.5
+    return row.subject_x, row.subject_y
+
+
+def crop_at(image: Image.Image, centre: tuple[float, float], side: int = CROP_SIDE) -> Image.Image:
+    """A ``side`` square of ``image`` at 100 % around ``centre`` (fractions), kept inside the image."""
+    w, h = min(side, image.width), min(side, image.height)
+    x = min(max(0, round(centre[0] * image.width - w / 2)), image.width - w)
+    y = min(max(0, round(centre[1] * image.height - h / 2)), image.height - h)
+    return image.crop((x, y, x + w, y + h))
+
+
+def _encode_all(photo: Path, centre: tuple[float, float]) -> dict[str, bytes]:
+    """JPEG bytes of the subject's 100 % crop and of every size from one decode, largest first (each
+    made from the one before)."""
     try:
         image = read_image(photo)
     except ImageReadError as exc:
         raise ThumbError(str(exc)) from exc
-    made = {}
+    buffer = io.BytesIO()
+    crop_at(image, centre).save(buffer, format="JPEG", quality=92)
+    made = {CROP: buffer.getvalue()}
     for name, side in sorted(SIZES.items(), key=lambda item: -item[1]):
         image = scaled(image, side)
         buffer = io.BytesIO()
@@ -129,8 +149,11 @@ def scaled(image: Image.Image, side: int) -> Image.Image:
 
 
 def urls(row: Row) -> dict[str, str | None]:
-    """``thumb_url`` (gallery) and ``photo_url`` (viewer) of a report row whose photo is there."""
+    """``thumb_url`` (gallery), ``photo_url`` (viewer) and ``crop_url`` (the subject at 100 %) of a
+    report row whose photo is there."""
     if row.error or not row.output or not Path(row.path).is_file():
-        return {"thumb_url": None, "photo_url": None}
+        return {"thumb_url": None, "photo_url": None, "crop_url": None}
     rel = quote(Path(row.output).as_posix())
-    return {"thumb_url": f"/thumbs/small/{rel}", "photo_url": f"/thumbs/large/{rel}"}
+    return {
+        "thumb_url": f"/thumbs/small/{rel}", "photo_url": f"/thumbs/large/{rel}", "crop_url": f"/thumbs/{CROP}/{rel}",
+    }  # fmt: skip

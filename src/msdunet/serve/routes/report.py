@@ -20,6 +20,7 @@ def router(state: ServeState) -> APIRouter:
         return Config(
             sharp_from=focus.SHARP_FROM,
             subject_from=focus.SUBJECT_FROM,
+            limit_px=focus.LIMIT_PX,
             verdicts=list(focus.VERDICTS),
             threshold=state.threshold,
             max_upload=state.max_upload,

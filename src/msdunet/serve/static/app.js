@@ -1,19 +1,21 @@
 // msdunet web app: check photos (POST /api/detect) and review a detect output folder (GET /api/report).
-// Verdicts are re-derived here with the rule of msdunet.focus.classify, thresholds from /api/config.
+// Verdicts are re-derived here at the page's blur limit with the rule of msdunet.focus.verdict_at.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const state = { config: null, rule: {}, rows: [], picks: {}, visible: [], current: 0, uploads: [] };
 
-function classify(sharpFraction, subjectShare, rule) {
-  // Same rule as msdunet.focus.classify.
-  if (sharpFraction >= rule.sharp_from) return "sharp";
-  if (subjectShare >= rule.subject_from) return "subject in focus";
-  return "blurred";
+function verdictAt(row, limitPx) {
+  // Same rule as msdunet.focus.verdict_at: blurred when the subject's blur at the judged size is over
+  // the limit or the map rejects; sharp / subject in focus as detect judged them; no texture: as judged.
+  if (row.judged_blur_px == null) return row.verdict;
+  if (row.judged_blur_px > limitPx || row.map_verdict === "blurred") return "blurred";
+  return row.verdict === "blurred" ? "subject in focus" : row.verdict;
 }
 
 const pct = (x) => (x == null ? "–" : `${Math.round(x * 100)} %`);
-const verdictOf = (row) => classify(row.sharp_fraction, row.subject_share, state.rule);
+const verdictOf = (row) => verdictAt(row, state.rule.limit_px);
+const px = (x) => (x == null ? "–" : `${x.toFixed(2)} px`);
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -42,22 +44,18 @@ async function api(url, options) {
 
 // ---- verdict rule -------------------------------------------------------------------------------
 function showRule() {
-  $("sharp-from").value = state.rule.sharp_from;
-  $("subject-from").value = state.rule.subject_from;
-  $("sharp-from-value").textContent = pct(state.rule.sharp_from);
-  $("subject-from-value").textContent = `${(state.rule.subject_from * 100).toFixed(1)} %`;
+  $("limit-px").value = state.rule.limit_px;
+  $("limit-px-value").textContent = px(state.rule.limit_px);
   state.uploads.forEach(renderResult);
   renderGallery();
 }
 
-for (const id of ["sharp-from", "subject-from"]) {
-  $(id).addEventListener("input", () => {
-    state.rule = { sharp_from: Number($("sharp-from").value), subject_from: Number($("subject-from").value) };
-    showRule();
-  });
-}
+$("limit-px").addEventListener("input", () => {
+  state.rule = { limit_px: Number($("limit-px").value) };
+  showRule();
+});
 $("reset-rule").addEventListener("click", () => {
-  state.rule = { sharp_from: state.config.sharp_from, subject_from: state.config.subject_from };
+  state.rule = { limit_px: state.config.limit_px };
   showRule();
 });
 
@@ -84,7 +82,8 @@ function renderResult(item) {
   photo.addEventListener("error", () => (photo.style.visibility = "hidden")); // a format the browser cannot show
   const stack = el("div", { className: "stack" }, photo, el("img", { className: "overlay", src: row.overlay_url, alt: "overlay" }));
   const map = el("div", { className: "map" }, el("img", { src: row.map_url, alt: "blur map" }));
-  const text = ` ${row.path} · ${pct(row.blurred_fraction)} blurred · largest sharp region ${pct(row.subject_share)} · ${row.width}×${row.height} · ${row.ms} ms`;
+  const kind = row.blur_kind ? ` (${row.blur_kind})` : "";
+  const text = ` ${row.path} · subject blur ${px(row.subject_blur_px)}${kind} · ${pct(row.blurred_fraction)} blurred on the map · ${row.width}×${row.height} · ${row.ms} ms`;
   card.append(el("div", { className: "pair" }, stack, map), el("p", {}, badge(verdictOf(row)), text));
 }
 
@@ -212,8 +211,12 @@ function select(index, scroll = true) {
   $("viewer").dataset.path = row.path;
   showIn($("viewer-img"), row, true);
   $("viewer-caption").replaceChildren(badge(verdictOf(row)),
-    ` ${row.path} · ${pct(row.blurred_fraction)} blurred · sharp area ${pct(row.sharp_fraction)} · largest sharp region ${pct(row.subject_share)}`,
+    ` ${row.path} · subject blur ${px(row.subject_blur_px)}${row.blur_kind ? ` (${row.blur_kind})` : ""} · ${pct(row.blurred_fraction)} blurred on the map`,
     el("strong", { textContent: pick ? ` · ${pick === "pick" ? "picked" : "rejected"}` : "" }));
+  $("subject").hidden = !row.crop_url;
+  if (row.crop_url) $("subject-crop").src = row.crop_url;
+  const judged = row.judged_at ? ` judged at ${row.judged_at} px: ${px(row.judged_blur_px)},` : "";
+  $("subject-caption").textContent = `the subject at 100 %: σ = ${px(row.subject_blur_px)} in the full-size photo;${judged} limit ${px(state.rule.limit_px)}`;
 }
 
 async function setPick(value) {
@@ -257,7 +260,7 @@ $("view").addEventListener("change", renderGallery);
 
 async function start() {
   state.config = await api("/api/config");
-  state.rule = { sharp_from: state.config.sharp_from, subject_from: state.config.subject_from };
+  state.rule = { limit_px: state.config.limit_px };
   $("model").textContent = `model ${state.config.model} · v${state.config.version}`;
   if (state.config.out) {
     $("review").hidden = false;
