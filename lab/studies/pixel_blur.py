@@ -136,7 +136,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m lab pixel_blur", description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=None, help="the shared data folder (default ../shared/data)")
     parser.add_argument("--skip-photos", action="store_true", help="only the synthetic part (quick)")
+    parser.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the .json")
     args = parser.parse_args()
+    if args.markdown_only:
+        from lab.studies.pixel_blur_markdown import write_markdown
+
+        write_markdown(
+            json.loads((ROOT / "reports" / "pixel_blur.json").read_text()), ROOT / "reports" / "pixel_blur.md"
+        )
+        return
     report = {"synthetic": synthetic(load_patches())}
     shipped = {"floor": limits.GRADIENT_FLOOR, "limit_px": limits.LIMIT_PX, "motion_from": limits.MOTION_FROM}
     report["shipped"] = shipped

@@ -47,6 +47,10 @@ def _confusion(report: dict) -> list[str]:
               "pixel-scale judgement alone; map: the blur map's verdict alone (the previous default).", "",
               "| photo | label | σ px | kind | verdict | map |",
               "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    rejected = [p for p in rw["photos"] if p["label"] != "sharp" and p["verdict"] == "blurred"]
+    right = sum(1 for p in rejected if p["blur_kind"] == p["label"])
+    lines[-3:-3] = ["", f"blur_kind names the label's kind (defocus / motion) for {right} of the {len(rejected)} "
+                    "blurred photos rejected."]  # fmt: skip
     for p in rw["photos"]:
         lines.append(f"| {p['file']} | {p['label']} | {p['subject_blur_px']} | {p['blur_kind'] or ''} | "
                      f"{p['verdict']} | {p['map_verdict']} |")  # fmt: skip
