@@ -121,26 +121,46 @@ def edge_pixels(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return edges, direction, magnitude
 
 
-def along_normal_max(values: np.ndarray, edges: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """Per edge pixel (flat, ``edges`` order), the largest of ``values`` within ``WINDOW`` px along
-    the edge's normal: a streak blurs an edge into a ramp whose gradient is a plateau, and its
-    steepest point after re-blurring lies at the ramp's centre, not where the plateau begins."""
-    n, y, x = np.nonzero(edges)
-    steps = np.asarray(list(_NEIGHBOURS.values()))[direction[n, y, x]]  # (E, 2)
-    k = np.arange(-WINDOW, WINDOW + 1)
-    ys = np.clip(y[:, None] + k[None, :] * steps[:, :1], 0, values.shape[1] - 1)
-    xs = np.clip(x[:, None] + k[None, :] * steps[:, 1:], 0, values.shape[2] - 1)
-    return values[n[:, None], ys, xs].max(axis=1)
+@dataclass(frozen=True)
+class Edges:
+    """The edge pixels of a stack of patches (flat arrays, in ``np.nonzero`` order): patch index,
+    direction index, and the ``WINDOW``-px segment along each edge's normal (coordinates, clipped)."""
+
+    patch: np.ndarray  # (E,)
+    direction: np.ndarray  # (E,)
+    ys: np.ndarray  # (E, 2 * WINDOW + 1)
+    xs: np.ndarray
+
+    @classmethod
+    def of(cls, edges: np.ndarray, direction: np.ndarray) -> Edges:
+        n, y, x = np.nonzero(edges)
+        d = direction[n, y, x]
+        steps = np.asarray(list(_NEIGHBOURS.values()))[d]  # (E, 2): (dy, dx) along the normal
+        k = np.arange(-WINDOW, WINDOW + 1)
+        ys = np.clip(y[:, None] + k[None, :] * steps[:, :1], 0, edges.shape[1] - 1)
+        xs = np.clip(x[:, None] + k[None, :] * steps[:, 1:], 0, edges.shape[2] - 1)
+        return cls(patch=n, direction=d, ys=ys, xs=xs)
+
+    def steepest(self, values: np.ndarray, which: np.ndarray | None = None, slot: np.ndarray | None = None):
+        """The largest of ``values`` (N', H, W) on each edge's segment: a streak blurs an edge into a
+        ramp whose gradient is a plateau, and its steepest point after re-blurring lies at the ramp's
+        centre, not where the plateau begins.  ``which`` picks edges; ``slot`` maps patch → row of
+        ``values`` when it holds only some patches."""
+        n, ys, xs = self.patch, self.ys, self.xs
+        if which is not None:
+            n, ys, xs = n[which], ys[which], xs[which]
+        rows = n if slot is None else slot[n]
+        return values[rows[:, None], ys, xs].max(axis=1)
 
 
-def sigma_at(patches: np.ndarray, found: tuple[np.ndarray, np.ndarray, np.ndarray], reblur: float) -> np.ndarray:
-    """σ at the edge pixels (flat, in ``edges`` order) from the ratio of the steepest gradients
-    near each, before and after re-blurring by ``reblur``; ``found`` is ``edge_pixels(patches)``."""
-    edges, direction, magnitude = found
+def reblurred_magnitude(patches: np.ndarray, reblur: float) -> np.ndarray:
     blurred = ndimage.gaussian_filter(patches, sigma=(0, reblur, reblur), mode="reflect", truncate=3.0)
     by, bx = gradients(blurred)
-    before = along_normal_max(magnitude, edges, direction)
-    after = along_normal_max(np.hypot(bx, by), edges, direction)
+    return np.hypot(bx, by)
+
+
+def sigma_from(before: np.ndarray, after: np.ndarray, reblur: float) -> np.ndarray:
+    """σ = σ0 / √(R² − 1) from the steepest gradients before and after re-blurring by σ0."""
     ratio = before / np.maximum(after, 1e-6)
     excess = np.maximum(ratio * ratio - 1.0, 1e-8)
     return np.clip(reblur / np.sqrt(excess), *SIGMA_RANGE).astype(np.float32)
@@ -151,23 +171,22 @@ def edge_sigmas(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
     Each rung of the ladder re-blurs only the patches that have edge pixels needing it."""
     patches = np.ascontiguousarray(patches, dtype=np.float32)
-    edges, direction, magnitude = edge_pixels(patches)
-    sigma = sigma_at(patches, (edges, direction, magnitude), FIRST_REBLUR)
-    patch_index = np.nonzero(edges)[0]
+    mask, direction, magnitude = edge_pixels(patches)
+    edges = Edges.of(mask, direction)
+    before = edges.steepest(magnitude)
+    sigma = sigma_from(before, edges.steepest(reblurred_magnitude(patches, FIRST_REBLUR)), FIRST_REBLUR)
     ladder = np.asarray(REBLUR_LADDER, dtype=np.float32)
     pick = np.abs(np.log(sigma[:, None]) - np.log(ladder[None, :])).argmin(axis=1)
+    slot = np.zeros(len(patches), dtype=np.int64)
     for rung, reblur in enumerate(REBLUR_LADDER):
         wanted = pick == rung
         if reblur == FIRST_REBLUR or not wanted.any():
             continue
-        some = np.unique(patch_index[wanted])
-        at_rung = sigma_at(patches[some], (edges[some], direction[some], magnitude[some]), reblur)
-        # edge pixels of the chosen patches, in the same (patch, y, x) order as the full flat arrays
-        rows = np.isin(patch_index, some)
-        sigma_rows = sigma[rows]
-        sigma_rows[wanted[rows]] = at_rung[wanted[rows]]
-        sigma[rows] = sigma_rows
-    return sigma, patch_index, direction[edges]
+        some = np.unique(edges.patch[wanted])
+        slot[some] = np.arange(len(some))
+        after = edges.steepest(reblurred_magnitude(patches[some], reblur), wanted, slot)
+        sigma[wanted] = sigma_from(before[wanted], after, reblur)
+    return sigma, edges.patch, edges.direction
 
 
 def patch_blur(patches: np.ndarray) -> PatchBlur:
