@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "pixel_blur_data": ("lab.studies.pixel_blur_data", "Synthetic blur of known size on sharp benchmark content."),
     "pixel_blur": ("lab.studies.pixel_blur", "Blur in px: fit, error, real photos, sensitivity curve."),
     "faces_study": ("lab.studies.faces_study", "detect --faces on CUHK: faces found, agreement with the masks."),
+    "bursts_study": ("lab.studies.bursts_study", "cull --bursts and frames on bursts and video of known blur."),
     "scale_demo": ("lab.studies.scale_demo", "One synthetic photo's map at several working sizes."),
     "ship_weights": ("lab.studies.ship_weights", "A trained run → shipped weights, model card and scores."),
     "pack_all": ("lab.studies.pack_all", "Training and test packs of every setting into cache/."),

@@ -2,13 +2,15 @@
 
 * ``capture_time``: EXIF ``DateTimeOriginal`` with ``SubSecTimeOriginal`` (bursts shoot several frames
   a second), in seconds; None when the file has none (then cull goes by file order).
-* ``Look``: a 32 × 32 grey thumbnail, blurred (σ = 1 thumbnail px) and standardised, and the photo's
-  aspect ratio.  ``similarity`` is the best normalised cross-correlation of the two thumbnails over
-  shifts of up to 6 px (19 % of the frame) either way: shots of one scene re-framed by a hand-held
-  camera, or one of them smeared by shake or missed focus, still correlate (0.6–1.0), two different
-  scenes rarely above 0.5.  Photos of different aspect ratios are never alike (a burst is one camera
-  at one setting).  64-bit perceptual hashes (pHash, dHash, wHash) were measured against this and
-  fail on re-framed shots (``python -m lab bursts_study``, reports/bursts.md).
+* ``Look``: a 32 × 32 colour thumbnail, blurred (σ = 1 thumbnail px), as luma and two colour
+  differences (weighted ``CHROMA_WEIGHT`` times: where the colours are tells scenes apart better than
+  where the light is), each centred, and the photo's aspect ratio.  ``similarity`` is the best
+  normalised cross-correlation of the two thumbnails over shifts of up to 6 px (19 % of the frame)
+  either way: shots of one scene re-framed by a hand-held camera, or one of them smeared by shake or
+  missed focus, or with another white balance, still correlate; different scenes seldom do.  Photos of
+  different aspect ratios are never alike (a burst is one camera at one setting).  Grey thumbnails,
+  no shifts, and 64-bit perceptual hashes (pHash, dHash, wHash...) were measured against this
+  (``python -m lab bursts_study``, reports/bursts.md).
 
 Thumbnails are cheap: a camera JPEG's own EXIF thumbnail (~160 × 120, letterbox bars cut off) when it
 has one, ~1 ms; else the JPEG decoded at 1/8 of its size (Pillow's draft mode), ~45 ms for 24 MP.
@@ -35,6 +37,8 @@ from msdunet.io import read_image
 SIDE = 32  # thumbnail side, px
 SHIFT = 6  # largest shift tried, thumbnail px either way
 SOFTEN = 1.0  # Gaussian σ on the thumbnail, px: shake and defocus of a few % of the frame matter little
+CHROMA_WEIGHT = 3.0  # of the colour differences (B − Y, R − Y) against luma Y
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 ASPECT_TOLERANCE = 0.02  # aspect ratios further apart than this (log ratio) are different framings
 _EXIF_IFD, _TAKEN, _SUBSEC, _ORIENTATION = 0x8769, 0x9003, 0x9291, 0x0112
 _THUMB_OFFSET, _THUMB_LENGTH = 0x0201, 0x0202  # IFD1: the EXIF thumbnail's JPEG bytes
@@ -92,14 +96,14 @@ def look_of(path: Path) -> Look:
             small = exif_thumbnail(image, exif)
             aspect = image.width / max(image.height, 1)
             if small is None:
-                image.draft("L", (4 * SIDE, 4 * SIDE))  # JPEG: decoded at 1/2 … 1/8 of its size
-                small = image.convert("L")
+                image.draft("RGB", (4 * SIDE, 4 * SIDE))  # JPEG: decoded at 1/2 … 1/8 of its size
+                small = image.convert("RGB")
     upright = 1 / aspect if orientation in (5, 6, 7, 8) else aspect
     return look_of_image(io_formats.orient(small, orientation), aspect=upright)
 
 
 def exif_thumbnail(image: Image.Image, exif: Image.Exif) -> Image.Image | None:
-    """The EXIF thumbnail of an opened JPEG (grey, cropped to the photo's aspect ratio: some cameras pad
+    """The EXIF thumbnail of an opened JPEG (RGB, cropped to the photo's aspect ratio: some cameras pad
     it with black bars), or None when there is none large enough or it cannot be decoded."""
     ifd1 = exif.get_ifd(ExifTags.IFD.IFD1)
     offset, length = ifd1.get(_THUMB_OFFSET), ifd1.get(_THUMB_LENGTH)
@@ -109,7 +113,7 @@ def exif_thumbnail(image: Image.Image, exif: Image.Exif) -> Image.Image | None:
     start = 6 if raw.startswith(b"Exif\x00\x00") else 0  # offsets count from the TIFF header
     try:
         thumb = Image.open(io.BytesIO(raw[start + offset : start + offset + length]))
-        thumb = thumb.convert("L")
+        thumb = thumb.convert("RGB")
     except Exception:  # noqa: BLE001 (a broken thumbnail: decode the photo instead)
         return None
     if max(thumb.size) < SMALLEST_THUMBNAIL:
@@ -129,10 +133,14 @@ def look_of_image(image: Image.Image, *, aspect: float | None = None) -> Look:
     """The ``Look`` of a decoded, upright image (any mode); ``aspect``: the photo's, when ``image`` is
     a thumbnail of it."""
     width, height = image.size
-    small = image.convert("L").resize((SIDE, SIDE), Image.BOX)
-    thumb = ndimage.gaussian_filter(np.asarray(small, dtype=np.float32), SOFTEN, mode="nearest")
-    spread = float(thumb.std())
-    thumb = (thumb - thumb.mean()) / spread if spread > 1e-3 else np.zeros_like(thumb)
+    small = image.convert("RGB").resize((SIDE, SIDE), Image.BOX)
+    rgb = ndimage.gaussian_filter(np.asarray(small, dtype=np.float32), (SOFTEN, SOFTEN, 0), mode="nearest")
+    luma = rgb @ _LUMA
+    chroma = [CHROMA_WEIGHT * (rgb[..., 2] - luma), CHROMA_WEIGHT * (rgb[..., 0] - luma)]
+    thumb = np.stack([luma, *chroma], axis=-1)
+    thumb -= thumb.mean(axis=(0, 1))
+    spread = float(np.sqrt((thumb * thumb).mean()))
+    thumb = thumb / spread if spread > 1e-3 else np.zeros_like(thumb)
     return Look(thumb=thumb.astype(np.float32), aspect=aspect or width / max(height, 1))
 
 
@@ -145,15 +153,15 @@ def similarity(a: Look, b: Look) -> float:
 
 
 def _match(a: np.ndarray, b: np.ndarray) -> float:
-    """Best correlation of ``a``'s centre (SIDE − 2·SHIFT square) with every window of ``b``."""
+    """Best correlation of ``a``'s centre (SIDE − 2·SHIFT square, every channel) with every window of ``b``."""
     inner = a[SHIFT:-SHIFT, SHIFT:-SHIFT]
-    inner = inner - inner.mean()
+    inner = inner - inner.mean(axis=(0, 1))
     norm = float(np.sqrt((inner * inner).sum()))
     if norm < 1e-6:
         return 0.0
-    windows = sliding_window_view(b, inner.shape)  # (2·SHIFT+1, 2·SHIFT+1, h, w)
-    centred = windows - windows.mean(axis=(2, 3), keepdims=True)
-    spread = np.sqrt((centred * centred).sum(axis=(2, 3)))
-    products = np.einsum("ijkl,kl->ij", windows, inner)  # inner has zero mean: the window's mean drops out
+    windows = sliding_window_view(b, inner.shape[:2], axis=(0, 1))  # (2·SHIFT+1, 2·SHIFT+1, channel, h, w)
+    centred = windows - windows.mean(axis=(3, 4), keepdims=True)
+    spread = np.sqrt((centred * centred).sum(axis=(2, 3, 4)))
+    products = np.einsum("ijckl,klc->ij", windows, inner)  # inner has zero mean: the window's mean drops out
     scores = products / np.maximum(spread * norm, 1e-6)
     return float(scores.max())
