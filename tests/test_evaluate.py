@@ -60,6 +60,24 @@ def test_folder_mode_writes_table_json_csv(maps_and_masks, tmp_path):
     assert out.with_suffix(".md").read_text().startswith("| method |")
 
 
+def test_protocol_chooses_the_table_columns_and_the_json_keeps_both(maps_and_masks, tmp_path):
+    pred, gt = maps_and_masks
+    headers = {}
+    for protocol in ("maxf", "fixed", "both"):
+        out = tmp_path / protocol
+        args = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--protocol", protocol, "--json", f"{out}.json"]
+        result = invoke([*args, "--markdown", f"{out}.md"])
+        assert result.exit_code == 0, result.output
+        headers[protocol] = out.with_suffix(".md").read_text().splitlines()[0]
+        scores = json.loads(out.with_suffix(".json").read_text())["results"]["pred"]
+        assert 0 < scores["fixedF"] <= 1 and 0 < scores["fixedMAE"] < 1 and 0 < scores["maxF"] <= 1
+    assert headers["maxf"] == "| method | n | maxF | meanF | adpF | MAE |"
+    assert headers["fixed"] == "| method | n | fixedF | fixedMAE |"
+    assert headers["both"] == "| method | n | maxF | meanF | adpF | MAE | fixedF | fixedMAE |"
+    bad = invoke(["evaluate", "--pred", str(pred), "--gt", str(gt), "--protocol", "mean"])
+    assert bad.exit_code == 2
+
+
 def test_split_file_and_missing_maps(maps_and_masks, tmp_path):
     pred, gt = maps_and_masks
     (tmp_path / "two.txt").write_text("im0\nim3\n")

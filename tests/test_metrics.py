@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from msdunet.scoring.evaluate import evaluate_folder
-from msdunet.scoring.metrics import BlurMetrics, normalize_map
+from msdunet.scoring.metrics import BlurMetrics, FixedThreshold, normalize_map
 
 from .conftest import DATA, needs_data
 
@@ -43,6 +43,58 @@ def test_agrees_with_py_sod_metrics_on_random_maps():
     assert r["meanF"] == pytest.approx(curve.mean(), abs=1e-12)
     assert r["adpF"] == pytest.approx(theirs["fm"]["adp"], abs=1e-12)
     assert r["MAE"] == pytest.approx(mae.get_results()["mae"], abs=1e-12)
+
+
+def fixed_threshold_pairs(n: int, seed: int = 1):
+    """Maps with many pixels at the levels either side of 0.5 (127, 128) and at exactly 127.5 (float
+    maps), some with a range far from 0..255 (min-max scaling would change their binarisation)."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        h, w = rng.integers(20, 60, 2)
+        mask = rng.random((h, w)) < rng.uniform(0.1, 0.9)
+        blur_map = rng.choice([0.0, 60.0, 127.0, 127.5, 128.0, 200.0, 255.0], size=(h, w))
+        blur_map = np.where(mask & (rng.random((h, w)) < 0.6), 128.0, blur_map)
+        if i == 0:
+            blur_map = blur_map * 0.3  # all below 0.5: nothing blurred at the fixed threshold
+        if i == 1:
+            mask[:] = False  # no blurred pixel at all
+        if i == 2:
+            blur_map = blur_map * 0.5 + 127.5  # all at or above 0.5: everything but the 127.5s blurred
+        yield blur_map, mask
+
+
+def test_fixed_protocol_agrees_with_py_sod_metrics_binary_f_and_raw_mae():
+    """D-DFFNet's fixed protocol = py_sod_metrics' binary F (pred > 0.5, per image, averaged) and its MAE
+    without normalisation, both on map / 255."""
+    psm = pytest.importorskip("py_sod_metrics")
+    fm = psm.FmeasureV2({"f": psm.FmeasureHandler(with_dynamic=False, with_adaptive=False, with_binary=True, beta=0.3)})
+    mae, ours = psm.MAE(), BlurMetrics()
+    for blur_map, mask in fixed_threshold_pairs(30):
+        fm.step(blur_map / 255.0, mask, normalize=False)
+        mae.step(blur_map / 255.0, mask, normalize=False)
+        ours.step(blur_map, mask)
+    r = ours.results()
+    assert r["fixedF"] == pytest.approx(fm.get_results()["f"]["binary"], abs=1e-12)
+    assert r["fixedMAE"] == pytest.approx(mae.get_results()["mae"], abs=1e-12)
+    assert r["fixedF"] != pytest.approx(r["maxF"], abs=1e-3)  # not the other protocol under another name
+
+
+def test_fixed_protocol_by_hand():
+    mask = np.zeros((10, 10), dtype=bool)
+    mask[:, :6] = True  # 60 blurred pixels
+    blur_map = np.zeros((10, 10))
+    blur_map[:, :4] = 200.0  # 40 called blurred, all right: precision 1, recall 2/3
+    blur_map[:, 4:6] = 127.5  # exactly 0.5: not above it, so sharp
+    blur_map[0, 9] = 128.0  # one sharp pixel called blurred: precision 40/41
+    fixed = FixedThreshold()
+    fixed.step(blur_map / 255.0, mask)
+    p, r = 40 / 41, 40 / 60
+    assert fixed.results()["fixedF"] == pytest.approx(1.3 * p * r / (0.3 * p + r))
+    expected_mae = (40 * (1 - 200 / 255) + 20 * 0.5 + 128 / 255) / 100
+    assert fixed.results()["fixedMAE"] == pytest.approx(expected_mae)
+    dim = BlurMetrics()  # a map that never exceeds 0.5 finds nothing under the fixed protocol, whatever maxF says
+    dim.step(mask * 100.0, mask)
+    assert dim.results()["fixedF"] == 0.0 and dim.results()["maxF"] == pytest.approx(1.0)
 
 
 def test_perfect_map_and_floor():

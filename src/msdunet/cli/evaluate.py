@@ -41,6 +41,14 @@ if TYPE_CHECKING:
     f"Default: {PAPER_WORKING_SIZE}×{PAPER_WORKING_SIZE}, the paper's protocol.",
 )
 @click.option("--bf16/--fp32", default=False, show_default=True)
+@click.option(
+    "--protocol",
+    type=click.Choice(["maxf", "fixed", "both"]),
+    default="both",
+    show_default=True,
+    help="The table's columns: maxf (maxF, meanF, adpF over 256 thresholds, MAE; the map min-max scaled), "
+    "fixed (D-DFFNet's: fixedF with the raw map blurred above 0.5, fixedMAE), or both. The JSON has both.",
+)
 @click.option("--name", default=None, help="Row name in the table (default: folder or weights name).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write scores and curves as JSON.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Write PR/F curves as CSV.")
@@ -51,9 +59,11 @@ if TYPE_CHECKING:
     help='Write PR and F curves as PNG (needs matplotlib: pip install torch==2.13.0 -e ".[plots]").',
 )
 def command(
-    pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, name, json_path, csv_path, markdown, plot
-):
-    """Score blur maps: maxF, meanF, adaptive F (β² = 0.3), MAE, and the 256-threshold curves.
+    pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, protocol, name, json_path, csv_path,
+    markdown, plot,
+):  # fmt: skip
+    """Score blur maps under two protocols (β² = 0.3 in both): maxF, meanF, adaptive F, MAE and the
+    256-threshold curves; fixedF and fixedMAE at the fixed threshold 0.5.
 
     Every table has the floor row: a map calling every pixel blurred, on the same masks.
     """
@@ -76,8 +86,8 @@ def command(
                 flip_tta=flip_tta,
             )
         rows = evaluation.rows(name or label)
-        click.echo(markdown_table(rows))
-        write_results(rows, json_path=json_path, curves_csv=csv_path, markdown=markdown, extra=extra)
+        click.echo(markdown_table(rows, protocol))
+        write_results(rows, json_path=json_path, curves_csv=csv_path, markdown=markdown, extra=extra, protocol=protocol)
         if plot:
             plot_curves(rows, plot, title=str(extra.get("split") or ""))
     except (FileNotFoundError, ValueError, WeightsError) as exc:

@@ -1,7 +1,7 @@
 """Scoring blur maps against masks: folders of maps, or a model on a dataset split.
 
-The protocol (``msdunet.scoring.metrics``) is the peers' one and is scored at each mask's own resolution:
-a map of another size is resized to the mask bilinearly (8-bit).  Every table carries the trivial
+Both protocols (``msdunet.scoring.metrics``: maxF, the peers' one; fixed, D-DFFNet's) score at each
+mask's own resolution: a map of another size is resized to the mask bilinearly (8-bit).  Every table carries the trivial
 floor — a map that calls every pixel blurred — scored on the same masks.
 """
 
@@ -19,10 +19,11 @@ from PIL import Image
 
 from msdunet.data.sources import Sample, pair_folder
 from msdunet.io import read_map, read_mask
-from msdunet.scoring.metrics import SCORE_KEYS, BlurMetrics, scores, to_uint8_map
+from msdunet.scoring.metrics import PROTOCOLS, SCORE_KEYS, BlurMetrics, scores, to_uint8_map
 
 FLOOR = 'floor (every pixel "blurred")'
 COLUMNS = SCORE_KEYS
+PROTOCOL_CHOICES = (*PROTOCOLS, "both")
 MAP_TAG = "_blur"  # msdunet detect writes <stem>_blur.png
 
 
@@ -92,11 +93,19 @@ def evaluate_detector(
     return Evaluation(method, floor_results(masks) if with_floor else None)
 
 
-def markdown_table(results: dict[str, dict]) -> str:
-    """One row per method: n, then the scores to three decimals."""
-    lines = ["| method | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+def protocol_columns(protocol: str = "both") -> tuple[str, ...]:
+    """The table's columns under a protocol of ``PROTOCOL_CHOICES``: n, then its scores (both: all)."""
+    if protocol not in PROTOCOL_CHOICES:
+        raise ValueError(f"protocol is one of {PROTOCOL_CHOICES}, not {protocol!r}")
+    return COLUMNS if protocol == "both" else ("n", *PROTOCOLS[protocol])
+
+
+def markdown_table(results: dict[str, dict], protocol: str = "both") -> str:
+    """One row per method: n, then the protocol's scores to three decimals."""
+    columns = protocol_columns(protocol)
+    lines = ["| method | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, r in results.items():
-        cells = [str(r["n"])] + [f"{r[c]:.3f}" for c in COLUMNS[1:]]
+        cells = [str(r["n"])] + [f"{r[c]:.3f}" for c in columns[1:]]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -117,13 +126,15 @@ def write_results(
     curves_csv: str | os.PathLike | None = None,
     markdown: str | os.PathLike | None = None,
     extra: dict | None = None,
+    protocol: str = "both",
 ) -> None:
-    """Write the rows as JSON (scores and curves), as a markdown table and/or as a curves CSV."""
+    """Write the rows as JSON (every score and the curves), as a markdown table (the protocol's
+    columns) and/or as a curves CSV."""
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(to_json(results, extra), indent=1) + "\n")
     if markdown:
-        Path(markdown).write_text(markdown_table(results) + "\n")
+        Path(markdown).write_text(markdown_table(results, protocol) + "\n")
     if curves_csv:
         with open(curves_csv, "w", newline="") as f:
             writer = csv.writer(f)

@@ -14,6 +14,16 @@ literature and ``../shared/data/peers`` use; it is cross-checked against that pa
 
 Curves here are indexed by threshold (index t = threshold t).  py_sod_metrics stores them in the
 opposite order (index 0 = threshold 255); the values are the same.
+
+The **fixed** protocol is D-DFFNet's (Jin et al., ICME 2023; its ``test1.py``, with which it scored the
+published methods of its README table), on the raw map, not min–max scaled:
+
+* a pixel is blurred where map/255 > 0.5 (8-bit level ≥ 128); **fixedF** = F_β (β² = 0.3) of that
+  binary map per image (0 where nothing is both predicted and blurred), averaged over images;
+* **fixedMAE** = mean |map/255 − mask| per image, averaged over images.
+
+py_sod_metrics computes the same with ``FmeasureV2(FmeasureHandler(with_binary=True))`` and
+``MAE`` given ``normalize=False`` (the tests check it).  ``PROTOCOLS`` names each protocol's scores.
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ import numpy as np
 
 BETA2 = 0.3
 THRESHOLDS = 256
-SCORE_KEYS = ("n", "maxF", "meanF", "adpF", "MAE")  # the scalars of every table, in order
+FIXED_LEVEL = 0.5  # the fixed protocol's threshold on map/255 (strictly above: blurred)
+PROTOCOLS = {"maxf": ("maxF", "meanF", "adpF", "MAE"), "fixed": ("fixedF", "fixedMAE")}
+SCORE_KEYS = ("n", *PROTOCOLS["maxf"], *PROTOCOLS["fixed"])  # the scalars of every table, in order
 
 
 def normalize_map(blur_map: np.ndarray) -> np.ndarray:
@@ -89,6 +101,27 @@ class FMeasure:
         }
 
 
+class FixedThreshold:
+    """The fixed protocol (D-DFFNet's): the raw map binarised at ``FIXED_LEVEL``, F per image; raw MAE."""
+
+    def __init__(self, beta2: float = BETA2, level: float = FIXED_LEVEL) -> None:
+        self.beta2, self.level = beta2, level
+        self.fs: list[float] = []
+        self.maes: list[float] = []
+
+    def step(self, raw: np.ndarray, mask: np.ndarray) -> None:
+        """``raw``: the map / 255, not rescaled; ``mask``: bool, True = blurred."""
+        binary = raw > self.level
+        tp = np.count_nonzero(binary & mask)
+        precision = tp / max(int(np.count_nonzero(binary)), 1)
+        recall = tp / max(int(np.count_nonzero(mask)), 1)
+        self.fs.append(float(f_beta(np.array(precision), np.array(recall), self.beta2)))
+        self.maes.append(float(np.mean(np.abs(raw - mask))))
+
+    def results(self) -> dict:
+        return {"fixedF": float(np.mean(self.fs)), "fixedMAE": float(np.mean(self.maes))}
+
+
 class MAE:
     def __init__(self) -> None:
         self.values: list[float] = []
@@ -101,11 +134,12 @@ class MAE:
 
 
 class BlurMetrics:
-    """Everything the project reports, in one accumulator. ``step`` takes an 8-bit map (0..255)."""
+    """Everything the project reports (both protocols), in one accumulator. ``step`` takes an 8-bit map (0..255)."""
 
     def __init__(self) -> None:
         self.fmeasure = FMeasure()
         self.mae = MAE()
+        self.fixed = FixedThreshold()
         self.n = 0
 
     def step(self, blur_map: np.ndarray, mask: np.ndarray) -> None:
@@ -115,12 +149,13 @@ class BlurMetrics:
         mask = np.asarray(mask, dtype=bool)
         self.fmeasure.step(pred, mask)
         self.mae.step(pred, mask)
+        self.fixed.step(np.asarray(blur_map, dtype=np.float64) / 255.0, mask)
         self.n += 1
 
     def results(self) -> dict:
         if self.n == 0:
             raise ValueError("no image was scored")
-        return {"n": self.n, **self.fmeasure.results(), **self.mae.results()}
+        return {"n": self.n, **self.fmeasure.results(), **self.mae.results(), **self.fixed.results()}
 
 
 def scores(results: dict) -> dict:
