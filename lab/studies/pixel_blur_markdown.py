@@ -33,24 +33,26 @@ def _errors(report: dict) -> list[str]:
     return lines
 
 
-def _confusion(report: dict) -> list[str]:
-    if "realworld" not in report:
+def _confusion(report: dict, part: str) -> list[str]:
+    if part not in report:
         return []
-    rw = report["realworld"]
-    lines = [f"## Real photos: {rw['folder']} (never fitted on)", "",
-             "| rule | sharp kept | defocus rejected | motion rejected |", "| --- | --- | --- | --- |"]  # fmt: skip
+    rw = report[part]
+    labels = list(next(iter(rw["confusion"].values())))
+    head = " | ".join(f"{label} {'kept' if label == 'sharp' else 'rejected'}" for label in labels)
+    lines = [f"## Real photos: {rw['folder']} (never fitted on)", "", f"| rule | {head} |",
+             "| --- " * (len(labels) + 1) + "|"]  # fmt: skip
     for rule, by_label in rw["confusion"].items():
-        s, d, m = by_label["sharp"], by_label["defocus"], by_label["motion"]
-        of = lambda c: c["kept"] + c["rejected"]  # noqa: E731
-        lines.append(f"| {rule} | {s['kept']}/{of(s)} | {d['rejected']}/{of(d)} | {m['rejected']}/{of(m)} |")
+        cells = [f"{c['kept' if label == 'sharp' else 'rejected']}/{c['kept'] + c['rejected']}"
+                 for label, c in by_label.items()]  # fmt: skip
+        lines.append(f"| {rule} | {' | '.join(cells)} |")
     lines += ["", "judgement: the verdict detect reports (rejected when the pixels or the map reject); pixels: the "
-              "pixel-scale judgement alone; map: the blur map's verdict alone (the previous default).", "",
-              "| photo | label | σ px | kind | verdict | map |",
-              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-    rejected = [p for p in rw["photos"] if p["label"] != "sharp" and p["verdict"] == "blurred"]
-    right = sum(1 for p in rejected if p["blur_kind"] == p["label"])
-    lines[-3:-3] = ["", f"blur_kind names the label's kind (defocus / motion) for {right} of the {len(rejected)} "
-                    "blurred photos rejected."]  # fmt: skip
+              "pixel-scale judgement alone; map: the blur map's verdict alone (the previous default)."]  # fmt: skip
+    rejected = [p for p in rw["photos"] if p["label"] in ("defocus", "motion") and p["verdict"] == "blurred"]
+    if rejected:
+        right = sum(1 for p in rejected if p["blur_kind"] == p["label"])
+        lines += ["", f"blur_kind names the label's kind (defocus / motion) for {right} of the {len(rejected)} "
+                  "blurred photos rejected."]  # fmt: skip
+    lines += ["", "| photo | label | σ px | kind | verdict | map |", "| --- | --- | --- | --- | --- | --- |"]
     for p in rw["photos"]:
         lines.append(f"| {p['file']} | {p['label']} | {p['subject_blur_px']} | {p['blur_kind'] or ''} | "
                      f"{p['verdict']} | {p['map_verdict']} |")  # fmt: skip
@@ -75,5 +77,5 @@ def _sensitivity(report: dict) -> list[str]:
 def write_markdown(report: dict, path: Path) -> None:
     head = ["# Blur in pixels: fit, error, real photos", "", "Written by `python -m lab pixel_blur` "
             "(after `python -m lab pixel_blur_data`); numbers from reports/pixel_blur.json.", ""]  # fmt: skip
-    body = _fit(report) + _errors(report) + _confusion(report) + _sensitivity(report)
+    body = _fit(report) + _errors(report) + _confusion(report, "realworld") + _sensitivity(report)
     path.write_text("\n".join(head + body))

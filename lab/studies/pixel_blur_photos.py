@@ -10,6 +10,7 @@ at full size and at a 2048-px long side; σ = 0 is the photo as it is.
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -30,31 +31,36 @@ CAMERA_FILES = (
 
 
 def realworld_confusion(data: str | None) -> dict:
-    """Kept / rejected per label: the judgement, the blur map's verdict, and either rejecting."""
+    """Kept / rejected per label on mxagar_blur300: the judgement, pixels alone, the map alone."""
+    folder = data_root(data) / "realworld" / "mxagar_blur300"
+    with open(folder / "manifest.csv", newline="") as f:
+        labelled = [(folder / e["file"], e["file"], e["label"]) for e in csv.DictReader(f)]
+    return {"folder": "realworld/mxagar_blur300", **_confusion(labelled)}
+
+
+def _confusion(labelled: list[tuple[Path, str, str]]) -> dict:
     from msdunet import BlurDetector
 
-    folder = data_root(data) / "realworld" / "mxagar_blur300"
     detector = BlurDetector()
-    photos, counts = [], {rule: {label: [0, 0] for label in LABELS} for rule in ("judgement", "pixels", "map")}
-    with open(folder / "manifest.csv", newline="") as f:
-        entries = list(csv.DictReader(f))
-    for entry in entries:
-        analysis = detector.analyse(folder / entry["file"])
-        j, label = analysis.judgement, entry["label"]
-        pixels = judge_photo(read_image(folder / entry["file"]))
+    labels = sorted({label for _, _, label in labelled}, key=lambda x: (x != "sharp", x))
+    photos, counts = [], {rule: {label: [0, 0] for label in labels} for rule in ("judgement", "pixels", "map")}
+    for path, name, label in labelled:
+        analysis = detector.analyse(path)
+        j = analysis.judgement
+        pixels = judge_photo(read_image(path))
         rejected = {"judgement": j.verdict == "blurred", "map": analysis.summary.verdict == "blurred"}
         rejected["pixels"] = pixels.verdict == "blurred"
         for rule, no in rejected.items():
             counts[rule][label][1 if no else 0] += 1
         photos.append({
-            "file": entry["file"], "label": label, "verdict": j.verdict, "subject_blur_px": j.subject_blur_px,
+            "file": name, "label": label, "verdict": j.verdict, "subject_blur_px": j.subject_blur_px,
             "blur_kind": j.blur_kind, "map_verdict": analysis.summary.verdict,
         })  # fmt: skip
     confusion = {
         rule: {label: {"kept": kept, "rejected": rej} for label, (kept, rej) in by_label.items()}
         for rule, by_label in counts.items()
     }
-    return {"folder": "realworld/mxagar_blur300", "confusion": confusion, "photos": photos}
+    return {"confusion": confusion, "photos": photos}
 
 
 def _sharp_photos(data: str | None) -> list[tuple[str, Image.Image]]:
