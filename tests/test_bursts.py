@@ -191,6 +191,13 @@ def test_cull_bursts_into_sorts_the_others_to_similar_and_undoes(burst_shoot):
     assert tree(burst_shoot / "photos") == before and tree(burst_shoot / "sorted") == {}
 
 
+def test_a_dry_run_writes_no_bursts_csv(burst_shoot):
+    result = invoke(["cull", burst_shoot / "out", "--bursts", "--into", burst_shoot / "sorted", "--dry-run"])
+    assert result.exit_code == 0 and "would write" in result.stderr
+    assert "similar" in result.output  # the steps it would take
+    assert not (burst_shoot / "out" / "bursts.csv").exists() and not (burst_shoot / "sorted").exists()
+
+
 def test_a_pick_wins_over_similar(burst_shoot):
     (burst_shoot / "out" / "picks.csv").write_text(f"path,pick\n{burst_shoot / 'photos' / 'a_2.jpg'},pick\n")
     invoke(["cull", burst_shoot / "out", "--bursts", "--into", burst_shoot / "sorted"])
@@ -222,6 +229,34 @@ def test_cull_bursts_xmp_labels_the_others(burst_shoot):
         labels[sidecar.stem] = meta.get_property(xmp.XMP_NS, "Label")
     assert labels == {"a_0": "Purple", "a_1": "Green", "a_2": "Purple", "b_0": "Purple", "b_1": "Purple",
                       "b_2": "Green", "c_0": "Green"}  # fmt: skip
+
+
+@needs_data
+def test_synthetic_bursts_of_real_photos_group_and_rank_the_sharpest_first(tmp_path):
+    """Four DUT test photos, each shot three times: re-framed, blurred by σ 0, 1.5 and 3 px (disk, shake)."""
+    from msdunet.focus import judge_photo
+    from msdunet.io import read_image
+    from msdunet.training import synthetic_blur as sb
+
+    rng = np.random.default_rng(0)
+    shots, sharpest = [], set()
+    for scene_no, stem in enumerate(("3", "42", "105", "260")):
+        photo = np.asarray(read_image(DATA / "dut" / "test" / "image" / f"{stem}.jpg"), dtype=np.float32) / 255
+        for k, (sigma, kind) in enumerate([(1.5, "disk"), (0.0, ""), (3.0, "linear")]):
+            dx, dy = rng.integers(0, 24, 2)
+            frame = photo[dy : dy + 288, dx : dx + 288]
+            frame = sb.blur(frame, sb.make_kernel(kind, sigma, rng)) if sigma else frame
+            path = tmp_path / f"{scene_no}_{k}.jpg"
+            Image.fromarray(np.round(np.clip(frame, 0, 1) * 255).astype(np.uint8)).save(path, quality=92)
+            j = judge_photo(read_image(path))
+            shots.append(Shot(str(path), j.subject_blur_px, j.sharp_share))
+            sharpest |= {str(path)} if sigma == 0 else set()
+    found = bursts.find_bursts(shots)
+    assert found.groups == 4 and len(found.rows) == 12
+    firsts = {row.path for row in found.rows if row.rank == 1}
+    assert firsts == sharpest
+    assert [sorted({Path(r.path).name[0] for r in found.rows if r.group == g}) for g in (1, 2, 3, 4)] == [
+        ["0"], ["1"], ["2"], ["3"]]  # fmt: skip
 
 
 @needs_data

@@ -86,10 +86,23 @@ def test_a_long_window_keeps_one_frame(video, tmp_path):
     assert len(rows) == 1 and int(rows[0]["window"]) == 0
 
 
-@pytest.mark.parametrize("kind", ["missing", "text", "photo", "folder"])
+def write_sound(path: Path) -> None:
+    """A WAV of 0.1 s of silence: a media file without a video stream."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 800), dtype=np.int16), format="s16", layout="mono")
+        frame.sample_rate = 8000
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+@pytest.mark.parametrize("kind", ["missing", "text", "photo", "folder", "sound"])
 def test_not_a_video_exits_2_naming_the_file(tmp_path, kind):
-    path = tmp_path / {"missing": "nope.mp4", "text": "notes.mp4", "photo": "photo.jpg", "folder": "dir.mp4"}[kind]
-    if kind == "text":
+    names = {"missing": "nope.mp4", "text": "notes.mp4", "photo": "photo.jpg", "folder": "dir.mp4", "sound": "a.wav"}
+    path = tmp_path / names[kind]
+    if kind == "sound":
+        write_sound(path)
+    elif kind == "text":
         path.write_text("not a video at all\n" * 50)
     elif kind == "photo":
         scene(1).save(path)

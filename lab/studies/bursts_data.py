@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import io
+import itertools
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,16 +90,18 @@ def burst(photo: Image.Image, *, scene: int, rng: np.random.Generator) -> list[B
     return shots
 
 
-def write_video(path: Path, frames: list[Image.Image], *, fps: int, crf: int = 18) -> None:
-    """H.264 (yuv420p) of ``frames`` through PyAV."""
+def write_video(path: Path, frames: Iterable[Image.Image], *, fps: int, crf: int = 18) -> None:
+    """H.264 (yuv420p) of ``frames`` (any iterable: a generator keeps one frame in memory) through PyAV."""
     import av
 
+    frames = iter(frames)
+    first = next(frames)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height = frames[0].size
+        stream.width, stream.height = first.size
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf)}
-        for image in frames:
+        for image in itertools.chain([first], frames):
             container.mux(stream.encode(av.VideoFrame.from_image(image)))
         container.mux(stream.encode())
 

@@ -95,6 +95,18 @@ def _video_timing(report: dict) -> list[str]:
             f"{t['no_thumbnail_s_per_1000']} s per 1000.",
             "",
         ]
+    if "memory" in report:
+        m = report["memory"]
+        runs = "; ".join(
+            f"{r['seconds']} s ({r['frames']} frames): {r['max_rss_mb']} MB, {r['wall_s']} s" for r in m["runs"]
+        )
+        lines += [
+            "## Memory of a long video",
+            "",
+            f"`msdunet frames` in a fresh process on {m['size'][0]} × {m['size'][1]} videos at {m['fps']} fps, "
+            f"`--every {m['every_s']} --judge-fps {m['judge_fps']}`, peak resident memory: {runs}.",
+            "",
+        ]
     return lines
 
 

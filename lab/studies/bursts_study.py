@@ -2,6 +2,7 @@
 checked on material of known blur.
 
     python -m lab bursts_study [--data ../shared/data] [--scenes 120] [--windows 30] [--timing-photos 1000]
+    python -m lab bursts_study --parts memory     # one part again, the others kept from reports/bursts.json
 
 1. **Synthetic bursts** (``lab.studies.bursts_data``): benchmark photos shot 3–5 times each, re-framed
    and blurred by known kernels, in file order without EXIF times (the harder case: only the look
@@ -15,7 +16,7 @@ checked on material of known blur.
    and 1000 random pairs of DUT test photos, all 320 × 320) for the shift-tolerant thumbnail
    correlation of ``msdunet.cull.likeness``, the same without shifts, and ``imagehash``'s perceptual
    hashes when installed (the ``bench`` extra); and the threshold ``SIMILAR_FROM`` swept.
-4. **Video** and **time for 1000 photos**: ``lab.studies.bursts_timing``.
+4. **Video**, **time for 1000 photos** and **memory of a long video**: ``lab.studies.bursts_timing``.
 
 Writes reports/bursts.json and reports/bursts.md.
 """
@@ -145,32 +146,47 @@ def realworld(data: str | None) -> tuple[dict, list[Shot]]:
     return {"folder": "realworld/mxagar_blur300", "default": default, "sweep": sweep, "rows": groups}, shots
 
 
+PARTS = ("bursts", "video", "timing", "memory")
+
+
+def bursts_part(data: str | None, *, scenes: int) -> dict:
+    """Parts 1–3: synthetic bursts, the real scenes, the likeness measures."""
+    folder = Path(tempfile.mkdtemp(prefix="bursts-synthetic-"))
+    try:
+        found, synthetic_shots, truth = synthetic(data, scenes, folder)
+        print("synthetic:", json.dumps(found["default"]), "ranking alone:", found["ranking_alone"]["share"])
+        real, real_shots = realworld(data)
+        print("realworld:", json.dumps(real["default"]))
+        like = likeness_measures(data, synthetic_shots, truth, real_shots)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"synthetic": found, "realworld": real, "likeness": like}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m lab bursts_study", description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=None, help="the shared data folder (default ../shared/data)")
     parser.add_argument("--scenes", type=int, default=120, help="synthetic bursts (default 120)")
     parser.add_argument("--windows", type=int, default=30, help="video windows of 1 s at 10 fps (default 30)")
     parser.add_argument("--timing-photos", type=int, default=1000, help="photos cull groups for the timing")
-    parser.add_argument("--skip-video", action="store_true")
-    parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"some of {','.join(PARTS)}; the others are "
+                        "kept from the report already written")  # fmt: skip
     args = parser.parse_args()
-    report: dict = {"similar_from": bursts.SIMILAR_FROM, "gap_s": bursts.GAP_S}
-    folder = Path(tempfile.mkdtemp(prefix="bursts-synthetic-"))
-    try:
-        report["synthetic"], synthetic_shots, truth = synthetic(args.data, args.scenes, folder)
-        print("synthetic:", json.dumps(report["synthetic"]["default"]), report["synthetic"]["ranking_alone"]["share"])
-        report["realworld"], real_shots = realworld(args.data)
-        print("realworld:", json.dumps(report["realworld"]["default"]))
-        report["likeness"] = likeness_measures(args.data, synthetic_shots, truth, real_shots)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    if not args.skip_video:
+    parts = set(args.parts.split(","))
+    out = ROOT / "reports" / "bursts.json"
+    report: dict = json.loads(out.read_text()) if out.is_file() and parts != set(PARTS) else {}
+    report.update({"similar_from": bursts.SIMILAR_FROM, "gap_s": bursts.GAP_S})
+    if "bursts" in parts:
+        report.update(bursts_part(args.data, scenes=args.scenes))
+    if "video" in parts:
         report["video"] = bursts_timing.video(args.data, windows=args.windows)
         print("video:", json.dumps({k: v for k, v in report["video"].items() if k != "windows_detail"}))
-    if not args.skip_timing:
+    if "timing" in parts:
         report["timing"] = bursts_timing.timing(args.data, photos=args.timing_photos)
         print("timing:", json.dumps(report["timing"]))
-    out = ROOT / "reports" / "bursts.json"
+    if "memory" in parts:
+        report["memory"] = bursts_timing.memory(args.data)
+        print("memory:", json.dumps(report["memory"]))
     out.write_text(json.dumps(report, indent=1) + "\n")
     from lab.studies.bursts_markdown import write_markdown
 

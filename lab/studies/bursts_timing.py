@@ -136,3 +136,36 @@ def timing(data: str | None, *, photos: int) -> dict:
         "no_thumbnail_photos": len(slow_rows), "no_thumbnail_s": round(slow, 2),
         "no_thumbnail_s_per_1000": round(slow * 1000 / len(slow_rows), 1),
     }  # fmt: skip
+
+
+_MEASURED = """import resource, sys
+from msdunet.cli.main import main
+try:
+    main()
+finally:
+    print("max_rss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def memory(data: str | None, *, lengths: tuple[int, ...] = (10, 60)) -> dict:
+    """Peak memory of ``msdunet frames`` (a fresh process) on 720p videos of ``lengths`` seconds at 10 fps,
+    judging one frame a second: a stream keeps it flat whatever the length."""
+    sample = dataset_samples("cuhk", "kim_test", data)[5]
+    wide = read_image(sample.image).resize((1280 + 8 * FPS * max(lengths), 720), Image.BICUBIC)
+    folder = Path(tempfile.mkdtemp(prefix="bursts-memory-"))
+    runs = []
+    try:
+        for seconds in lengths:
+            frames = (wide.crop((8 * k, 0, 8 * k + 1280, 720)) for k in range(FPS * seconds))
+            video_path = folder / f"clip_{seconds}s.mp4"
+            write_video(video_path, frames, fps=FPS)
+            command = [sys.executable, "-c", _MEASURED, "frames", str(video_path), "-o", str(folder / f"out{seconds}")]
+            start = time.perf_counter()
+            done = subprocess.run([*command, "--every", "5", "--judge-fps", "1"], capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            peak = int(done.stderr.rsplit("max_rss_kb", 1)[1].split()[0])
+            runs.append({"seconds": seconds, "frames": FPS * seconds, "exit": done.returncode,
+                         "max_rss_mb": round(peak / 1024), "wall_s": round(wall, 1)})  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"size": [1280, 720], "fps": FPS, "every_s": 5, "judge_fps": 1, "runs": runs}
