@@ -232,6 +232,24 @@ def test_cull_bursts_xmp_labels_the_others(burst_shoot):
 
 
 @needs_data
+@pytest.mark.parametrize(
+    "name", ["mde_heic/samsung_SM-G975F_issue487.heic", "photoprism_formats/iphone_15_pro.heic",
+             "photoprism_formats/iphone_7.heic", "photoprism_formats/canon_eos_6d.dng"],
+)  # fmt: skip
+def test_real_heic_and_raw_look_as_their_full_decode(name):
+    """Through the HEIC's own thumbnail (the first two), the full decode (iphone_7: none, turned by its
+    EXIF) or the RAW's preview: upright, as msdunet.io reads the photo."""
+    pytest.importorskip("pillow_heif")
+    pytest.importorskip("rawpy")
+    from msdunet.io import read_image
+
+    path = DATA / "realworld" / name
+    seen, full = likeness.look_of(path), likeness.look_of_image(read_image(path))
+    assert seen.aspect == pytest.approx(full.aspect, rel=0.01)
+    assert likeness.similarity(seen, full) > 0.95
+
+
+@needs_data
 def test_synthetic_bursts_of_real_photos_group_and_rank_the_sharpest_first(tmp_path):
     """Four DUT test photos, each shot three times: re-framed, blurred by σ 0, 1.5 and 3 px (disk, shake)."""
     from msdunet.focus import judge_photo

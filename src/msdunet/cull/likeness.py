@@ -14,7 +14,9 @@
 
 Thumbnails are cheap: a camera JPEG's own EXIF thumbnail (~160 × 120, letterbox bars cut off) when it
 has one, ~1 ms; else the JPEG decoded at 1/8 of its size (Pillow's draft mode), ~45 ms for 24 MP.
-Camera RAW and HEIF photos go through ``msdunet.io.read_image`` (their preview, or a full decode).
+A HEIF/HEIC photo's own thumbnail likewise (~2–12 ms, against 0.2–0.4 s to decode 12 MP); camera RAW
+photos, and HEIF ones without a thumbnail, go through ``msdunet.io.read_image`` (the RAW's preview, or
+a full decode).
 """
 
 from __future__ import annotations
@@ -85,9 +87,11 @@ def parse_exif_time(text: object, subsec: object = None) -> float | None:
 def look_of(path: Path) -> Look:
     """The ``Look`` of the photo at ``path``; raises OSError / ValueError (msdunet.io.ImageReadError)
     when it cannot be read."""
-    if io_formats.is_raw(path) or io_formats.is_heif(path):
-        image = read_image(path)
-        return look_of_image(image)
+    if io_formats.is_heif(path):
+        found = heif_thumbnail(path)
+        return look_of_image(read_image(path)) if found is None else found
+    if io_formats.is_raw(path):
+        return look_of_image(read_image(path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with Image.open(path) as image:
@@ -100,6 +104,28 @@ def look_of(path: Path) -> Look:
                 small = image.convert("RGB")
     upright = 1 / aspect if orientation in (5, 6, 7, 8) else aspect
     return look_of_image(io_formats.orient(small, orientation), aspect=upright)
+
+
+def heif_thumbnail(path: Path) -> Look | None:
+    """The ``Look`` of a HEIF/HEIC photo's own thumbnail (phones store one of 320–512 px), turned as
+    ``msdunet.io`` turns the photo; None when it has none (or pillow-heif is missing)."""
+    if not io_formats.enable_heif():
+        return None
+    import pillow_heif
+
+    try:
+        heif = pillow_heif.open_heif(path, convert_hdr_to_8bit=True)
+        boxes = heif.info.get("thumbnails") or []
+        if not boxes or max(boxes) < SMALLEST_THUMBNAIL:
+            return None
+        thumb = heif[heif.primary_index].get_thumbnail(boxes.index(max(boxes))).to_pillow().convert("RGB")
+        with Image.open(path) as image:
+            turn = io_formats.heif_orientation(image, path)  # 1 unless libheif leaves the photo sideways
+            aspect = image.width / max(image.height, 1)
+    except Exception:  # noqa: BLE001 (a thumbnail that cannot be read: decode the photo instead)
+        return None
+    upright = 1 / aspect if turn in (5, 6, 7, 8) else aspect
+    return look_of_image(io_formats.orient(thumb, turn), aspect=upright)
 
 
 def exif_thumbnail(image: Image.Image, exif: Image.Exif) -> Image.Image | None:
