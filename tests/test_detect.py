@@ -153,11 +153,11 @@ def test_ctrl_c_exits_130_with_a_report_of_the_rows_done(photo_dir, tmp_path, ti
 
     map_for, calls = BlurDetector.map_for, []
 
-    def interrupted_on_the_second(self, *args):
+    def interrupted_on_the_second(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return map_for(self, *args)
+        return map_for(self, *args, **kwargs)
 
     monkeypatch.setattr(BlurDetector, "map_for", interrupted_on_the_second)
     out = tmp_path / "out"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
+from msdunet.detect.outputs import MAP_SIZE, bounded
 from msdunet.io import ImageReadError, image_size, read_image, scan_inputs
 from msdunet.io import formats as io_formats
 
@@ -128,4 +129,4 @@ def test_detect_over_the_real_formats(tmp_path, tiny_weights):
         if name in rows:
             row = rows[name]
             assert row["error"] == "" and (int(row["width"]), int(row["height"])) == size, row
-            assert Image.open(out / row["output"]).size == size
+            assert Image.open(out / row["output"]).size == bounded(size, MAP_SIZE)  # the map: at most --map-size

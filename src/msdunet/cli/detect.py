@@ -97,15 +97,29 @@ def _prepare_out(out: Path) -> None:
 
 
 def _run_local(inputs, out: Path, options, *, progress: _Progress, meta: dict):
-    from msdunet.detect import run_batch
-    from msdunet.inference.detector import describe
+    """The local engine; torch and the model load on a thread while the first photos decode (the
+    network's threads are chosen first, from the cores idle before the decoding starts)."""
+    from dataclasses import replace
 
-    detector = detector_or_exit(options.model)
-    progress.say(f"msdunet: {len(inputs)} image(s), model {describe(detector)}")
+    from msdunet.detect import run_batch
+    from msdunet.inference.decoding import Decoding
+    from msdunet.inference.loading import LoadingDetector
+    from msdunet.inference.threads import choose_threads
+
+    model = replace(options.model, threads=choose_threads(options.model.threads))
+
+    def build():
+        from msdunet.inference.detector import describe
+
+        detector = detector_or_exit(model)
+        progress.say(f"msdunet: {len(inputs)} image(s), model {describe(detector)}")
+        return detector
+
+    detector = LoadingDetector(build, Decoding(model.working_size))
     return run_batch(
         detector, inputs, out, threshold=options.threshold, with_overlay=options.with_overlay,
         skip_existing=options.skip_existing, workers=options.workers, on_row=progress.row, meta=meta,
-        judging=options.judging,
+        judging=options.judging, map_size=options.map_size,
     )  # fmt: skip
 
 

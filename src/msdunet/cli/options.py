@@ -12,7 +12,7 @@ import click
 
 from msdunet.focus.limits import LIMIT_PX
 from msdunet.inference.options import ModelOptions
-from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
+from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, MAP_SIZE
 
 if TYPE_CHECKING:
     from msdunet.detect.options import DetectOptions
@@ -61,6 +61,11 @@ DETECT_OPTIONS = (
         help='Judge portraits on the largest face (its eyes where found): pip install torch==2.13.0 -e ".[faces]".',
     ),
     click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
+    click.option(
+        "--map-size", default=str(MAP_SIZE), show_default=True, metavar="N|full",
+        callback=lambda ctx, param, value: map_size_value(value),
+        help="Long side (px) of the blur maps at most, the overlays' size; full: each photo's own size.",
+    ),
     click.option("--skip-existing", is_flag=True, help="Reuse maps already in OUT (resume a big folder)."),
     click.option(
         "--working-size", default=None, type=int, callback=check_working_size,
@@ -103,7 +108,8 @@ DETECT_OPTIONS = (
     click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task."),
 )  # fmt: skip
 _GROUP_NAMES = (
-    "recursive", "weights", "threshold", "judge_at", "limit_px", "faces", "no_overlay", "skip_existing", "working_size",
+    "recursive", "weights", "threshold", "judge_at", "limit_px", "faces", "no_overlay", "map_size", "skip_existing",
+    "working_size",
     "threads", "bf16", "backend",
     "workers", "flip_tta", "max_pixels", "engine", "address", "ray_actors", "ray_cpus", "ray_batch",
 )  # fmt: skip
@@ -125,14 +131,24 @@ def detect_options(command):
 
 def judge_at_value(value: str | int | None) -> int | None:
     """``--judge-at``: ``full`` (None) or a long side of at least 64 px; else a usage error."""
+    return side_or_full(value)
+
+
+def map_size_value(value: str | int | None) -> int | None:
+    """``--map-size``: ``full`` (None) or a long side of at least 64 px; else a usage error."""
+    return side_or_full(value)
+
+
+def side_or_full(value: str | int | None, *, least: int = 64) -> int | None:
+    """``full`` (None) or a long side of at least ``least`` px; else ``click.BadParameter``."""
     if value is None or str(value).strip().lower() == "full":
         return None
     try:
         side = int(value)
     except ValueError:
         side = 0
-    if side < 64:
-        raise click.BadParameter(f"{value!r} is neither 'full' nor a long side of at least 64 px")
+    if side < least:
+        raise click.BadParameter(f"{value!r} is neither 'full' nor a long side of at least {least} px")
     return side
 
 
@@ -150,7 +166,7 @@ def build_detect_options(**values) -> DetectOptions:
         address=values["address"], actors=values["ray_actors"], cpus=values["ray_cpus"], batch_size=values["ray_batch"]
     )
     return DetectOptions(
-        model=model, threshold=values["threshold"], with_overlay=not values["no_overlay"],
+        model=model, threshold=values["threshold"], with_overlay=not values["no_overlay"], map_size=values["map_size"],
         skip_existing=values["skip_existing"], recursive=values["recursive"], workers=values["workers"],
         max_pixels=values["max_pixels"], engine=values["engine"], ray=ray,
         judging=JudgeOptions(judge_at=values["judge_at"], limit_px=values["limit_px"], faces=values["faces"]),

@@ -1,11 +1,12 @@
 """Blur maps for many files: outputs per image, a CSV/JSON report, and no result lost or mislabelled.
 
-Per image ``<name>_blur.png`` (8-bit map at the image's own size, white = blurred) and
-``<name>_overlay.jpg`` (the photo with blurred regions tinted blue, long side at most 1600 px),
+Per image ``<name>_blur.png`` (8-bit map, white = blurred, long side at most ``map_size``: 1600 px
+by default, ``None`` the image's own size) and ``<name>_overlay.jpg`` (the photo with blurred regions
+tinted blue, long side at most 1600 px),
 in the input's own subfolder of OUT (``outputs``).  The report has one row per input, in input
 order, written once that input's files are on disk:
 
-path, width, height, mean_blur (mean P(blurred)), blurred_fraction (share of pixels with
+path, width, height (the photo's), mean_blur (mean P(blurred)), blurred_fraction (share of pixels with
 P ≥ threshold), sharp_fraction, subject_share, subject_x, subject_y, verdict (``msdunet.focus``:
 ``sharp``, ``subject in focus`` or ``blurred``), ms (network time for this image), error (empty when it worked and its
 files are written), output (the map, relative to OUT), reused (an earlier run's map, kept by

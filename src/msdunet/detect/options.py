@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from msdunet.detect.outputs import MAP_SIZE
 from msdunet.focus.judgement import JudgeOptions
 from msdunet.inference.options import ModelOptions
 
@@ -24,12 +25,14 @@ class RayOptions:
 class DetectOptions:
     """``model``: the network and how it runs; ``threshold``: P(blurred) at which a pixel counts as
     blurred in the report; ``judging``: at what size and limit the verdict is judged; ``workers``: decode
-    threads of the local engine; ``max_pixels``: Pillow's
+    threads of the local engine; ``map_size``: the maps' long side at most (px; None: the photo's
+    size); ``max_pixels``: Pillow's
     decompression-bomb limit (None: Pillow's default, 0: none); ``engine`` "local" or "ray"."""
 
     model: ModelOptions = field(default_factory=ModelOptions)
     threshold: float = 0.5
     with_overlay: bool = True
+    map_size: int | None = MAP_SIZE
     skip_existing: bool = False
     recursive: bool = False
     workers: int = 2

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from msdunet.inference.protocol import MAP_SIZE  # the map's long side at most (None: the photo's size)
 from msdunet.io import Found, ImageReadError, image_size, read_image, read_map
 from msdunet.io.files import replacing
 
@@ -27,10 +28,16 @@ OVERLAY_SIDE = 1600
 TINT = np.array([40, 110, 255], dtype=np.float32)  # blue: rare in photos, unlike red
 
 
-def preview(photo: Image.Image, max_side: int = OVERLAY_SIDE) -> Image.Image:
-    """The photo with its long side at most ``max_side`` (the overlay's base)."""
-    scale = min(1.0, max_side / max(photo.size))
-    size = (max(1, round(photo.width * scale)), max(1, round(photo.height * scale)))
+def bounded(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
+    """(width, height) scaled so that the long side is at most ``max_side`` (None: unchanged)."""
+    scale = 1.0 if max_side is None else min(1.0, max_side / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def preview(photo: Image.Image, max_side: int = OVERLAY_SIDE, *, full: tuple[int, int] | None = None) -> Image.Image:
+    """The photo with its long side at most ``max_side`` (the overlay's base); ``full``: the size of
+    the photo ``photo`` was reduced from, which the preview's size is taken from."""
+    size = bounded(full or photo.size, max_side)
     return photo if photo.size == size else photo.resize(size, Image.BILINEAR)
 
 
@@ -120,18 +127,27 @@ def _save(write: Callable[[Path], object], path: Path) -> None:
         write(tmp)
 
 
-def read_existing(out: Path, target: Target, photo: Path, with_overlay: bool) -> np.ndarray | None:
+@dataclass(frozen=True)
+class Existing:
+    map8: np.ndarray  # the 8-bit map as saved
+    size: tuple[int, int]  # the photo's (width, height)
+
+
+def read_existing(
+    out: Path, target: Target, photo: Path, with_overlay: bool, *, map_size: int | None = MAP_SIZE
+) -> Existing | None:
     """The 8-bit map a previous run left for ``photo``, or None when it has to be computed again:
-    missing, unreadable (truncated, say), of another size than the photo, or its overlay missing
-    or unreadable."""
+    missing, unreadable (truncated, say), of another size than ``map_size`` makes of the photo's,
+    or its overlay missing or unreadable."""
     if not (out / target.map).is_file() or (with_overlay and not (out / target.overlay).is_file()):
         return None
     try:
         levels = read_map(out / target.map)
         if with_overlay:
             read_image(out / target.overlay)
-        if (levels.shape[1], levels.shape[0]) != image_size(photo):
+        size = image_size(photo)
+        if (levels.shape[1], levels.shape[0]) != bounded(size, map_size):
             return None
     except ImageReadError:
         return None
-    return np.rint(levels).astype(np.uint8)
+    return Existing(np.rint(levels).astype(np.uint8), size)

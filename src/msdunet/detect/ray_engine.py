@@ -88,7 +88,7 @@ class Detect:
         try:
             detected = step.detect_photo(
                 self.detector, source, label=source, threshold=options.threshold,
-                with_overlay=options.with_overlay, load=self._load, judging=options.judging,
+                with_overlay=options.with_overlay, load=self._load, judging=options.judging, map_size=options.map_size,
             )  # fmt: skip
         except (*step.READ_ERRORS, MemoryError) as exc:
             return step.failed(source, exc), None
@@ -148,7 +148,8 @@ def run_ray(
         failure = exc
     finally:
         order.finish(None if interrupted else lambda i: _lost(inputs[i].label, failure))
-        settings = {"threshold": options.threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM}
+        settings = {"threshold": options.threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
+                    "map_size": options.map_size}  # fmt: skip
         run = {"engine": "ray", **info, "planned": len(inputs), "interrupted": interrupted}
         report.close({**settings, **(meta or {}), **run})
         write_parquet(out / "report.parquet", report.rows)
@@ -166,7 +167,7 @@ def _reuse_done(
         if options.skip_existing and found.uri is None:
             reused = step.reuse(
                 out, target, found.path, threshold=options.threshold, with_overlay=options.with_overlay,
-                judging=options.judging,
+                judging=options.judging, map_size=options.map_size,
             )  # fmt: skip
         if reused:
             order.put(i, reused)

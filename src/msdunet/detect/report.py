@@ -49,9 +49,13 @@ class Row:
 FIELDS = tuple(f.name for f in fields(Row))
 
 
-def summarize(path: str, map8: np.ndarray, *, threshold: float, ms: float, pixels: Judging) -> Row:
+def summarize(
+    path: str, map8: np.ndarray, *, threshold: float, ms: float, pixels: Judging, size: tuple[int, int] | None = None
+) -> Row:
     """Report row for an 8-bit map as saved (P = level / 255), so that a map computed now and one
-    read back from disk give the same row, and the judgement of the photo's pixels."""
+    read back from disk give the same row, and the judgement of the photo's pixels; ``size`` is the
+    photo's (width, height) when the map is smaller (default: the map's)."""
+    width, height = size or (map8.shape[1], map8.shape[0])
     level = math.ceil(threshold * 255 - 1e-6)  # P >= threshold  <=>  level >= this
     fraction = float(np.count_nonzero(map8 >= level)) / map8.size
     mean = float(map8.mean()) / 255.0
@@ -60,7 +64,7 @@ def summarize(path: str, map8: np.ndarray, *, threshold: float, ms: float, pixel
     j = judge(found, judge_at=pixels.options.judge_at, limit_px=pixels.options.limit_px, map_verdict=focus.verdict)
     x, y = (focus.subject_x, focus.subject_y) if j.subject_x is None else (j.subject_x, j.subject_y)
     return Row(
-        path=path, width=map8.shape[1], height=map8.shape[0], mean_blur=round(mean, 4),
+        path=path, width=width, height=height, mean_blur=round(mean, 4),
         blurred_fraction=round(fraction, 4), sharp_fraction=focus.sharp_fraction, subject_share=focus.subject_share,
         subject_x=x, subject_y=y, verdict=j.verdict, ms=round(ms, 1), subject_blur_px=j.subject_blur_px,
         judged_blur_px=j.judged_blur_px, judged_at=j.judged_at, blur_kind=j.blur_kind or "",

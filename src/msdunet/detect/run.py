@@ -4,6 +4,7 @@ off it).  The phases are those of ``step.detect_photo``."""
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,12 +14,12 @@ from typing import Any
 
 from msdunet import focus
 from msdunet.detect import step
-from msdunet.detect.outputs import Target, plan_outputs
+from msdunet.detect.outputs import MAP_SIZE, Target, plan_outputs
 from msdunet.detect.report import ReportWriter, Row
 from msdunet.focus import JudgeOptions
 from msdunet.io import Found
 
-MAX_PENDING_WRITES = 2  # full-size maps waiting for the writer thread (bounds memory)
+MAX_PENDING_WRITES = 2  # maps waiting for the writer thread (bounds memory)
 
 
 def run_batch(
@@ -33,28 +34,37 @@ def run_batch(
     workers: int = 2,
     meta: dict | None = None,
     judging: JudgeOptions = focus.DEFAULT_JUDGING,
+    map_size: int | None = MAP_SIZE,
 ) -> list[Row]:
     """Process ``inputs`` (``Found`` from ``io.scan_inputs``, or plain paths, which go to the top of
     ``out``) into ``out``; returns the rows (errors included, never raised).
 
-    ``workers`` decode threads run ahead of the network and one thread writes outputs;
+    ``detector``: a ``BlurDetector``, or a ``LoadingDetector`` whose model loads while the first
+    photos decode.  ``workers`` decode threads run ahead of the network and one thread writes outputs;
     ``workers=0`` does everything in turn on the calling thread (the baseline of the benchmark).
+    ``map_size``: the maps' long side at most (px; None: the photos' own size).
     On KeyboardInterrupt the writes already started finish, report.json gets the rows done
     (``"interrupted": true``) and the interrupt is raised again.
     """
     found = [x if isinstance(x, Found) else Found(Path(x), Path(Path(x).name)) for x in inputs]
     targets = plan_outputs(found)
     out.mkdir(parents=True, exist_ok=True)
-    report = ReportWriter(out)
     batch = _Batch(
         detector=detector, out=out, threshold=threshold, with_overlay=with_overlay, skip_existing=skip_existing,
-        judging=judging,
+        judging=judging, map_size=map_size,
     )  # fmt: skip
     readers, writers = _pool(workers), _pool(min(workers, 1))
+    jobs = _prefetch(readers, batch.prepare, zip(found, targets, strict=True), depth=max(workers, 1))
+    try:
+        jobs = _started(jobs)  # the first photos decode while a LoadingDetector loads the model
+        detector.ready()  # a model that cannot load stops the run here, before a report is begun
+    except BaseException:
+        readers.shutdown(wait=False, cancel_futures=True)
+        raise
+    report = ReportWriter(out)
     queue: deque[tuple[str, Row | Future]] = deque()
     interrupted = False
     try:
-        jobs = _prefetch(readers, batch.prepare, zip(found, targets, strict=True), depth=max(workers, 1))
         for item, target, job in zip(found, targets, jobs, strict=True):
             queue.append(batch.run_network(item, target, job, writers))
             _report_done(queue, report, on_row, keep=MAX_PENDING_WRITES)
@@ -66,7 +76,7 @@ def run_batch(
         writers.shutdown(wait=True)  # writes already queued finish, so their rows are true
         _report_done(queue, report, on_row, keep=0)
         info = {"threshold": threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
-                "judge_at": judging.judge_at, "limit_px": judging.limit_px}  # fmt: skip
+                "judge_at": judging.judge_at, "limit_px": judging.limit_px, "map_size": map_size}  # fmt: skip
         report.close({**info, **(meta or {}), "planned": len(found), "interrupted": interrupted})
     return report.rows
 
@@ -79,6 +89,7 @@ class _Batch:
     with_overlay: bool
     skip_existing: bool
     judging: JudgeOptions
+    map_size: int | None
 
     def prepare(self, item: tuple[Found, Target]) -> Row | step.Decoded:
         """In a reader thread: the row of an earlier run's map when it can be reused, else the
@@ -87,7 +98,7 @@ class _Batch:
         if self.skip_existing:
             row = step.reuse(
                 self.out, target, found.path, threshold=self.threshold, with_overlay=self.with_overlay,
-                judging=self.judging,
+                judging=self.judging, map_size=self.map_size,
             )  # fmt: skip
             if row is not None:
                 return row
@@ -101,7 +112,8 @@ class _Batch:
             prepared = job.result()
             if isinstance(prepared, Row):
                 return label, prepared
-            return label, writers.submit(self.finish, target, step.infer(self.detector, prepared, label))
+            inferred = step.infer(self.detector.ready(), prepared, label, map_size=self.map_size)
+            return label, writers.submit(self.finish, target, inferred)
         except (*step.READ_ERRORS, MemoryError) as exc:
             return label, step.failed(label, exc)
 
@@ -148,6 +160,12 @@ class _Inline:
 
 def _pool(workers: int):
     return ThreadPoolExecutor(max_workers=workers) if workers > 0 else _Inline()
+
+
+def _started(jobs: Iterator[Future]) -> Iterator[Future]:
+    """``jobs`` (a ``_prefetch``) with its first jobs submitted now."""
+    first = next(jobs, None)
+    return jobs if first is None else itertools.chain([first], jobs)
 
 
 def _prefetch(pool, fn, items: Iterable, depth: int) -> Iterator[Future]:

@@ -16,7 +16,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from msdunet.detect.outputs import Encoded, Target, encode_outputs, preview, read_existing, save_encoded
+from msdunet.detect.outputs import (
+    MAP_SIZE,
+    Encoded,
+    Target,
+    bounded,
+    encode_outputs,
+    preview,
+    read_existing,
+    save_encoded,
+)
 from msdunet.detect.report import Judging, Row, summarize
 from msdunet.focus import DEFAULT_JUDGING, JudgeOptions, PixelBlur, measure_blur
 from msdunet.io import ImageReadError, read_image
@@ -36,7 +45,8 @@ class Decoded:
 @dataclass(frozen=True)
 class Inferred:
     label: str  # the row's path
-    blur: np.ndarray  # P(blurred), float, at the photo's size
+    blur: np.ndarray  # P(blurred), float, at the map's size (the photo's bounded by ``map_size``)
+    size: tuple[int, int]  # the photo's (width, height)
     ms: float  # network time
     photo: Image.Image | None
     measured: PixelBlur
@@ -51,25 +61,28 @@ class Detected:
 def decode(
     detector, source, *, with_overlay: bool = True, load: Callable | None = None, faces: bool = False
 ) -> Decoded:
-    """The photo resized for the network (and for the overlay) and its blur measured in pixels; the
-    full-size decode is dropped here.  ``load`` reads ``source`` (default ``detector.load``)."""
+    """The photo resized for the network (and, box-reduced first, for the overlay) and its blur
+    measured in pixels; the full-size decode is dropped here.  ``load`` reads ``source`` (default
+    ``detector.load``)."""
     rgb, size = (load or detector.load)(source)
-    work, photo = detector.working_image(rgb), preview(rgb) if with_overlay else None
-    return Decoded(work=work, size=size, photo=photo, measured=measure_blur(rgb, faces=faces))
+    scaled = detector.decoding.scaled(rgb)
+    photo = preview(scaled.reduced, full=size) if with_overlay else None
+    return Decoded(work=scaled.work, size=size, photo=photo, measured=measure_blur(rgb, faces=faces))
 
 
-def infer(detector, decoded: Decoded, label: str) -> Inferred:
+def infer(detector, decoded: Decoded, label: str, *, map_size: int | None = MAP_SIZE) -> Inferred:
+    """The network's map, its long side at most ``map_size`` px (None: the photo's size)."""
     start = time.perf_counter()
-    blur = detector.map_for(decoded.work, decoded.size)
+    blur = detector.map_for(decoded.work, decoded.size, map_size=bounded(decoded.size, map_size))
     ms = (time.perf_counter() - start) * 1e3
-    return Inferred(label=label, blur=blur, ms=ms, photo=decoded.photo, measured=decoded.measured)
+    return Inferred(label=label, blur=blur, size=decoded.size, ms=ms, photo=decoded.photo, measured=decoded.measured)
 
 
 def encode(inferred: Inferred, *, threshold: float, judging: JudgeOptions = DEFAULT_JUDGING) -> Detected:
     """The 8-bit map, its row (from the map as saved, and the judgement) and the files' bytes."""
     map8 = to_uint8_map(inferred.blur)
     pixels = Judging(inferred.measured, judging)
-    row = summarize(inferred.label, map8, threshold=threshold, ms=inferred.ms, pixels=pixels)
+    row = summarize(inferred.label, map8, threshold=threshold, ms=inferred.ms, pixels=pixels, size=inferred.size)
     return Detected(row, encode_outputs(map8, inferred.photo))
 
 
@@ -82,11 +95,12 @@ def detect_photo(
     with_overlay: bool = True,
     load: Callable | None = None,
     judging: JudgeOptions = DEFAULT_JUDGING,
+    map_size: int | None = MAP_SIZE,
 ) -> Detected:
     """The step: ``source`` (a path, or what ``load`` reads) to its row (path ``label``) and files,
     on the calling thread.  A photo that cannot be read raises (``READ_ERRORS``)."""
     decoded = decode(detector, source, with_overlay=with_overlay, load=load, faces=judging.faces)
-    return encode(infer(detector, decoded, label), threshold=threshold, judging=judging)
+    return encode(infer(detector, decoded, label, map_size=map_size), threshold=threshold, judging=judging)
 
 
 def write(out: Path, target: Target, detected: Detected) -> Row:
@@ -116,14 +130,17 @@ def reuse(
     threshold: float,
     with_overlay: bool,
     judging: JudgeOptions = DEFAULT_JUDGING,
+    map_size: int | None = MAP_SIZE,
 ) -> Row | None:
-    """The row of an earlier run's map (``skip_existing``), or None when it has to be made again;
-    the photo is decoded again for its judgement (the network is what is skipped)."""
+    """The row of an earlier run's map (``skip_existing``: at the size ``map_size`` makes), or None
+    when it has to be made again; the photo is decoded again for its judgement (the network is
+    what is skipped)."""
     start = time.perf_counter()
-    map8 = read_existing(out, target, photo, with_overlay)
-    if map8 is None:
+    existing = read_existing(out, target, photo, with_overlay, map_size=map_size)
+    if existing is None:
         return None
     pixels = Judging(measure_blur(read_image(photo), faces=judging.faces), judging)
-    row = summarize(str(photo), map8, threshold=threshold, ms=(time.perf_counter() - start) * 1e3, pixels=pixels)
+    ms = (time.perf_counter() - start) * 1e3
+    row = summarize(str(photo), existing.map8, threshold=threshold, ms=ms, pixels=pixels, size=existing.size)
     row.output, row.reused = target.map.as_posix(), True
     return row

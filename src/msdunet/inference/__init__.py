@@ -1,6 +1,7 @@
 """A blur map from a photo: ``BlurDetector`` (``detector``), built from ``ModelOptions`` by
-``load_detector`` (``options``), its CPU threads chosen in one place (``threads``), the working sizes
-(``protocol``) and ONNX export (``onnx_export``).  torch is imported only when a name from
+``load_detector`` (``options``) or on a thread while photos decode (``loading``), the one decode of
+every entry point (``decoding``, torch-free), its CPU threads chosen in one place (``threads``), the
+working sizes (``protocol``) and ONNX export (``onnx_export``).  torch is imported only when a name from
 ``detector`` is used, so the CLI's help stays instant."""
 
 from __future__ import annotations

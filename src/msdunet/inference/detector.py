@@ -12,9 +12,10 @@ pixels.  So every image is resized to a working resolution and the map is resize
 * working images larger than ``tile`` pixels on a side are processed in overlapping tiles
   (``tile_overlap``), blended with a linear ramp so that seams do not show; memory stays bounded
   whatever the input size;
-* photos are decoded at full size, then resized: a reduced JPEG decode (Pillow draft) feeds the
-  network other pixels, so a path and the same photo as a PIL image gave maps that differed by up
-  to 0.46 per pixel; decoding a 24 MP JPEG in full costs about 0.13 s more than at 1/8 scale.
+* photos are decoded at full size, then resized, by one decode shared by paths, PIL images and
+  arrays (``msdunet.inference.decoding``, torch-free): a reduced JPEG decode (Pillow draft) feeds
+  the network other pixels, so a path and the same photo as a PIL image gave maps that differed by
+  up to 0.46 per pixel; decoding a 24 MP JPEG in full costs about 0.13 s more than at 1/8 scale.
 
 Precision: bf16 autocast by default on CPUs with native bf16 (AVX512-BF16 / AMX), fp32 elsewhere;
 on the project's CPU it is faster than fp32 and scores the same maxF on DUT and CUHK test
@@ -36,39 +37,16 @@ from PIL import Image
 from torch import nn
 
 from msdunet.focus import FocusJudgement, FocusSummary, JudgeOptions, judge_photo, summarize_focus
+from msdunet.inference.decoding import Decoding, ImageInput, as_rgb_array
 from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 from msdunet.inference.threads import idle_cores, use_threads
-from msdunet.io import ImageReadError, read_image, to_rgb
+from msdunet.io import ImageReadError
 from msdunet.model import fold_batchnorm as fold_model
 from msdunet.model.preprocess import normalize_images
 from msdunet.model.weights import load_weights, resolve_weights
 
-ImageInput = str | os.PathLike | Image.Image | np.ndarray
 DEFAULT_TILE = 768
 DEFAULT_OVERLAP = 64
-
-
-def as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
-    """PIL image or array (H,W), (H,W,1|3|4), uint8/uint16/float in [0,1] → uint8 (H,W,3)."""
-    if isinstance(image, Image.Image):
-        return np.asarray(to_rgb(image))
-    array = np.asarray(image)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[..., 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ValueError(f"expected an (H,W), (H,W,3) or (H,W,4) array, got shape {array.shape}")
-    if array.dtype == np.uint16:
-        array = (array.astype(np.float64) / 257.0).round().astype(np.uint8)
-    elif np.issubdtype(array.dtype, np.floating):
-        array = np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    elif array.dtype != np.uint8:
-        raise ValueError(f"unsupported array dtype {array.dtype}")
-    if array.ndim == 2:
-        array = np.repeat(array[..., None], 3, axis=2)
-    if array.shape[2] == 4:  # composite on white, as for RGBA files
-        alpha = array[..., 3:4].astype(np.float32) / 255.0
-        array = (array[..., :3] * alpha + 255.0 * (1 - alpha) + 0.5).astype(np.uint8)
-    return np.ascontiguousarray(array)
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -124,6 +102,7 @@ class BlurDetector:
         if tile_overlap * 2 >= tile:
             raise ValueError("tile_overlap must be less than half the tile size")
         self.working_size, self.square = working_size, square
+        self.decoding = Decoding(working_size, square)
         self.tile, self.tile_overlap = tile, tile_overlap
         self.bf16 = bf16_is_native() if bf16 is None else bf16
         if backend not in ("torch", "onnx"):
@@ -141,35 +120,34 @@ class BlurDetector:
     def __call__(self, image: ImageInput) -> np.ndarray:
         return self.predict(image)
 
+    def ready(self) -> BlurDetector:
+        """Itself: built already (``msdunet.inference.loading.LoadingDetector`` waits here)."""
+        return self
+
     def working_shape(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) at which the network sees an image of this size."""
-        if self.working_size is None:
-            return width, height
-        if self.square:
-            return self.working_size, self.working_size
-        scale = self.working_size / max(width, height)
-        return max(1, round(width * scale)), max(1, round(height * scale))
+        return self.decoding.working_shape(width, height)
 
     def load(self, image: ImageInput) -> tuple[Image.Image, tuple[int, int]]:
         """Decode to upright 8-bit RGB at full size; returns the image and its (width, height).
 
-        Paths, PIL images and arrays all take this route, so one photo gives one map."""
-        rgb = read_image(image) if isinstance(image, str | os.PathLike) else Image.fromarray(as_rgb_array(image))
-        return rgb, rgb.size
+        Paths, PIL images and arrays all take this route (``decoding.load``), so one photo gives one map."""
+        return self.decoding.load(image)
 
     def working_image(self, rgb: Image.Image) -> Image.Image:
-        """``rgb`` resized (bilinear) to what the network sees; ``map_for`` takes it as it is."""
-        work = self.working_shape(*rgb.size)
-        return rgb if rgb.size == work else rgb.resize(work, Image.BILINEAR)
+        """``rgb`` (full size) as the network sees it (``decoding.working_image``: box-reduced when
+        large, resized bilinear); ``map_for`` takes it as it is."""
+        return self.decoding.working_image(rgb)
 
-    def map_for(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
-        """P(blurred) for a decoded image (full size, or already ``working_image``), as a float32
-        map of ``size`` (the photo's width, height)."""
-        work = self.working_shape(*size)
-        if rgb.size != work:
-            rgb = rgb.resize(work, Image.BILINEAR)
+    def map_for(
+        self, rgb: Image.Image, size: tuple[int, int], *, map_size: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """P(blurred) for a decoded image (full size, or already ``working_image``) of ``size`` (the
+        photo's width, height), as a float32 map of ``map_size`` (default ``size``), bilinear."""
+        if rgb.size != self.working_shape(*size):
+            rgb = self.working_image(rgb)
         prob = self.probability(np.asarray(rgb))
-        width, height = size
+        width, height = map_size or size
         if prob.shape != (height, width):
             t = torch.from_numpy(prob)[None, None]
             prob = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()

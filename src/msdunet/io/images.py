@@ -120,16 +120,20 @@ def grey_levels(image: Image.Image) -> np.ndarray:
     return np.clip(grey * scale, 0, 255)
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Any Pillow image → 8-bit RGB, upright (EXIF orientation applied)."""
-    image = ImageOps.exif_transpose(image)
+def to_rgb(image: Image.Image, *, in_place: bool = False) -> Image.Image:
+    """Any Pillow image → 8-bit RGB, upright (EXIF orientation applied), never ``image`` itself
+    unless ``in_place`` (an image just read, which nothing else holds: turned without a copy)."""
+    if in_place:
+        ImageOps.exif_transpose(image, in_place=True)
+    else:
+        image = ImageOps.exif_transpose(image)  # a copy when there is nothing to turn
     if image.mode in WIDE_GREY_MODES:
         image = Image.fromarray((grey_levels(image) + 0.5).astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def read_image(path: str | os.PathLike) -> Image.Image:
@@ -140,7 +144,7 @@ def read_image(path: str | os.PathLike) -> Image.Image:
     image = _open(path)
     turn = io_formats.heif_orientation(image, Path(path))  # 1 but for a HEIF file pillow-heif left sideways
     try:
-        return io_formats.orient(to_rgb(image), turn)
+        return io_formats.orient(to_rgb(image, in_place=True), turn)
     except (OSError, ValueError) as exc:
         raise ImageReadError(path, f"cannot convert {image.mode} image to RGB ({exc})") from exc
 
