@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from msdunet.inference.decoding import Decoding
-from msdunet.inference.loading import LoadingDetector
+from msdunet.inference.loading import LoadingDetector, decoding_of
 
 from .conftest import half_blurred, invoke
 
@@ -93,9 +93,10 @@ def test_one_photo_gives_one_map_from_a_path_a_pil_image_or_an_array(big_photo, 
 
 
 def test_large_photos_are_box_reduced_first_and_small_ones_resized_as_before():
-    decoding = Decoding(256)
+    decoding = Decoding(256, square=False)
     assert decoding.reduction(6000, 4000) == 3 and decoding.reduction(3199, 2000) == 1
-    assert Decoding(None).reduction(6000, 4000) == 1 and Decoding(1024).reduction(6000, 4000) == 2
+    assert Decoding(None).reduction(6000, 4000) == 1 and Decoding(1024, square=False).reduction(6000, 4000) == 2
+    assert Decoding(256, square=True).reduction(6000, 4000) == 3
     small = half_blurred(640, 427, seed=2)[0]
     before = small.resize((256, 171), Image.BILINEAR)  # a plain bilinear resize, bit for bit
     assert np.array_equal(np.asarray(decoding.working_image(small)), np.asarray(before))
@@ -106,7 +107,7 @@ def test_large_photos_are_box_reduced_first_and_small_ones_resized_as_before():
 
 def test_the_loading_detector_decodes_at_once_and_hands_over_the_model_or_its_error():
     made = []
-    loading = LoadingDetector(lambda: made.append(1) or "model", Decoding(256))
+    loading = LoadingDetector(lambda: made.append(1) or "model", Decoding(256, square=False))
     rgb, size = loading.load(np.zeros((40, 60, 3), dtype=np.uint8))
     assert size == (60, 40) and loading.working_image(rgb).size == (256, 171)
     assert loading.ready() == "model" and made == [1]
@@ -123,3 +124,62 @@ def test_weights_that_cannot_load_stop_detect_before_a_report(big_photo, tmp_pat
     result = invoke(["detect", big_photo, "-o", out, "--weights", tmp_path / "missing.safetensors"])
     assert result.exit_code == 2
     assert not (out / "report.csv").exists() and not (out / "report.json").exists()
+
+
+def test_the_pixel_budget_lets_photos_decode_together_only_while_they_fit(tmp_path):
+    import threading
+
+    from msdunet.detect.budget import PixelBudget
+
+    budget = PixelBudget(100)
+    order: list[str] = []
+    first_in, let_go = threading.Event(), threading.Event()
+
+    def hold(name: str, pixels: int, *, signal=None, wait=None) -> None:
+        with budget.hold(pixels):
+            order.append(name)
+            if signal:
+                signal.set()
+            if wait:
+                wait.wait(5)
+
+    first = threading.Thread(target=hold, args=("a", 60), kwargs={"signal": first_in, "wait": let_go})
+    first.start()
+    first_in.wait(5)
+    hold("small", 30)  # fits beside the first
+    second = threading.Thread(target=hold, args=("b", 60))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive() and order == ["a", "small"]  # does not fit: waits
+    let_go.set()
+    first.join(5), second.join(5)
+    assert order == ["a", "small", "b"] and budget.used == 0
+    hold("huge", 500)  # larger than the whole budget: alone
+    assert order[-1] == "huge"
+
+
+def test_the_budget_reads_a_photos_pixels_from_its_header(tmp_path):
+    from msdunet.detect.budget import PixelBudget
+
+    budget = PixelBudget(1000)
+    Image.new("RGB", (30, 20)).save(tmp_path / "a.jpg")
+    (tmp_path / "b.jpg").write_text("not an image")
+    (tmp_path / "c.dng").write_bytes(b"II*\x00")
+    assert budget.pixels_of(tmp_path / "a.jpg") == 600
+    assert budget.pixels_of(tmp_path / "b.jpg") == 0 and budget.pixels_of(tmp_path / "c.dng") == 500
+
+
+def test_the_network_gets_the_idle_cores_the_readers_leave(monkeypatch):
+    from msdunet.inference import threads
+
+    monkeypatch.setattr(threads, "idle_cores", lambda: 2)
+    assert threads.choose_threads(busy=2) == 1 and threads.choose_threads() == 2
+    monkeypatch.setattr(threads, "idle_cores", lambda: 8)
+    assert threads.choose_threads(busy=2) == 6 and threads.choose_threads(3, busy=2) == 3
+
+
+def test_detect_decodes_as_the_detector_it_loads_will(tiny_weights):
+    from msdunet.inference.options import ModelOptions, load_detector
+
+    options = ModelOptions(weights=str(tiny_weights), threads=1)
+    assert decoding_of(options) == load_detector(options).decoding

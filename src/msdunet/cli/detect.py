@@ -22,8 +22,10 @@ def command(paths, out, options, quiet):
     input, an output folder that cannot be written, or no image found, 130 when interrupted (the
     report then holds the rows done).
     """
+    from msdunet.detect.budget import one_malloc_arena
     from msdunet.detect.options import apply_max_pixels
 
+    one_malloc_arena()  # before any thread starts (the progress bar's too): see msdunet.detect.budget
     apply_max_pixels(options.max_pixels)
     if options.judging.faces:
         _check_faces()
@@ -98,15 +100,14 @@ def _prepare_out(out: Path) -> None:
 
 def _run_local(inputs, out: Path, options, *, progress: _Progress, meta: dict):
     """The local engine; torch and the model load on a thread while the first photos decode (the
-    network's threads are chosen first, from the cores idle before the decoding starts)."""
+    network's threads are chosen first: the cores idle before the decoding starts, less the readers')."""
     from dataclasses import replace
 
     from msdunet.detect import run_batch
-    from msdunet.inference.decoding import Decoding
-    from msdunet.inference.loading import LoadingDetector
+    from msdunet.inference.loading import LoadingDetector, decoding_of
     from msdunet.inference.threads import choose_threads
 
-    model = replace(options.model, threads=choose_threads(options.model.threads))
+    model = replace(options.model, threads=choose_threads(options.model.threads, busy=options.workers))
 
     def build():
         from msdunet.inference.detector import describe
@@ -115,7 +116,7 @@ def _run_local(inputs, out: Path, options, *, progress: _Progress, meta: dict):
         progress.say(f"msdunet: {len(inputs)} image(s), model {describe(detector)}")
         return detector
 
-    detector = LoadingDetector(build, Decoding(model.working_size))
+    detector = LoadingDetector(build, decoding_of(model))
     return run_batch(
         detector, inputs, out, threshold=options.threshold, with_overlay=options.with_overlay,
         skip_existing=options.skip_existing, workers=options.workers, on_row=progress.row, meta=meta,

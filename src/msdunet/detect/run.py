@@ -14,6 +14,7 @@ from typing import Any
 
 from msdunet import focus
 from msdunet.detect import step
+from msdunet.detect.budget import PixelBudget
 from msdunet.detect.outputs import MAP_SIZE, Target, plan_outputs
 from msdunet.detect.report import ReportWriter, Row
 from msdunet.focus import JudgeOptions
@@ -51,7 +52,7 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     batch = _Batch(
         detector=detector, out=out, threshold=threshold, with_overlay=with_overlay, skip_existing=skip_existing,
-        judging=judging, map_size=map_size,
+        judging=judging, map_size=map_size, budget=PixelBudget(),
     )  # fmt: skip
     readers, writers = _pool(workers), _pool(min(workers, 1))
     jobs = _prefetch(readers, batch.prepare, zip(found, targets, strict=True), depth=max(workers, 1))
@@ -90,11 +91,17 @@ class _Batch:
     skip_existing: bool
     judging: JudgeOptions
     map_size: int | None
+    budget: PixelBudget
 
     def prepare(self, item: tuple[Found, Target]) -> Row | step.Decoded:
         """In a reader thread: the row of an earlier run's map when it can be reused, else the
-        decoded photo resized for the network (and for the overlay)."""
+        decoded photo resized for the network (and for the overlay); the full-size decode within
+        the pixel budget."""
         found, target = item
+        with self.budget.hold(self.budget.pixels_of(found.path)):
+            return self._prepare(found, target)
+
+    def _prepare(self, found: Found, target: Target) -> Row | step.Decoded:
         if self.skip_existing:
             row = step.reuse(
                 self.out, target, found.path, threshold=self.threshold, with_overlay=self.with_overlay,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from typing import Any
 
 from PIL import Image
@@ -35,3 +36,8 @@ class LoadingDetector:
     def ready(self) -> Any:
         """The built detector (waits for it); re-raises what building it raised, ``SystemExit`` too."""
         return self._future.result()
+
+
+def decoding_of(options: object) -> Decoding:
+    """The ``Decoding`` of a ``ModelOptions`` (or a ``BlurDetector``): its fields of the same names."""
+    return Decoding(**{f.name: getattr(options, f.name) for f in fields(Decoding) if hasattr(options, f.name)})

@@ -33,14 +33,16 @@ def idle_cores(*, samples: int = 5, interval: float = 0.02, stat: Path = Path("/
     return max(1, cores - others)
 
 
-def choose_threads(requested: int | None = None, *, cpus: float | None = None) -> int:
+def choose_threads(requested: int | None = None, *, cpus: float | None = None, busy: int = 0) -> int:
     """``requested`` when given (a positive number); else ``cpus`` (a Ray actor's CPUs, at least 1)
-    when given; else ``idle_cores()``."""
+    when given; else ``idle_cores()`` less ``busy``, the cores this process keeps busy otherwise
+    (``msdunet detect``'s decode threads), at least 1: a torch thread that finds its core taken
+    spins at the next barrier (on 2 cores with two readers, 2 threads cost 1.6–2.8× the CPU of 1)."""
     if requested:
         return requested
     if cpus is not None:
         return max(1, round(cpus))
-    return idle_cores()
+    return max(1, idle_cores() - busy)
 
 
 def use_threads(threads: int | None) -> None:
