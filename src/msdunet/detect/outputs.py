@@ -26,6 +26,7 @@ from msdunet.io.files import replacing
 
 OVERLAY_SIDE = 1600
 TINT = np.array([40, 110, 255], dtype=np.float32)  # blue: rare in photos, unlike red
+TINT_RGB = tuple(int(v) for v in TINT)  # as Pillow takes a colour
 
 
 def bounded(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
@@ -43,12 +44,15 @@ def preview(photo: Image.Image, max_side: int = OVERLAY_SIDE, *, full: tuple[int
 
 def overlay(photo: Image.Image, blur: np.ndarray, max_side: int = OVERLAY_SIDE, strength: float = 0.6) -> Image.Image:
     """The photo with P(blurred) tinted blue, long side at most ``max_side``; ``blur`` is a float map
-    in [0, 1] or an 8-bit map."""
-    rgb = np.asarray(preview(photo, max_side), dtype=np.float32)
-    size = (rgb.shape[1], rgb.shape[0])
-    alpha = np.array(Image.fromarray(blur).resize(size, Image.BILINEAR), dtype=np.float32)[..., None]  # a copy
-    alpha *= strength / 255.0 if blur.dtype == np.uint8 else strength
-    return Image.fromarray((rgb * (1 - alpha) + TINT * alpha + 0.5).astype(np.uint8))
+    in [0, 1] or an 8-bit map.  Pillow's integer compositing (a tenth of the time of float arithmetic
+    on 1600 px; within one level of it)."""
+    base = preview(photo, max_side)
+    levels = blur if blur.dtype == np.uint8 else np.clip(blur * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    alpha = Image.fromarray(levels)
+    if alpha.size != base.size:
+        alpha = alpha.resize(base.size, Image.BILINEAR)
+    mask = alpha.point([round(level * strength) for level in range(256)])
+    return Image.composite(Image.new("RGB", base.size, TINT_RGB), base, mask)
 
 
 @dataclass(frozen=True)
