@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msdunet.data.pack import JPEG_QUALITY
 from msdunet.data.sources import DATASETS
-from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
+from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 
 from .conftest import invoke
 
@@ -16,8 +16,11 @@ def _help(*verb: str) -> str:
 
 
 def test_help_quotes_the_defaults():
-    assert f"(default {DEFAULT_WORKING_SIZE};" in _help("detect")
-    assert f"Default: {PAPER_WORKING_SIZE}×{PAPER_WORKING_SIZE}, the paper's protocol" in _help("evaluate")
+    for verb in ("detect", "evaluate"):  # one geometry, the same help
+        square = "Side of the square the network sees, whatever the photo's aspect, as the model was trained"
+        assert f"{square} (default {DEFAULT_WORKING_SIZE};" in _help(verb)
+        assert "--keep-aspect Keep the photo's aspect" in _help(verb)
+    assert DEFAULT_SQUARE and DEFAULT_WORKING_SIZE == PAPER_WORKING_SIZE  # the default is the paper's geometry
     assert f"jpeg (quality {JPEG_QUALITY}, 4:4:4)" in _help("data", "pack")
 
 

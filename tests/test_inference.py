@@ -66,12 +66,36 @@ def test_array_conversions():
     assert as_rgb_array(rgba).min() == 255  # transparent → white
 
 
-def test_working_shape_keeps_aspect(tiny_weights):
-    d = BlurDetector(tiny_weights, working_size=320)
+def test_working_shape_is_a_square_by_default_and_keeps_aspect_when_asked(tiny_weights):
+    assert BlurDetector(tiny_weights).working_shape(6000, 4000) == (256, 256)  # whatever the aspect
+    assert BlurDetector(tiny_weights, working_size=320).working_shape(100, 50) == (320, 320)
+    d = BlurDetector(tiny_weights, working_size=320, square=False)
     assert d.working_shape(6000, 4000) == (320, 213)
     assert d.working_shape(100, 50) == (320, 160)
     assert BlurDetector.paper_protocol(tiny_weights).working_shape(6000, 4000) == (256, 256)  # whatever the aspect
     assert BlurDetector(tiny_weights, working_size=None).working_shape(77, 33) == (77, 33)
+
+
+def test_detect_evaluate_and_serve_share_one_geometry(tiny_weights):
+    """detect's and serve's ModelOptions, evaluate's --dataset and BlurDetector() see the same square;
+    --keep-aspect gives the long side back to both verbs."""
+    from msdunet.cli.options import build_detect_options, model_geometry
+    from msdunet.inference.options import ModelOptions
+
+    default = BlurDetector(tiny_weights)
+    assert (default.working_size, default.square) == (256, True)
+    assert ModelOptions().detector_kwargs()["square"] is True and ModelOptions().working_size == 256
+    assert model_geometry(None, False) == {"working_size": 256, "square": True}
+    assert model_geometry(320, True) == {"working_size": 320, "square": False}
+    assert model_geometry(0, False)["working_size"] is None
+    names = ("weights", "threshold", "judge_at", "limit_px", "faces", "no_overlay", "map_size", "skip_existing")
+    values = dict.fromkeys(names) | {"threshold": 0.5, "limit_px": 0.7, "faces": False, "no_overlay": False}
+    values |= dict.fromkeys(("recursive", "skip_existing", "flip_tta"), False) | {"workers": 0, "max_pixels": 0}
+    values |= {"threads": 1, "bf16": None, "backend": "torch", "engine": "local", "address": None}
+    values |= {"ray_actors": None, "ray_cpus": 1.0, "ray_batch": 8}
+    for keep_aspect, square in ((False, True), (True, False)):
+        options = build_detect_options(**values, working_size=None, keep_aspect=keep_aspect)
+        assert (options.model.working_size, options.model.square) == (256, square)
 
 
 def test_tiles_cover_the_image_and_blend_weights_are_positive():

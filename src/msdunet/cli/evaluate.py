@@ -1,4 +1,5 @@
-"""``msdunet evaluate``: score a folder of maps, or a model on a dataset split, under the peers' protocol."""
+"""``msdunet evaluate``: score a folder of maps, or a model on a dataset split as detect runs it, under
+both protocols."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from msdunet.cli.options import check_working_size, model_option
+from msdunet.cli.options import model_geometry, model_option, working_size_options
 from msdunet.data.sources import DATASETS
-from msdunet.inference.protocol import PAPER_WORKING_SIZE
+
+_working_size, _keep_aspect = working_size_options("With --dataset: the geometry detect uses. ")
 
 if TYPE_CHECKING:
     from msdunet.scoring.evaluate import Evaluation
@@ -32,15 +34,13 @@ if TYPE_CHECKING:
 @click.option("--data", default=None, help="Data root (default $MSDUNET_DATA or ../shared/data).")
 @model_option("With --dataset: a shipped model's name or a weights file (default: the default model).")
 @click.option("--flip-tta", is_flag=True, help="With --dataset: average with the mirrored image.")
+@_working_size
+@_keep_aspect
 @click.option(
-    "--working-size",
+    "--bf16/--fp32",
     default=None,
-    type=int,
-    callback=check_working_size,
-    help="Model input: long side in px, aspect kept (0 = native). "
-    f"Default: {PAPER_WORKING_SIZE}×{PAPER_WORKING_SIZE}, the paper's protocol.",
+    help="With --dataset: precision (default: as detect, bf16 autocast where the CPU has native bf16).",
 )
-@click.option("--bf16/--fp32", default=False, show_default=True)
 @click.option(
     "--protocol",
     type=click.Choice(["maxf", "fixed", "both"]),
@@ -59,13 +59,15 @@ if TYPE_CHECKING:
     help='Write PR and F curves as PNG (needs matplotlib: pip install torch==2.13.0 -e ".[plots]").',
 )
 def command(
-    pred, gt, split, dataset, data, weights, flip_tta, working_size, bf16, protocol, name, json_path, csv_path,
-    markdown, plot,
+    pred, gt, split, dataset, data, weights, flip_tta, working_size, keep_aspect, bf16, protocol, name, json_path,
+    csv_path, markdown, plot,
 ):  # fmt: skip
     """Score blur maps under two protocols (β² = 0.3 in both): maxF, meanF, adaptive F, MAE and the
     256-threshold curves; fixedF and fixedMAE at the fixed threshold 0.5.
 
-    Every table has the floor row: a map calling every pixel blurred, on the same masks.
+    With --dataset the model runs as detect runs it (the same geometry and precision); the paper's
+    protocol is the same square with --fp32. Every table has the floor row: a map calling every
+    pixel blurred, on the same masks.
     """
     from msdunet.model.weights import WeightsError
     from msdunet.scoring.evaluate import markdown_table, plot_curves, write_results
@@ -81,7 +83,7 @@ def command(
                 split=split,
                 data=data,
                 weights=weights,
-                working_size=working_size,
+                geometry=model_geometry(working_size, keep_aspect),
                 bf16=bf16,
                 flip_tta=flip_tta,
             )
@@ -111,8 +113,8 @@ def _score_model(
     split: str | None,
     data: str | None,
     weights: str | None,
-    working_size: int | None,
-    bf16: bool,
+    geometry: dict,
+    bf16: bool | None,
     flip_tta: bool,
 ) -> tuple[Evaluation, str, dict]:
     """(scores of a model on a dataset split, its row name, what the JSON records about the run)."""
@@ -125,10 +127,7 @@ def _score_model(
     if split is None:
         raise click.UsageError("--dataset needs --split")
     samples = dataset_samples(dataset, split, data)
-    if working_size is None:
-        detector = BlurDetector.paper_protocol(weights, bf16=bf16, flip_tta=flip_tta)
-    else:
-        detector = BlurDetector(weights, working_size=working_size or None, bf16=bf16, flip_tta=flip_tta)
+    detector = BlurDetector(weights, **geometry, bf16=bf16, flip_tta=flip_tta)
     progress = lambda s: tqdm(s, file=sys.stderr, disable=None)  # noqa: E731
     evaluation = evaluate_detector(detector, samples, progress=progress)
     label = Path(str(detector.weights_path)).stem if detector.weights_path else "model"
@@ -136,9 +135,9 @@ def _score_model(
         "dataset": dataset,
         "split": split,
         "weights": str(detector.weights_path),
-        "working_size": working_size,
-        "square": working_size is None,
-        "bf16": bf16,
+        "working_size": detector.working_size,
+        "square": detector.square,
+        "bf16": detector.bf16,
         "flip_tta": flip_tta,
     }
     return evaluation, label, extra

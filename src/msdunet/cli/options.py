@@ -12,7 +12,7 @@ import click
 
 from msdunet.focus.limits import LIMIT_PX
 from msdunet.inference.options import ModelOptions
-from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, MAP_SIZE
+from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE, MAP_SIZE
 
 if TYPE_CHECKING:
     from msdunet.detect.options import DetectOptions
@@ -29,11 +29,33 @@ MIN_WORKING_SIZE = 32  # px: the deepest layer of every model (16× or 32× down
 
 
 def check_working_size(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
-    """click callback: ``--working-size`` is 0 (native size, tiled) or a long side of at least
+    """click callback: ``--working-size`` is 0 (native size, tiled) or a side of at least
     ``MIN_WORKING_SIZE`` px; anything else is a usage error (exit 2)."""
     if value is not None and value != 0 and value < MIN_WORKING_SIZE:
-        raise click.BadParameter(f"{value} is neither 0 (native size) nor a long side of at least {MIN_WORKING_SIZE}")
+        raise click.BadParameter(f"{value} is neither 0 (native size) nor a side of at least {MIN_WORKING_SIZE}")
     return value
+
+
+def working_size_options(first: str = ""):
+    """``--working-size`` and ``--keep-aspect``, the geometry detect, evaluate and serve share
+    (``msdunet.inference.protocol``); FIRST opens the size's help."""
+    return (
+        click.option(
+            "--working-size", default=None, type=int, callback=check_working_size,
+            help=f"{first}Side of the square the network sees, whatever the photo's aspect, as the model was "
+            f"trained (default {DEFAULT_WORKING_SIZE}; 0 = native size, tiled).",
+        ),
+        click.option(
+            "--keep-aspect", is_flag=True,
+            help="Keep the photo's aspect: the working size is then its long side (scored lower: reports/geometry.md).",
+        ),
+    )  # fmt: skip
+
+
+def model_geometry(working_size: int | None, keep_aspect: bool) -> dict:
+    """``ModelOptions`` / ``BlurDetector`` keywords of ``--working-size`` and ``--keep-aspect``."""
+    size = DEFAULT_WORKING_SIZE if working_size is None else (working_size or None)
+    return {"working_size": size, "square": DEFAULT_SQUARE and not keep_aspect}
 
 
 # msdunet detect's options after PATHS, in --help order; the group turns them into ``options``
@@ -67,11 +89,7 @@ DETECT_OPTIONS = (
         help="Long side (px) of the blur maps at most, the overlays' size; full: each photo's own size.",
     ),
     click.option("--skip-existing", is_flag=True, help="Reuse maps already in OUT (resume a big folder)."),
-    click.option(
-        "--working-size", default=None, type=int, callback=check_working_size,
-        help=f"Long side of the image the network sees, aspect kept (default {DEFAULT_WORKING_SIZE}; "
-        "0 = native, tiled).",
-    ),
+    *working_size_options(),
     click.option("--threads", default=None, type=THREADS, help=THREADS_HELP),
     click.option(
         "--bf16/--fp32", default=None,
@@ -109,7 +127,7 @@ DETECT_OPTIONS = (
 )  # fmt: skip
 _GROUP_NAMES = (
     "recursive", "weights", "threshold", "judge_at", "limit_px", "faces", "no_overlay", "map_size", "skip_existing",
-    "working_size",
+    "working_size", "keep_aspect",
     "threads", "bf16", "backend",
     "workers", "flip_tta", "max_pixels", "engine", "address", "ray_actors", "ray_cpus", "ray_batch",
 )  # fmt: skip
@@ -153,13 +171,12 @@ def side_or_full(value: str | int | None, *, least: int = 64) -> int | None:
 
 
 def build_detect_options(**values) -> DetectOptions:
-    """``DetectOptions`` from the group's values (``--working-size 0``: native size)."""
+    """``DetectOptions`` from the group's values (``--working-size 0``: native size; ``--keep-aspect``)."""
     from msdunet.detect.options import DetectOptions, RayOptions  # the detect package: not for --help
     from msdunet.focus.judgement import JudgeOptions
 
-    size = values["working_size"]
     model = ModelOptions(
-        weights=values["weights"], working_size=DEFAULT_WORKING_SIZE if size is None else (size or None),
+        weights=values["weights"], **model_geometry(values["working_size"], values["keep_aspect"]),
         threads=values["threads"], bf16=values["bf16"], backend=values["backend"], flip_tta=values["flip_tta"],
     )  # fmt: skip
     ray = RayOptions(

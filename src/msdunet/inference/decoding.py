@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
+from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE
 from msdunet.io import read_image, to_rgb
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray
@@ -67,11 +67,11 @@ def load(image: ImageInput) -> tuple[Image.Image, tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Decoding:
-    """What the network is shown: ``working_size`` px on the long side (aspect kept; None: native
-    size), or a ``working_size`` square when ``square``."""
+    """What the network is shown: a ``working_size`` square when ``square`` (the default), else
+    ``working_size`` px on the long side, aspect kept; None: native size."""
 
     working_size: int | None = DEFAULT_WORKING_SIZE
-    square: bool = False
+    square: bool = DEFAULT_SQUARE
 
     def working_shape(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) at which the network sees an image of this size."""

@@ -5,9 +5,11 @@ relative to the image, not to the pixel grid.  Real photos behave the same way: 
 scene has the same blur *relative to the frame* as a 1 MP photo of it, only spread over more
 pixels.  So every image is resized to a working resolution and the map is resized back:
 
-* ``working_size`` (default ``DEFAULT_WORKING_SIZE``, 256: the training scale; measured best in
-  reports/accuracy_scale.md): the long side of the working image, aspect ratio kept
-  (``BlurDetector.paper_protocol()`` is the paper's evaluation protocol: 256×256 whatever the aspect);
+* ``working_size`` (default ``DEFAULT_WORKING_SIZE``, 256) and ``square`` (default
+  ``DEFAULT_SQUARE``): a 256×256 working image whatever the aspect, as the model was trained and as
+  the paper evaluates (``BlurDetector.paper_protocol()``); it scored best of eight geometries off
+  the test splits (reports/geometry.md).  ``square=False``: ``working_size`` is the long side, aspect
+  kept;
 * ``working_size=None``: native resolution (no resize), for images already at the model's scale;
 * working images larger than ``tile`` pixels on a side are processed in overlapping tiles
   (``tile_overlap``), blended with a linear ramp so that seams do not show; memory stays bounded
@@ -38,7 +40,7 @@ from torch import nn
 
 from msdunet.focus import FocusJudgement, FocusSummary, JudgeOptions, judge_photo, summarize_focus
 from msdunet.inference.decoding import Decoding, ImageInput, as_rgb_array
-from msdunet.inference.protocol import DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
+from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
 from msdunet.inference.threads import idle_cores, use_threads
 from msdunet.io import ImageReadError
 from msdunet.model import fold_batchnorm as fold_model
@@ -80,7 +82,7 @@ class BlurDetector:
         weights: str | os.PathLike | None = None,
         *,
         working_size: int | None = DEFAULT_WORKING_SIZE,
-        square: bool = False,
+        square: bool = DEFAULT_SQUARE,
         tile: int = DEFAULT_TILE,
         tile_overlap: int = DEFAULT_OVERLAP,
         threads: int | None = None,

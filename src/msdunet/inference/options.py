@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from msdunet.inference.protocol import DEFAULT_WORKING_SIZE
+from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE
 
 
 @dataclass(frozen=True)
 class ModelOptions:
     """``weights``: a shipped model's name or a weights file (None: the default model);
-    ``working_size`` None: native size, tiled; ``threads`` None: chosen by ``choose_threads``;
-    ``bf16`` None: where the CPU has native bf16."""
+    ``working_size`` None: native size, tiled; ``square`` False: ``working_size`` is the long side,
+    aspect kept; ``threads`` None: chosen by ``choose_threads``; ``bf16`` None: where the CPU has
+    native bf16."""
 
     weights: str | None = None
     working_size: int | None = DEFAULT_WORKING_SIZE
+    square: bool = DEFAULT_SQUARE
     threads: int | None = None
     bf16: bool | None = None
     backend: str = "torch"
