@@ -119,10 +119,12 @@ def likeness_measures(data: str | None, synthetic: list[Shot], truth: dict[str, 
             "lowest_alike": {k: round(float(score[k].min()), 3) for k in ("synthetic alike", "real alike")},
             "highest_different": {k: round(float(score[k].max()), 3) for k in ("real next scene", "DUT random")},
         }  # fmt: skip
-    features = {p: likeness.look_of(Path(p)) for p in files}
-    random_scores = np.array([likeness.similarity(features[a], features[b]) for a, b in sets["DUT random"]])
-    report["dut_random_alike_by_threshold"] = {
-        str(t): round(float((random_scores >= t).mean()), 4) for t in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
-    }
+    report["dut_random_alike_by_threshold"] = {}
+    for name, look in (("colour", likeness.look_of), ("grey", _grey_look)):
+        features = {p: look(Path(p)) for p in files}
+        random_scores = np.array([likeness.similarity(features[a], features[b]) for a, b in sets["DUT random"]])
+        report["dut_random_alike_by_threshold"][name] = {
+            str(t): round(float((random_scores >= t).mean()), 4) for t in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
+        }
     report["similar_from"] = bursts.SIMILAR_FROM
     return report

@@ -63,8 +63,10 @@ def _likeness(report: dict) -> list[str]:
             f"| {name} | {m['auc']:.3f} | {m['best']['balanced_accuracy']:.3f} | {m['auc_real']:.3f} | "
             f"{m['best_real']['balanced_accuracy']:.3f} |"
         )
-    rates = ", ".join(f"≥ {t}: {_pct(v)}" for t, v in like["dut_random_alike_by_threshold"].items())
-    lines += ["", f"Random pairs of different DUT photos (same size) that look alike, by threshold: {rates}.", ""]
+    lines += ["", "Random pairs of different DUT photos (all 320 × 320) that look alike, by threshold:", ""]
+    for name, by in like["dut_random_alike_by_threshold"].items():
+        lines.append(f"- {name} thumbnails: " + ", ".join(f"≥ {t}: {_pct(v)}" for t, v in by.items()))
+    lines.append("")
     return lines
 
 

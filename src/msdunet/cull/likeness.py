@@ -8,9 +8,11 @@
   normalised cross-correlation of the two thumbnails over shifts of up to 6 px (19 % of the frame)
   either way: shots of one scene re-framed by a hand-held camera, or one of them smeared by shake or
   missed focus, or with another white balance, still correlate; different scenes seldom do.  Photos of
-  different aspect ratios are never alike (a burst is one camera at one setting).  Grey thumbnails,
-  no shifts, and 64-bit perceptual hashes (pHash, dHash, wHash...) were measured against this
-  (``python -m lab bursts_study``, reports/bursts.md).
+  different aspect ratios are never alike (a burst is one camera at one setting).  Measured against
+  grey thumbnails, no shifts and imagehash's 64-bit perceptual hashes (``python -m lab bursts_study``,
+  reports/bursts.md): on the real three-shot scenes its AUC is 1.000, the hashes' 0.73–0.96 (they
+  do not survive re-framing); random pairs of different photos score ≥ 0.7 in 0.5 % of cases (grey
+  thumbnails: 8.9 %).
 
 Thumbnails are cheap: a camera JPEG's own EXIF thumbnail (~160 × 120, letterbox bars cut off) when it
 has one, ~1 ms; else the JPEG decoded at 1/8 of its size (Pillow's draft mode), ~45 ms for 24 MP.
