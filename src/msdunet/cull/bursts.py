@@ -13,8 +13,9 @@ otherwise it starts a new group.  Each group is ranked by the subject's blur (``
 the detect report, ``msdunet.focus``): rank 1 is the sharpest, photos without a blur value (no
 texture) come last.  Sharp subjects often tie at 0 px (the measurement's floor): a tie goes to the
 larger ``sharp_share`` (more of the frame sharp), then to the sequence's order.  A photo that cannot
-be read is a group of its own.  The threshold is fitted on synthetic bursts and the real three-shot scenes of
-``realworld/mxagar_blur300`` (``python -m lab bursts_study``, reports/bursts.md).
+be read is a group of its own.  The threshold is chosen on synthetic bursts of benchmark photos, the
+real three-shot scenes of ``realworld/mxagar_blur300`` and random pairs of different DUT photos
+(``python -m lab bursts_study``, reports/bursts.md).
 """
 
 from __future__ import annotations
