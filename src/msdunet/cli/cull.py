@@ -60,14 +60,7 @@ def command(out, into, mode, xmp, xmp_name, bursts, gap, dry_run, undo_dir, verb
         if out is not None or into is not None or xmp or bursts:
             raise click.UsageError("--undo DIR takes no OUT, --into, --xmp or --bursts")
         sys.exit(_undo(undo_dir, dry_run))
-    if out is None:
-        raise click.UsageError("name a detect output folder OUT (or --undo DIR)")
-    if gap is not None and not bursts:
-        raise click.UsageError("--gap goes with --bursts")
-    if into is None and not xmp and not bursts:
-        raise click.UsageError("say where to sort the photos (--into DIR) or use --xmp to rate them in place")
-    if into is None and mode != "copy":
-        raise click.UsageError(f"--{mode} needs --into DIR")
+    _check_usage(out=out, into=into, mode=mode, xmp=xmp, bursts=bursts, gap=gap)
     from msdunet.cull import sort as culling
     from msdunet.cull import xmp as sidecars
 
@@ -110,6 +103,18 @@ def command(out, into, mode, xmp, xmp_name, bursts, gap, dry_run, undo_dir, verb
     summary = _summary(result, mode=mode, into=into, log_dir=log_dir, dry_run=dry_run, skipped=len(skipped))
     click.echo(summary, err=True)
     sys.exit(1 if skipped else 0)
+
+
+def _check_usage(*, out, into, mode: str, xmp: bool, bursts: bool, gap) -> None:
+    """The usage errors of a cull (not an undo), before anything is read."""
+    if out is None:
+        raise click.UsageError("name a detect output folder OUT (or --undo DIR)")
+    if gap is not None and not bursts:
+        raise click.UsageError("--gap goes with --bursts")
+    if into is None and not xmp and not bursts:
+        raise click.UsageError("say where to sort the photos (--into DIR) or use --xmp to rate them in place")
+    if into is None and mode != "copy":
+        raise click.UsageError(f"--{mode} needs --into DIR")
 
 
 def _bursts(out: Path, photos: list, *, gap: float | None, dry_run: bool) -> list:

@@ -156,7 +156,15 @@ def rank_groups(shots: Sequence[Shot], groups: list[list[int]]) -> list[Ranked]:
         by_blur = sorted(group, key=lambda i: sharpness_key(shots[i]))  # stable: sequence order
         for rank, i in enumerate(by_blur, start=1):
             shot = shots[i]
-            rows.append(Ranked(shot.path, number, rank, shot.subject_blur_px, shot.sharp_share))
+            rows.append(
+                Ranked(
+                    path=shot.path,
+                    group=number,
+                    rank=rank,
+                    subject_blur_px=shot.subject_blur_px,
+                    sharp_share=shot.sharp_share,
+                )  # fmt: skip
+            )
     return rows
 
 
