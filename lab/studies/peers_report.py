@@ -3,7 +3,7 @@
     python -m lab peers_report [--data ../shared/data] [--out reports/peers_sun2019]
 
 Writes OUT.md (table), OUT.json (scores + curves), OUT.csv (curves), OUT.png (PR and F curves, like
-the paper's Figs. 7–8).  The same protocol as `msdunet evaluate`; tests/test_metrics.py checks
+the paper's Figs. 7–8).  Both protocols of `msdunet evaluate` (maxF and fixed); tests/test_metrics.py checks
 these numbers against the reference table in the data's peers/README.md.
 """
 
@@ -21,14 +21,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("reports/peers_sun2019"))
     args = parser.parse_args()
-    peers = args.data / "peers" / "cuhk_sun2019_test200"
-    stems = read_stems(args.data / "cuhk" / "splits" / "bd_efpn_sun2019_test200_inferred.txt")
-    results, floor = {}, None
-    for method in sorted(p.name for p in peers.iterdir() if p.is_dir()):
-        scored = evaluate_folder(peers / method, args.data / "cuhk" / "gt", stems=stems)
-        results[method], floor = scored.method, scored.floor
-    results = dict(sorted(results.items(), key=lambda kv: -kv[1]["maxF"]))
-    results[FLOOR] = floor
+    results = score_peers(args.data)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_results(
         results,
@@ -39,6 +32,17 @@ def main() -> None:
     )
     plot_curves(results, args.out.with_suffix(".png"), title="CUHK, Sun-2019 test split (200 images)")
     print(markdown_table(results))
+
+
+def score_peers(data: Path) -> dict[str, dict]:
+    """{method: full results (both protocols)} of the peers' maps, best maxF first, the floor last."""
+    peers = data / "peers" / "cuhk_sun2019_test200"
+    stems = read_stems(data / "cuhk" / "splits" / "bd_efpn_sun2019_test200_inferred.txt")
+    results, floor = {}, None
+    for method in sorted(p.name for p in peers.iterdir() if p.is_dir()):
+        scored = evaluate_folder(peers / method, data / "cuhk" / "gt", stems=stems)
+        results[method], floor = scored.method, scored.floor
+    return dict(sorted(results.items(), key=lambda kv: -kv[1]["maxF"])) | {FLOOR: floor}
 
 
 if __name__ == "__main__":
