@@ -17,6 +17,8 @@ VERBS: dict[str, tuple[str, str]] = {
     # studies: train, score, write a report under reports/
     "accuracy_checks": ("lab.studies.accuracy_checks", "Accuracy under scale, bf16, TTA, JPEG and per blur kind."),
     "peers_report": ("lab.studies.peers_report", "Published methods' maps on the Sun-2019 split, scored."),
+    "published_table": ("lab.studies.published_table", "Published results beside ours, per protocol and test set."),
+    "geometry_study": ("lab.studies.geometry_study", "Working geometry, chosen off the test splits."),
     "pretrained_study": ("lab.studies.pretrained_study", "The ImageNet-pretrained encoder study (train, score)."),
     "reproduce": ("lab.studies.reproduce", "The paper's tables and figures at CPU scale."),
     "reproduce_grids": ("lab.studies.reproduce_grids", "Figs 5-6: grids of photo, truth, published maps, ours."),
