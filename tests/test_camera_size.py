@@ -183,3 +183,18 @@ def test_detect_decodes_as_the_detector_it_loads_will(tiny_weights):
 
     options = ModelOptions(weights=str(tiny_weights), threads=1)
     assert decoding_of(options) == load_detector(options).decoding
+
+
+def test_the_detect_process_leaves_at_once_with_its_report_and_messages_out(tmp_path, tiny_weights):
+    import subprocess
+    import sys
+
+    photo = tmp_path / "a.jpg"
+    half_blurred(96, 64, seed=1)[0].save(photo)
+    (tmp_path / "b.jpg").write_text("not a photo")
+    command = [sys.executable, "-m", "msdunet", "detect", photo, tmp_path / "b.jpg", "-o", tmp_path / "out"]
+    done = subprocess.run([*map(str, command), "--weights", str(tiny_weights)], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert "1 done, 1 failed" in done.stderr and "b.jpg" in done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["images"] == 2 and report["failed"] == 1 and len(rows(tmp_path / "out")) == 2

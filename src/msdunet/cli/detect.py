@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from msdunet.cli.main import exit_now
 from msdunet.cli.options import detect_options, detector_or_exit
 
 
@@ -55,7 +56,9 @@ def command(paths, out, options, quiet):
     failed = sum(1 for r in rows if r.error)
     if not quiet:
         click.echo(f"{len(rows) - failed} done, {failed} failed; report: {out / 'report.csv'}", err=True)
-    sys.exit(1 if failed else 0)
+    if ray_engine is not None:
+        sys.exit(1 if failed else 0)  # Ray's own exit handlers stop what it started
+    exit_now(1 if failed else 0)  # every file written and closed, every thread done
 
 
 def _check_faces() -> None:
