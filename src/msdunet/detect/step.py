@@ -80,10 +80,18 @@ def infer(detector, decoded: Decoded, label: str, *, map_size: int | None = MAP_
 
 def encode(inferred: Inferred, *, threshold: float, judging: JudgeOptions = DEFAULT_JUDGING) -> Detected:
     """The 8-bit map, its row (from the map as saved, and the judgement) and the files' bytes."""
-    map8 = to_uint8_map(inferred.blur)
+    map8 = _levels(inferred.blur)
     pixels = Judging(inferred.measured, judging)
     row = summarize(inferred.label, map8, threshold=threshold, ms=inferred.ms, pixels=pixels, size=inferred.size)
     return Detected(row, encode_outputs(map8, inferred.photo))
+
+
+def _levels(blur: np.ndarray, rows: int = 256) -> np.ndarray:
+    """``to_uint8_map`` a band of rows at a time: the same levels, without float64 copies of a
+    full-size map (``--map-size full``: 24 MP would take 0.4 GB more)."""
+    if blur.shape[0] <= rows:
+        return to_uint8_map(blur)
+    return np.concatenate([to_uint8_map(blur[y : y + rows]) for y in range(0, blur.shape[0], rows)])
 
 
 def detect_photo(

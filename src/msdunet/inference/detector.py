@@ -153,7 +153,7 @@ class BlurDetector:
         if prob.shape != (height, width):
             t = torch.from_numpy(prob)[None, None]
             prob = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
-        return np.clip(prob, 0.0, 1.0).astype(np.float32, copy=False)
+        return np.clip(prob, 0.0, 1.0, out=prob).astype(np.float32, copy=False)  # in place: no second full-size map
 
     @torch.inference_mode()
     def probability(self, rgb: np.ndarray) -> np.ndarray:
