@@ -173,9 +173,13 @@ def test_the_network_gets_the_idle_cores_the_readers_leave(monkeypatch):
     from msdunet.inference import threads
 
     monkeypatch.setattr(threads, "idle_cores", lambda: 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
     assert threads.choose_threads(busy=2) == 1 and threads.choose_threads() == 2
     monkeypatch.setattr(threads, "idle_cores", lambda: 8)
     assert threads.choose_threads(busy=2) == 6 and threads.choose_threads(3, busy=2) == 3
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(threads, "idle_cores", lambda: 1 / 0)  # not sampled: one thread whatever is idle
+    assert threads.choose_threads(busy=2) == 1
 
 
 def test_detect_decodes_as_the_detector_it_loads_will(tiny_weights):

@@ -42,6 +42,8 @@ def choose_threads(requested: int | None = None, *, cpus: float | None = None, b
         return requested
     if cpus is not None:
         return max(1, round(cpus))
+    if (os.cpu_count() or 1) - busy <= 1:
+        return 1  # whatever is idle: no need to sample /proc/stat (0.1 s before anything starts)
     return max(1, idle_cores() - busy)
 
 
