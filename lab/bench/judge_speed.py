@@ -71,7 +71,7 @@ def main() -> None:
         lines.append(f"| {r['photo']} | {r['size'][0]}×{r['size'][1]} | {r['judgement_s']} | {r['scale']} | "
                      f"{r['jpeg_decode_s']} |")  # fmt: skip
     if args.write:
-        (ROOT / "reports" / "judge_speed.json").write_text(json.dumps(report, indent=1) + "\n")
+        (ROOT / "reports" / "judge_speed.json").write_text(json.dumps(report, indent=1, default=sorted) + "\n")
         (ROOT / "reports" / "judge_speed.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
