@@ -35,6 +35,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "default_speed": ("lab.bench.default_speed", "The default model's speed, per image and per process."),
     "judge_speed": ("lab.bench.judge_speed", "What the pixel-scale judgement adds per camera-size photo."),
     "detect_e2e": ("lab.bench.detect_e2e", "msdunet detect end to end on a folder."),
+    "camera_folder": ("lab.bench.camera_folder", "detect on 24 MP photos against a Laplacian-variance pass."),
     "model_size": ("lab.bench.model_size", "Parameters and GFLOPs of the architectures."),
     "ray_scaling": ("lab.bench.ray_scaling", "msdunet detect --engine ray against the local engine."),
     "scaling": ("lab.bench.scaling", "Time and memory against photo size."),
