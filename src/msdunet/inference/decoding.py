@@ -12,7 +12,8 @@ decodes in reader threads with it while torch and the model are still loading.
   box-reduced by an integer factor (``Image.reduce``, to no less than that side), then resized
   bilinear: a third of the time of one bilinear pass from 24 MP, and the reduced photo is the
   overlay's base too.  Images under 3200 px (the benchmarks' photos) are resized as before, bit
-  for bit; on 24 MP photos the map moves by less than bf16 autocast moves it (reports/camera_folder.md).
+  for bit; over 24 MP photos the largest and the mean change of a map are smaller than bf16
+  autocast's, and no map verdict changes (reports/camera_folder.md).
 """
 
 from __future__ import annotations
