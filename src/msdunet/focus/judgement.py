@@ -37,7 +37,7 @@ from PIL import Image
 
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import GRADIENT_FLOOR, LIMIT_PX, MOTION_FROM
-from msdunet.focus.sharpness import calibrated, patch_blur
+from msdunet.focus.sharpness import across_directions, calibrated, patch_blur
 from msdunet.focus.tiles import CELLS, TILE, grid, patches
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
@@ -63,18 +63,11 @@ class PixelBlur:
     @property
     def major(self) -> np.ndarray:
         """Per cell, σ across the worst direction (NaN without texture)."""
-        return _reduced(self, np.fmax.reduce)
+        return across_directions(self.by_direction, self.textured, np.fmax.reduce)
 
     @property
     def minor(self) -> np.ndarray:
-        return _reduced(self, np.fmin.reduce)
-
-
-def _reduced(blur: PixelBlur, reduce) -> np.ndarray:
-    out = np.full(len(blur.textured), np.nan, dtype=np.float32)
-    if blur.textured.any():
-        out[blur.textured] = reduce(blur.by_direction[blur.textured], axis=1)
-    return out
+        return across_directions(self.by_direction, self.textured, np.fmin.reduce)
 
 
 @dataclass(frozen=True)

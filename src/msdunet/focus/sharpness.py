@@ -53,19 +53,20 @@ class PatchBlur:
     @property
     def major(self) -> np.ndarray:
         """Largest per-direction σ (NaN for untextured patches): the blur of the patch."""
-        return _masked(self, np.fmax.reduce)
+        return across_directions(self.by_direction, self.textured, np.fmax.reduce)
 
     @property
     def minor(self) -> np.ndarray:
         """Smallest per-direction σ: equal to ``major`` for defocus, smaller for shake."""
-        return _masked(self, np.fmin.reduce)
+        return across_directions(self.by_direction, self.textured, np.fmin.reduce)
 
 
-def _masked(blur: PatchBlur, reduce) -> np.ndarray:
-    out = np.full(len(blur.counts), np.nan, dtype=np.float32)
-    ok = blur.textured
-    if ok.any():
-        out[ok] = reduce(blur.by_direction[ok], axis=1)
+def across_directions(by_direction: np.ndarray, textured: np.ndarray, reduce) -> np.ndarray:
+    """``reduce`` (``np.fmax.reduce`` / ``np.fmin.reduce``) over the directions of each textured row
+    of ``by_direction`` (N, 4); NaN for the untextured rows."""
+    out = np.full(len(textured), np.nan, dtype=np.float32)
+    if textured.any():
+        out[textured] = reduce(by_direction[textured], axis=1)
     return out
 
 
