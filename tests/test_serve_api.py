@@ -296,3 +296,22 @@ def test_report_row_model_is_the_report_row():
 
     assert list(ReportRow.model_fields) == [*FIELDS, "map_url", "overlay_url", "thumb_url", "photo_url", "crop_url"]
     assert ReportRow(**asdict(Row("x"))).path == "x"
+
+
+def test_bursts_come_from_bursts_csv(tmp_path, tiny_weights):
+    from fastapi.testclient import TestClient
+
+    from msdunet import BlurDetector
+    from msdunet.serve import create_app
+
+    out = tmp_path / "out"
+    out.mkdir()
+    client = TestClient(create_app(out, detector=BlurDetector(tiny_weights), uploads=tmp_path / "up"))
+    assert client.get("/api/bursts").json() == {"source": "", "photos": {}}
+    (out / "bursts.csv").write_text(
+        "path,group,rank,subject_blur_px,sharp_share\na.jpg,1,2,1.5,0.2\nb.jpg,1,1,0.0,1.0\n"
+    )
+    got = client.get("/api/bursts").json()
+    assert got["photos"] == {"a.jpg": {"group": 1, "rank": 2}, "b.jpg": {"group": 1, "rank": 1}}
+    (out / "bursts.csv").write_text("not,a,bursts,file\n1,2,3,4\n")
+    assert client.get("/api/bursts").json()["photos"] == {}

@@ -246,3 +246,30 @@ def test_m_cycles_the_viewer_through_photo_overlay_and_map(page):
     assert seen[0].startswith("/thumbs/large/") and seen[3] == seen[0]
     assert seen[1].endswith("_overlay.jpg") and seen[2].endswith("_blur.png")
     page.wait_for_function("document.querySelector('#viewer-img').naturalWidth > 0")
+
+
+CLICK_PATH = "(thumbs, path) => thumbs.find(t => t.dataset.path === path).click()"
+
+
+def test_a_burst_shows_side_by_side_sharpest_first(page, out):
+    """With OUT/bursts.csv (msdunet cull --bursts) the viewer shows the photo's burst, each shot's subject
+    at 100 %, in rank order; a photo alone in its burst shows none."""
+    good = [r for r in rows(out) if not r["error"]]
+    first, second = good[0]["path"], good[1]["path"]
+    lines = ["path,group,rank,subject_blur_px,sharp_share", f"{second},1,1,0.0,1.0", f"{first},1,2,1.5,0.2"]
+    lines += [f"{r['path']},{i + 2},1,0.0,1.0" for i, r in enumerate(good[2:])]
+    (out / "bursts.csv").write_text("\n".join(lines) + "\n")
+    try:
+        page.reload()
+        page.wait_for_selector("body[data-ready]")
+        page.eval_on_selector_all("#gallery .thumb", CLICK_PATH, first)
+        page.wait_for_selector("#burst figure")
+        shown = page.eval_on_selector_all("#burst figure", "fs => fs.map(f => f.dataset.path)")
+        assert shown == [second, first]
+        assert page.eval_on_selector("#burst figure.current", "f => f.dataset.path") == first
+        page.wait_for_function("[...document.querySelectorAll('#burst img')].every(i => i.naturalWidth > 0)")
+        if len(good) > 2:
+            page.eval_on_selector_all("#gallery .thumb", CLICK_PATH, good[2]["path"])
+            assert page.eval_on_selector("#burst", "b => b.hidden")
+    finally:
+        (out / "bursts.csv").unlink()

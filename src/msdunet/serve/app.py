@@ -28,11 +28,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from msdunet import __version__
-from msdunet.serve.routes import detect, files, picks, report
+from msdunet.serve.routes import bursts, detect, files, picks, report
 from msdunet.serve.state import make_state
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024  # bytes of request body (the photo plus multipart overhead)
-ROUTERS = (files, report, detect, picks)
+ROUTERS = (files, report, detect, picks, bursts)
 
 
 def create_app(

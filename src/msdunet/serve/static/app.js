@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, rule: {}, rows: [], picks: {}, visible: [], current: 0, uploads: [] };
+const state = { config: null, rule: {}, rows: [], picks: {}, bursts: {}, visible: [], current: 0, uploads: [] };
 
 function verdictAt(row, limitPx) {
   // Same rule as msdunet.focus.verdict_at: blurred when the subject's blur at the judged size is over
@@ -216,7 +216,21 @@ function select(index, scroll = true) {
   $("subject").hidden = !row.crop_url;
   if (row.crop_url) $("subject-crop").src = row.crop_url;
   const judged = row.judged_at ? ` judged at ${row.judged_at} px: ${px(row.judged_blur_px)},` : "";
+  showBurst(row);
   $("subject-caption").textContent = `the subject at 100 %: σ = ${px(row.subject_blur_px)} in the full-size photo;${judged} limit ${px(state.rule.limit_px)}`;
+}
+
+function showBurst(row) {
+  // The photo's burst (OUT/bursts.csv, msdunet cull --bursts) side by side, sharpest first, each shot's
+  // subject at 100 %.
+  const mine = state.bursts[row.path];
+  const shots = mine ? state.rows.filter((r) => state.bursts[r.path]?.group === mine.group) : [];
+  $("burst").hidden = shots.length < 2;
+  if (shots.length < 2) return $("burst").replaceChildren();
+  shots.sort((a, b) => state.bursts[a.path].rank - state.bursts[b.path].rank);
+  $("burst").replaceChildren(...shots.map((r) => el("figure", { className: r.path === row.path ? "current" : "", dataset: { path: r.path } },
+    el("img", { src: r.crop_url || "", alt: r.path }),
+    el("figcaption", { textContent: `#${state.bursts[r.path].rank} · ${px(r.subject_blur_px)}` }))));
 }
 
 async function setPick(value) {
@@ -266,9 +280,10 @@ async function start() {
     $("review").hidden = false;
     $("out-name").textContent = state.config.out;
     try {
-      const [report, picks] = await Promise.all([api("/api/report"), api("/api/picks")]);
+      const [report, picks, bursts] = await Promise.all([api("/api/report"), api("/api/picks"), api("/api/bursts")]);
       state.rows = report.rows;
       state.picks = picks;
+      state.bursts = bursts.photos;
     } catch (err) {
       $("status").className = "error";
       $("status").textContent = err.message;
