@@ -108,7 +108,8 @@ def markdown(report: dict) -> list[str]:
         f"{report['repeats']} rounds in which the commands take turns; peak RSS the largest of the rounds.  "
         f"CPU: {report['cpu']}, {report['cores']} cores; run at commit {report['commit']}.  Before each command "
         "the other tasks runnable on the machine were counted (/proc/stat, as `msdunet.inference.idle_cores`): "
-        "the last column gives the most seen, 0 on an idle machine.  "
+        "the last column gives the most seen, 0 on an idle machine.  This VM's speed changes from one hour to "
+        "the next (the same bare decode took 1.75 s in one run, 2.46 s in another): compare within a table.  "
         f"Goal (issue 22): detect ≤ {GOAL_RATIO}× the Laplacian pass, peak RSS ≤ {GOAL_RSS_MB} MB.",
         "",
     ]
