@@ -37,7 +37,7 @@ from PIL import Image
 
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import GRADIENT_FLOOR, LIMIT_PX, MOTION_FROM
-from msdunet.focus.sharpness import across_directions, calibrated, patch_blur
+from msdunet.focus.sharpness import AcrossDirections, calibrated, patch_blur
 from msdunet.focus.tiles import CELLS, TILE, grid, patches
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
@@ -48,7 +48,7 @@ BLUR_KINDS = ("defocus", "motion")
 
 
 @dataclass(frozen=True)
-class PixelBlur:
+class PixelBlur(AcrossDirections):
     """Per grid cell, raw σ across each edge direction (NaN: too few edges; px of the level
     measured), and whether the cell has texture; ``scale`` = full-size px per level px (1, 2, 4 ...)."""
 
@@ -59,15 +59,6 @@ class PixelBlur:
     textured: np.ndarray  # (N,) bool
     scale: int
     face: FaceBlur | None = None  # None: faces were not looked for
-
-    @property
-    def major(self) -> np.ndarray:
-        """Per cell, σ across the worst direction (NaN without texture)."""
-        return across_directions(self.by_direction, self.textured, np.fmax.reduce)
-
-    @property
-    def minor(self) -> np.ndarray:
-        return across_directions(self.by_direction, self.textured, np.fmin.reduce)
 
 
 @dataclass(frozen=True)

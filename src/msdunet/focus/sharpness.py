@@ -37,8 +37,26 @@ SIGMA_RANGE = (0.05, 60.0)
 WINDOW = 6  # px along the normal in which the steepest gradient is sought (a ramp of σ ≈ 3.5 px)
 
 
+class AcrossDirections:
+    """``major`` and ``minor`` of anything with ``by_direction`` (N, 4) and ``textured`` (N,): a
+    patch's blur here, a grid cell's in ``msdunet.focus.judgement``."""
+
+    by_direction: np.ndarray
+    textured: np.ndarray
+
+    @property
+    def major(self) -> np.ndarray:
+        """Largest per-direction σ (NaN without texture): the blur of the patch."""
+        return across_directions(self.by_direction, self.textured, np.fmax.reduce)
+
+    @property
+    def minor(self) -> np.ndarray:
+        """Smallest per-direction σ: equal to ``major`` for defocus, smaller for shake."""
+        return across_directions(self.by_direction, self.textured, np.fmin.reduce)
+
+
 @dataclass(frozen=True)
-class PatchBlur:
+class PatchBlur(AcrossDirections):
     """Per patch: blur σ (px of the patch) across each edge direction, and edge counts.
 
     ``by_direction`` is NaN where a direction has fewer than ``MIN_DIRECTION_EDGES`` edges."""
@@ -49,16 +67,6 @@ class PatchBlur:
     @property
     def textured(self) -> np.ndarray:
         return (self.counts.sum(axis=1) >= MIN_EDGES) & np.isfinite(self.by_direction).any(axis=1)
-
-    @property
-    def major(self) -> np.ndarray:
-        """Largest per-direction σ (NaN for untextured patches): the blur of the patch."""
-        return across_directions(self.by_direction, self.textured, np.fmax.reduce)
-
-    @property
-    def minor(self) -> np.ndarray:
-        """Smallest per-direction σ: equal to ``major`` for defocus, smaller for shake."""
-        return across_directions(self.by_direction, self.textured, np.fmin.reduce)
 
 
 def across_directions(by_direction: np.ndarray, textured: np.ndarray, reduce) -> np.ndarray:
