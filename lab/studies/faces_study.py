@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -34,13 +35,11 @@ def one(sample) -> dict | None:
     row = {"stem": sample.stem, "faces": face.count, "ms": round(ms, 1)}
     if face.count == 0:
         return row
-    from msdunet.focus.faces import find_faces
-
-    x, y, w, h = find_faces(image)[0].box
+    x, y, w, h = face.box
     blurred = read_mask(sample.mask)
     truth_blurred = bool(blurred[y : y + h, x : x + w].mean() > 0.5)
     with_face = judge(measured)
-    without = judge(measured.__class__(**{**measured.__dict__, "face": None}))
+    without = judge(replace(measured, face=None))
     row.update(
         truth_blurred=truth_blurred, face_blur_px=with_face.face_blur_px, subject_blur_px=without.subject_blur_px,
         face_says_blurred=with_face.face_blur_px is not None and with_face.face_blur_px > LIMIT_PX,

@@ -90,6 +90,7 @@ class FaceBlur:
     direction, None when no face was found or it has no texture to judge."""
 
     count: int  # faces found
+    box: tuple[int, int, int, int] | None = None  # the largest face's (x, y, width, height), full-size px
     major: float | None = None
     minor: float | None = None
     centre: tuple[float, float] | None = None  # the largest face's focus point, full-size px
@@ -109,8 +110,9 @@ def measure_face(image: Image.Image) -> FaceBlur:
     centres = (points[:, None, :] + shifts[None, :, :]).reshape(-1, 2)
     measured = patch_blur(patches(image, Grid(columns=len(centres), rows=1, centres=centres)))
     centre = tuple(float(v) for v in points.mean(axis=0))
+    box = found[0].box
     if not measured.textured.any():
-        return FaceBlur(count=len(found), centre=centre)  # type: ignore[arg-type]
+        return FaceBlur(count=len(found), box=box, centre=centre)  # type: ignore[arg-type]
     by_direction = measured.by_direction[measured.textured]
     voted = np.array([np.median(v[np.isfinite(v)]) for v in by_direction.T if np.isfinite(v).any()])
-    return FaceBlur(count=len(found), major=float(voted.max()), minor=float(voted.min()), centre=centre)  # type: ignore[arg-type]
+    return FaceBlur(count=len(found), box=box, major=float(voted.max()), minor=float(voted.min()), centre=centre)  # type: ignore[arg-type]
