@@ -24,6 +24,7 @@ from lab.studies.study_runs import ROOT, score, spread, train
 REPORT_DIR = ROOT / "reports" / "pretrained_study"
 TEST_SETS = {"dut_test": ("dut", "test"), "kim_test": ("cuhk", "kim_test")}
 
+S2_8EP = {"seed": 0, "epochs": 8, "output_stride": 2, "max_minutes": 28}  # 28: chunks of a shared CPU
 S2_MORE = {"epochs": 4, "output_stride": 2, "init_weights": "msdunet-lite0-s2", "lr": 0.001, "encoder_lr": 0.00025}
 
 # run name → (group label, config file, overrides); groups are averaged over their seeds
@@ -81,6 +82,17 @@ RUNS = {
         "Lite0 U-net, transposed-conv upsampling, 8 epochs",
         "lite0_unet_cpu.toml",
         {"seed": 0, "epochs": 8, "upsample": "transposed"},
+    ),
+    # issue 24, bigger pretrained encoders: the 8-epoch stride-2 recipe above with Lite1 / Lite2
+    "lite1_unet_stride2_8ep_s0": (
+        "Lite1 U-net, output at stride 2, 8 epochs",
+        "lite0_unet_cpu.toml",
+        {**S2_8EP, "model.encoder": "efficientnet-lite1"},
+    ),
+    "lite2_unet_stride2_8ep_s0": (
+        "Lite2 U-net, output at stride 2, 8 epochs",
+        "lite0_unet_cpu.toml",
+        {**S2_8EP, "model.encoder": "efficientnet-lite2"},
     ),
 }
 

@@ -15,6 +15,8 @@ from msdunet.model.encoders.base import ImageEncoder
 
 ENCODERS: dict[str, str] = {
     "efficientnet-lite0": "msdunet.model.encoders.efficientnet_lite:EfficientNetLite0",
+    "efficientnet-lite1": "msdunet.model.encoders.efficientnet_lite:EfficientNetLite1",
+    "efficientnet-lite2": "msdunet.model.encoders.efficientnet_lite:EfficientNetLite2",
 }
 
 
