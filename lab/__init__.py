@@ -20,6 +20,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "published_table": ("lab.studies.published_table", "Published results beside ours, per protocol and test set."),
     "geometry_study": ("lab.studies.geometry_study", "Working geometry, chosen off the test splits."),
     "pretrained_study": ("lab.studies.pretrained_study", "The ImageNet-pretrained encoder study (train, score)."),
+    "pretrained_levers": ("lab.studies.pretrained_levers", "Issue 24's levers: Kim test by blur kind, ms/image."),
     "reproduce": ("lab.studies.reproduce", "The paper's tables and figures at CPU scale."),
     "reproduce_grids": ("lab.studies.reproduce_grids", "Figs 5-6: grids of photo, truth, published maps, ours."),
     "verdict_study": ("lab.studies.verdict_study", "The focus verdict's thresholds and confusion matrix."),
@@ -30,6 +31,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "scale_demo": ("lab.studies.scale_demo", "One synthetic photo's map at several working sizes."),
     "ship_weights": ("lab.studies.ship_weights", "A trained run → shipped weights, model card and scores."),
     "pack_all": ("lab.studies.pack_all", "Training and test packs of every setting into cache/."),
+    "composed_blur": ("lab.studies.composed_blur", "Training samples blurred through exact masks (a pack)."),
     # benchmarks: print a report; --write saves it under reports/
     "compare_baselines": ("lab.bench.compare_baselines", "MSDU-net against classical baselines (HiFST...)."),
     "default_speed": ("lab.bench.default_speed", "The default model's speed, per image and per process."),

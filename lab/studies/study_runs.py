@@ -128,9 +128,16 @@ def evaluate(
 
 
 def score(
-    name: str, out: Path, *, data: str, test_sets: dict[str, tuple[str, str]], report_dir: Path, curves: bool = False
+    name: str,
+    out: Path,
+    *,
+    data: str,
+    test_sets: dict[str, tuple[str, str]],
+    report_dir: Path,
+    curves: bool = False,
+    keys: tuple[str, ...] = METRICS,
 ) -> dict:
-    """Scores of a trained run on TEST_SETS ({key: (dataset, split)}) → ``REPORT_DIR/NAME.json``, cached."""
+    """KEYS scores of a trained run on TEST_SETS ({key: (dataset, split)}) → ``REPORT_DIR/NAME.json``, cached."""
     path = report_dir / f"{name}.json"
     if path.exists():
         return json.loads(path.read_text())
@@ -146,7 +153,9 @@ def score(
     result["training_minutes"] = round(sum(x["seconds"] for x in log) / 60, 1)
     for key, (dataset, split) in test_sets.items():
         model, tmp = str(out / "model.safetensors"), report_dir / f".{name}.json"
-        result[key] = evaluate(model, dataset=dataset, split=split, data=data, name=name, tmp=tmp, curves=curves)
+        result[key] = evaluate(
+            model, dataset=dataset, split=split, data=data, name=name, tmp=tmp, curves=curves, keys=keys
+        )
     path.write_text(json.dumps(result, indent=2) + "\n")
     return result
 

@@ -6,7 +6,11 @@ smallest.  A Gaussian of σ has both equal to σ; a disk (defocus) of radius r h
 streak (shake) of length L has L / √12 and ≈ 0; a curved shake path lies between.  These are what
 ``msdunet.focus`` estimates and reports as ``subject_blur_px``.
 
-Used by the lab (pixel-blur study, sensitivity curve, synthetic bursts and videos) and by tests.
+``blur_through_mask`` pastes blur through an exact mask: training samples whose label is known to
+the pixel (the composed-blur pack of ``python -m lab composed_blur``).
+
+Used by the lab (pixel-blur study, sensitivity curve, synthetic bursts and videos, composed training
+samples) and by tests.
 """
 
 from __future__ import annotations
@@ -126,6 +130,12 @@ def blur(image: np.ndarray, kernel: Kernel) -> np.ndarray:
         padded = np.pad(image, pad, mode="reflect")
         return signal.fftconvolve(padded, k, mode="valid").astype(np.float32)
     return np.stack([blur(image[..., c], kernel) for c in range(image.shape[2])], axis=-1)
+
+
+def blur_through_mask(image: np.ndarray, region: np.ndarray, kernel: Kernel) -> np.ndarray:
+    """``image`` float (H,W,3) whose pixels inside ``region`` (H,W bool) are the image convolved with
+    ``kernel`` and whose other pixels are the image's own, exactly: blur pasted through a mask."""
+    return np.where(region[..., None], blur(image, kernel), image).astype(np.float32)
 
 
 def camera(image: np.ndarray, rng: np.random.Generator, *, noise: float, quality: int) -> np.ndarray:
