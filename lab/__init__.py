@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository (reports/, runs/
 VERBS: dict[str, tuple[str, str]] = {
     # studies: train, score, write a report under reports/
     "accuracy_checks": ("lab.studies.accuracy_checks", "Accuracy under scale, bf16, TTA, JPEG and per blur kind."),
+    "engines_check": ("lab.studies.engines_check", "onnxruntime fp32 against torch bf16 and fp32: scores, maps."),
     "peers_report": ("lab.studies.peers_report", "Published methods' maps on the Sun-2019 split, scored."),
     "published_table": ("lab.studies.published_table", "Published results beside ours, per protocol and test set."),
     "geometry_study": ("lab.studies.geometry_study", "Working geometry, chosen off the test splits."),
@@ -32,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "ship_weights": ("lab.studies.ship_weights", "A trained run → shipped weights, model card and scores."),
     "pack_all": ("lab.studies.pack_all", "Training and test packs of every setting into cache/."),
     "composed_blur": ("lab.studies.composed_blur", "Training samples blurred through exact masks (a pack)."),
+    "ship_onnx": ("lab.studies.ship_onnx", "A shipped model's ONNX graph beside its weights, sha256 in the card."),
     # benchmarks: print a report; --write saves it under reports/
     "compare_baselines": ("lab.bench.compare_baselines", "MSDU-net against classical baselines (HiFST...)."),
     "default_speed": ("lab.bench.default_speed", "The default model's speed, per image and per process."),
@@ -43,6 +45,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "scaling": ("lab.bench.scaling", "Time and memory against photo size."),
     "serve_load": ("lab.bench.serve_load", "msdunet serve under concurrent uploads."),
     "speed_parts": ("lab.bench.speed_parts", "Where the network's time goes, part by part."),
+    "startup": ("lab.bench.startup", "Where detect's start-up goes, per engine: imports, timeline."),
     "threads_contention": ("lab.bench.threads_contention", "Thread counts on a busy machine."),
     "throughput": ("lab.bench.throughput", "Images per second of the shipped models."),
     # figures

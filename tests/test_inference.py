@@ -46,8 +46,8 @@ def test_folding_batchnorm_keeps_the_shipped_maps(name, bf16):
     """fp32: the same maps to float rounding; bf16 autocast (detect's default on native-bf16 CPUs)
     rounds folded and unfolded weights differently, so only to bf16's precision."""
     image, _ = half_blurred(96, 80)
-    folded = BlurDetector(name, bf16=bf16)
-    plain = BlurDetector(name, bf16=bf16, fold_batchnorm=False)
+    folded = BlurDetector(name, bf16=bf16, backend="torch")
+    plain = BlurDetector(name, bf16=bf16, fold_batchnorm=False, backend="torch")
     assert count_batchnorms(plain.model) > 0 and count_batchnorms(folded.model) == 0
     difference = np.abs(folded(image) - plain(image))
     assert difference.max() < (0.05 if bf16 else 1e-4) and difference.mean() < (0.005 if bf16 else 1e-5)
@@ -91,7 +91,7 @@ def test_detect_evaluate_and_serve_share_one_geometry(tiny_weights):
     names = ("weights", "threshold", "judge_at", "limit_px", "faces", "no_overlay", "map_size", "skip_existing")
     values = dict.fromkeys(names) | {"threshold": 0.5, "limit_px": 0.7, "faces": False, "no_overlay": False}
     values |= dict.fromkeys(("recursive", "skip_existing", "flip_tta"), False) | {"workers": 0, "max_pixels": 0}
-    values |= {"threads": 1, "bf16": None, "backend": "torch", "engine": "local", "address": None}
+    values |= {"threads": 1, "bf16": None, "backend": "auto", "engine": "local", "address": None}
     values |= {"ray_actors": None, "ray_cpus": 1.0, "ray_batch": 8}
     for keep_aspect, square in ((False, True), (True, False)):
         options = build_detect_options(**values, working_size=None, keep_aspect=keep_aspect)
@@ -149,7 +149,7 @@ def test_tiled_map_matches_untiled(name):
 
 
 def test_bf16_default_follows_the_cpu(tiny_weights, monkeypatch):
-    import msdunet.inference.detector as inference
+    import msdunet.inference.torch_engine as inference
 
     monkeypatch.setattr(inference, "bf16_is_native", lambda: False)
     assert BlurDetector(tiny_weights).bf16 is False

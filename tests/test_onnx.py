@@ -9,7 +9,8 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")  # torch's ONNX exporter needs it (the onnx and dev extras install it)
 
 from msdunet.inference.detector import BlurDetector  # noqa: E402
-from msdunet.inference.onnx_export import TOLERANCE, OnnxModel, export_onnx  # noqa: E402
+from msdunet.inference.engines import OnnxEngine  # noqa: E402
+from msdunet.inference.onnx_export import TOLERANCE, export_onnx  # noqa: E402
 
 from .conftest import textured  # noqa: E402
 
@@ -17,7 +18,7 @@ from .conftest import textured  # noqa: E402
 def test_export_verifies_two_sizes(tiny_weights, tmp_path):
     report = export_onnx(tiny_weights, tmp_path / "m.onnx")
     assert report["max_abs_diff"] <= TOLERANCE and len(report["sizes"]) == 2
-    out = OnnxModel(tmp_path / "m.onnx", multiple=16).run(np.zeros((1, 3, 37, 53), dtype=np.float32))
+    out = OnnxEngine(tmp_path / "m.onnx", multiple=16).probability(np.zeros((1, 3, 37, 53), dtype=np.float32))
     assert out.shape == (1, 37, 53)
 
 
@@ -33,7 +34,9 @@ def test_pretrained_encoder_model_exports(tmp_path):
     ).eval()
     report = export_module(model, tmp_path / "lite.onnx")
     assert report["max_abs_diff"] <= TOLERANCE
-    out = OnnxModel(tmp_path / "lite.onnx", multiple=model.multiple).run(np.zeros((1, 3, 37, 53), dtype=np.float32))
+    out = OnnxEngine(tmp_path / "lite.onnx", multiple=model.multiple).probability(
+        np.zeros((1, 3, 37, 53), dtype=np.float32)
+    )
     assert out.shape == (1, 37, 53)
 
 

@@ -8,7 +8,8 @@ Copies ``RUN/model.safetensors`` into ``src/msdunet/shipped/NAME.safetensors``, 
 it) on DUT test (500) and CUHK Kim test (200), and — for comparison with published work — on CUHK*
 (BTBNet defocus test 100) and the Sun-2019 test 200, stating how many of their images the training
 splits contain.  Writes the scores into the card (``NAME.json``), a model card ``NAME.md``, and the
-evaluation JSON/markdown/PR figure into ``reports/``.
+evaluation JSON/markdown/PR figure into ``reports/``.  ``--onnx``: the ONNX graph too (``ship_onnx``),
+before scoring, so that the card's scores are those of the engine detect runs.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import json
 import shutil
 from pathlib import Path
 
+from lab.studies import ship_onnx
 from lab.studies.study_runs import ROOT, evaluate, overlap
 from msdunet.data.sources import CARD_TEST_SETS
 from msdunet.model import ModelConfig
-from msdunet.model.weights import load_weights, read_card, save_weights
+from msdunet.model.weights import graph_path, load_weights, read_card, save_weights
 from msdunet.scoring.metrics import SCORE_KEYS
 
 WEIGHTS = ROOT / "src" / "msdunet" / "shipped"
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--recipe", default="", help="One paragraph: what was trained how, and why.")
     parser.add_argument("--config", required=True, help="The training config the run used (named in the card).")
     parser.add_argument("--half", action="store_true", help="Store tensors as fp16 (half the size; scored as stored).")
+    parser.add_argument("--onnx", action="store_true", help="Ship its ONNX graph too (lab ship_onnx), before scoring.")
     parser.add_argument("--trained-with", default=None, help="The command that trained the run (default: --config's).")
     parser.add_argument("--trained-on", default="DUT-DBD train (600, 599 used) + CUHK Kim train (800)")
     args = parser.parse_args()
@@ -67,6 +70,9 @@ def main() -> None:
         "training_images_per_s_median": sorted(x["images_per_s"] for x in log)[len(log) // 2],
     }
     target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")  # sha256 kept from run_card
+    graph_path(target).unlink(missing_ok=True)  # a graph of earlier weights: never shipped beside new ones
+    if args.onnx:  # scored below as detect runs it: on this graph
+        card["onnx"] = ship_onnx.ship(args.name)
 
     metrics, rows = {}, []
     data = str(Path(args.data_root).resolve())  # study_runs runs the CLI from the repository root
@@ -106,7 +112,7 @@ def main() -> None:
     arch = f"{ModelConfig.from_dict(c).describe()}, {c['upsample']} upsampling"
     encoder_lr = f" (encoder {t['encoder_lr']})" if t.get("encoder_lr") else ""
     start = f"fine-tuned from `{t['init_weights']}`" if t.get("init_weights") else "trained from its initialisation"
-    half = " --half" if args.half else ""
+    half = (" --half" if args.half else "") + (" --onnx" if args.onnx else "")
     where = "the 2-core CPU" if t["device"] in ("auto", "cpu") else t["device"]
     fine_tuned = card["training_minutes_total"] != card["training_minutes"]
     total = f" ({card['training_minutes_total']} min with the model it was fine-tuned from)" if fine_tuned else ""

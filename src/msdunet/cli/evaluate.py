@@ -39,7 +39,14 @@ if TYPE_CHECKING:
 @click.option(
     "--bf16/--fp32",
     default=None,
-    help="With --dataset: precision (default: as detect, bf16 autocast where the CPU has native bf16).",
+    help="With --dataset: the torch engine's precision (default: as detect, bf16 where the CPU has it natively).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "onnx", "torch"]),
+    default="auto",
+    show_default=True,
+    help="With --dataset: the engine, as detect's --backend.",
 )
 @click.option(
     "--protocol",
@@ -59,14 +66,14 @@ if TYPE_CHECKING:
     help='Write PR and F curves as PNG (needs matplotlib: pip install torch==2.13.0 -e ".[plots]").',
 )
 def command(
-    pred, gt, split, dataset, data, weights, flip_tta, working_size, keep_aspect, bf16, protocol, name, json_path,
-    csv_path, markdown, plot,
+    pred, gt, split, dataset, data, weights, flip_tta, working_size, keep_aspect, bf16, backend, protocol, name,
+    json_path, csv_path, markdown, plot,
 ):  # fmt: skip
     """Score blur maps under two protocols (β² = 0.3 in both): maxF, meanF, adaptive F, MAE and the
     256-threshold curves; fixedF and fixedMAE at the fixed threshold 0.5.
 
-    With --dataset the model runs as detect runs it (the same geometry and precision); the paper's
-    protocol is the same square with --fp32. Every table has the floor row: a map calling every
+    With --dataset the model runs as detect runs it (the same geometry, engine and precision); the
+    paper's protocol is the same square in fp32. Every table has the floor row: a map calling every
     pixel blurred, on the same masks.
     """
     from msdunet.model.weights import WeightsError
@@ -84,7 +91,7 @@ def command(
                 data=data,
                 weights=weights,
                 geometry=model_geometry(working_size, keep_aspect),
-                bf16=bf16,
+                precision={"bf16": bf16, "backend": backend},
                 flip_tta=flip_tta,
             )
         rows = evaluation.rows(name or label)
@@ -114,7 +121,7 @@ def _score_model(
     data: str | None,
     weights: str | None,
     geometry: dict,
-    bf16: bool | None,
+    precision: dict,
     flip_tta: bool,
 ) -> tuple[Evaluation, str, dict]:
     """(scores of a model on a dataset split, its row name, what the JSON records about the run)."""
@@ -127,7 +134,7 @@ def _score_model(
     if split is None:
         raise click.UsageError("--dataset needs --split")
     samples = dataset_samples(dataset, split, data)
-    detector = BlurDetector(weights, **geometry, bf16=bf16, flip_tta=flip_tta)
+    detector = BlurDetector(weights, **geometry, **precision, flip_tta=flip_tta)
     progress = lambda s: tqdm(s, file=sys.stderr, disable=None)  # noqa: E731
     evaluation = evaluate_detector(detector, samples, progress=progress)
     label = Path(str(detector.weights_path)).stem if detector.weights_path else "model"
@@ -138,6 +145,7 @@ def _score_model(
         "working_size": detector.working_size,
         "square": detector.square,
         "bf16": detector.bf16,
+        "backend": detector.backend,
         "flip_tta": flip_tta,
     }
     return evaluation, label, extra

@@ -93,11 +93,13 @@ DETECT_OPTIONS = (
     click.option("--threads", default=None, type=THREADS, help=THREADS_HELP),
     click.option(
         "--bf16/--fp32", default=None,
-        help="Precision (default: bf16 autocast where the CPU has native bf16, else fp32).",
+        help="The torch engine's precision (default: bf16 where the CPU has it natively, else fp32); "
+        "--bf16 picks the torch engine. The onnx engine computes in fp32.",
     ),
     click.option(
-        "--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
-        help='onnx needs the optional extra: pip install torch==2.13.0 -e ".[onnx]".',
+        "--backend", type=click.Choice(["auto", "onnx", "torch"]), default="auto", show_default=True,
+        help="The engine: auto runs the model's shipped ONNX graph with onnxruntime (no torch to load) when "
+        "there is one, else torch.",
     ),
     click.option(
         "--workers", default=2, show_default=True, type=click.IntRange(0, 16),
@@ -199,7 +201,8 @@ def detector_or_exit(options: ModelOptions):
         return load_detector(options)
     except ImportError as exc:
         click.echo(
-            f'error: the onnx backend needs onnxruntime and onnxscript: pip install torch==2.13.0 -e ".[onnx]" ({exc})',
+            "error: the onnx backend needs onnxruntime (and, for weights that ship no graph, onnxscript): "
+            f'pip install torch==2.13.0 -e ".[onnx]" ({exc})',
             err=True,
         )
         sys.exit(2)

@@ -19,9 +19,11 @@ pixels.  So every image is resized to a working resolution and the map is resize
   the network other pixels, so a path and the same photo as a PIL image gave maps that differed by
   up to 0.46 per pixel; decoding a 24 MP JPEG in full costs about 0.13 s more than at 1/8 scale.
 
-Precision: bf16 autocast by default on CPUs with native bf16 (AVX512-BF16 / AMX), fp32 elsewhere;
-on the project's CPU it is faster than fp32 and scores the same maxF on DUT and CUHK test
-(reports/accuracy_bf16.md).
+Engine (``backend``, ``msdunet.inference.engines``): ``"auto"`` runs the default model's shipped ONNX
+graph with onnxruntime, fp32, without importing torch; other weights, in-memory models and
+``bf16=True`` run on PyTorch (``torch_engine``: bf16 autocast by default on CPUs with native bf16,
+fp32 elsewhere).  Both give the same maps within bf16's tolerance and the same test scores
+(reports/engines.md).  Everything around the network is numpy (``arrays``), shared by both.
 
 The map is P(blurred) from the softmax, upsampled bilinearly to the input's own size.
 """
@@ -33,41 +35,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image
-from torch import nn
 
 from msdunet.focus import FocusJudgement, FocusSummary, JudgeOptions, judge_photo, summarize_focus
+from msdunet.inference.arrays import ramp, resize_bilinear, tile_starts
 from msdunet.inference.decoding import Decoding, ImageInput, as_rgb_array
+from msdunet.inference.engines import build_engine
 from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
-from msdunet.inference.threads import idle_cores, use_threads
+from msdunet.inference.threads import idle_cores
 from msdunet.io import ImageReadError
-from msdunet.model import fold_batchnorm as fold_model
-from msdunet.model.preprocess import normalize_images
-from msdunet.model.weights import load_weights, resolve_weights
+from msdunet.model.config import ModelConfig
+from msdunet.model.preprocess import normalize_array
+from msdunet.model.weights import find_weights, read_card
 
 DEFAULT_TILE = 768
 DEFAULT_OVERLAP = 64
-
-
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    if length <= tile:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, length - tile, step))
-    return starts + [length - tile]
-
-
-def ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
-    """1-D blending weight: rises over ``overlap`` pixels except at the image border."""
-    w = np.ones(length, dtype=np.float32)
-    r = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
-    if not at_start:
-        w[:overlap] = np.minimum(w[:overlap], r)
-    if not at_end:
-        w[-overlap:] = np.minimum(w[-overlap:], r[::-1])
-    return w
 
 
 class BlurDetector:
@@ -87,31 +69,34 @@ class BlurDetector:
         tile_overlap: int = DEFAULT_OVERLAP,
         threads: int | None = None,
         bf16: bool | None = None,
-        backend: str = "torch",
-        model: nn.Module | None = None,
+        backend: str = "auto",
+        model=None,
         flip_tta: bool = False,
         fold_batchnorm: bool = True,
     ) -> None:
-        use_threads(threads)
-        if model is None:
-            self.weights_path = resolve_weights(weights)
-            model, self.card = load_weights(self.weights_path)
-        else:
-            self.weights_path, self.card = None, {"config": model.config.to_dict()}
-        if fold_batchnorm:  # the same maps (to float rounding), less time: msdunet.model.fold
-            model = fold_model(model)
-        self.model = model.eval().to(memory_format=torch.channels_last)
         if tile_overlap * 2 >= tile:
             raise ValueError("tile_overlap must be less than half the tile size")
+        if model is None:
+            self.weights_path = find_weights(weights)  # there, with its card: else WeightsError
+            self.card = read_card(self.weights_path)
+        else:  # an in-memory nn.Module (a BlurNet): the torch engine
+            self.weights_path, self.card = None, {"config": model.config.to_dict()}
+        self.engine = build_engine(
+            self.weights_path, self.card, backend=backend, threads=threads, bf16=bf16, model=model, fold=fold_batchnorm
+        )
+        self.backend, self.bf16 = self.engine.backend, self.engine.bf16
         self.working_size, self.square = working_size, square
         self.decoding = Decoding(working_size, square)
         self.tile, self.tile_overlap = tile, tile_overlap
-        self.bf16 = bf16_is_native() if bf16 is None else bf16
-        if backend not in ("torch", "onnx"):
-            raise ValueError(f"backend is 'torch' or 'onnx', not {backend!r}")
-        self.backend = backend
         self.flip_tta = flip_tta
-        self.onnx = onnx_session(self.model, self.card, threads, folded=fold_batchnorm) if backend == "onnx" else None
+
+    @property
+    def model(self):
+        """The PyTorch model (the torch engine only; ``backend="torch"`` to have one)."""
+        model = getattr(self.engine, "model", None)
+        if model is None:
+            raise AttributeError(f"the {self.backend} engine holds no PyTorch model; use backend='torch'")
+        return model
 
     @classmethod
     def paper_protocol(cls, weights: str | os.PathLike | None = None, **kwargs) -> BlurDetector:
@@ -151,11 +136,9 @@ class BlurDetector:
         prob = self.probability(np.asarray(rgb))
         width, height = map_size or size
         if prob.shape != (height, width):
-            t = torch.from_numpy(prob)[None, None]
-            prob = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
+            prob = resize_bilinear(prob, height, width)
         return np.clip(prob, 0.0, 1.0, out=prob).astype(np.float32, copy=False)  # in place: no second full-size map
 
-    @torch.inference_mode()
     def probability(self, rgb: np.ndarray) -> np.ndarray:
         """P(blurred) for a working image (uint8 H,W,3), tiled when larger than ``tile``."""
         h, w = rgb.shape[:2]
@@ -178,17 +161,13 @@ class BlurDetector:
 
     def _forward(self, rgb: np.ndarray) -> np.ndarray:
         """P(blurred) of one working image; with ``flip_tta`` the mean over it and its mirror image."""
-        x = normalize_images(torch.from_numpy(np.require(rgb, requirements=["C", "W"]))[None])
+        x = normalize_array(np.asarray(rgb)[None])
         if self.flip_tta:
-            x = torch.cat([x, torch.flip(x, dims=(-1,))])
-        if self.onnx is not None:
-            prob = torch.from_numpy(self.onnx.run(x.contiguous().numpy()))
-        else:
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                prob = self.model.blur_probability(x)
+            x = np.concatenate([x, x[..., ::-1]])
+        prob = self.engine.probability(x)
         if self.flip_tta:
-            return ((prob[0] + torch.flip(prob[1], dims=(-1,))) / 2).numpy()
-        return prob[0].numpy()
+            return (prob[0] + prob[1][:, ::-1]) / 2
+        return prob[0]
 
     def predict(self, image: ImageInput) -> np.ndarray:
         """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""
@@ -221,31 +200,9 @@ class Analysis:
 __all__ = ["Analysis", "BlurDetector", "ImageReadError", "as_rgb_array", "idle_cores"]
 
 
-def bf16_is_native() -> bool:
-    """bf16 autocast pays off only where the CPU computes bf16 natively (AVX512-BF16 or AMX); there
-    it runs faster than fp32 at no measured maxF cost (reports/accuracy_bf16.md)."""
-    cpu = torch.cpu
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(cpu, name, lambda: False)() for name in checks)
-
-
-def onnx_session(model: nn.Module, card: dict, threads: int | None, *, folded: bool):
-    """An onnxruntime session for these weights, exported once into the user cache and reused
-    (keyed by the weights' sha256 and whether BatchNorm is folded, or exported to a temporary folder
-    for an in-memory model)."""
-    import tempfile
-
-    from msdunet.inference.onnx_export import OnnxModel, export_module
-
-    digest = card.get("sha256")
-    cache = Path(os.environ.get("MSDUNET_CACHE", Path.home() / ".cache" / "msdunet"))
-    name = f"{digest}-folded.onnx" if folded else f"{digest}.onnx"
-    path = cache / name if digest else Path(tempfile.mkdtemp()) / "model.onnx"
-    if not path.exists():
-        export_module(model, path)
-    return OnnxModel(path, threads, multiple=model.multiple)
-
-
 def describe(detector: BlurDetector) -> str:
-    where = Path(detector.weights_path).name if detector.weights_path else "in-memory model"
-    return f"{where} ({detector.model.config.describe()}, backend {detector.backend})"
+    """One line: the file that runs (the weights, or their ONNX graph), the architecture, the engine."""
+    path = getattr(detector.engine, "path", None) or detector.weights_path
+    where = Path(path).name if path else "in-memory model"
+    precision = "bf16" if detector.bf16 else "fp32"
+    return f"{where} ({ModelConfig.from_dict(detector.card['config']).describe()}, {detector.backend} {precision})"

@@ -12,15 +12,15 @@ from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE
 class ModelOptions:
     """``weights``: a shipped model's name or a weights file (None: the default model);
     ``working_size`` None: native size, tiled; ``square`` False: ``working_size`` is the long side,
-    aspect kept; ``threads`` None: chosen by ``choose_threads``; ``bf16`` None: where the CPU has
-    native bf16."""
+    aspect kept; ``threads`` None: chosen by ``choose_threads``; ``bf16`` None: the torch engine's
+    default (where the CPU has native bf16); ``backend``: ``engines.choose_backend``."""
 
     weights: str | None = None
     working_size: int | None = DEFAULT_WORKING_SIZE
     square: bool = DEFAULT_SQUARE
     threads: int | None = None
     bf16: bool | None = None
-    backend: str = "torch"
+    backend: str = "auto"
     flip_tta: bool = False
 
     def detector_kwargs(self) -> dict:
@@ -33,7 +33,7 @@ class ModelOptions:
 def load_detector(options: ModelOptions = ModelOptions(), *, cpus: float | None = None):
     """The ``BlurDetector`` of ``options``, its threads chosen by ``choose_threads`` (``cpus``: a Ray
     actor's share).  Raises ``WeightsError`` for missing or damaged weights and ``ImportError`` when
-    the onnx backend's extra is not installed."""
+    onnxruntime is asked for and not installed."""
     from msdunet.inference.detector import BlurDetector
     from msdunet.inference.threads import choose_threads
 

@@ -1,6 +1,9 @@
-"""Weights on disk: ``NAME.safetensors`` + ``NAME.json`` (architecture, provenance, metrics, sha256).
+"""Weights on disk: ``NAME.safetensors`` + ``NAME.json`` (architecture, provenance, metrics, sha256), and
+for the default model ``NAME.onnx``, its ONNX graph (the card's ``onnx`` entry: its sha256 and the
+weights it was made from; ``checked_graph``).
 
-Never pickled, never downloaded.  Loading checks the file's sha256 against the JSON card and
+Never pickled, never downloaded.  Importable without torch (cards, checksums, where the shipped files
+are); torch loads when a model is built or saved.  Loading checks the file's sha256 against the JSON card and
 refuses a mismatch, a missing card, or tensors that do not fit the architecture — each with a
 message that names the file.  Shipped weights live in the package (``msdunet/shipped/``) and are
 found with ``importlib.resources``; a shipped model's name says what it is (architecture, encoder,
@@ -15,12 +18,12 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from torch import nn
 
-from msdunet.model import ModelConfig, build_model
+if TYPE_CHECKING:
+    from torch import nn
 
 DEFAULT_MODEL = "unet-lite0-stride2"  # U-net on pretrained EfficientNet-Lite0, output at stride 2; see its card
 # Older names of shipped models → their names now (the old ones read as MSDU-net with extractors, or as a status)
@@ -49,6 +52,8 @@ def card_path(weights: Path) -> Path:
 
 def save_weights(model: nn.Module, path: str | os.PathLike, *, meta: dict | None = None, half: bool = False) -> Path:
     """Write ``path`` (.safetensors) and its card (.json); ``half`` stores float tensors as fp16."""
+    from safetensors.torch import save_file
+
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {}
@@ -77,6 +82,10 @@ def read_card(path: str | os.PathLike) -> dict:
 
 def load_weights(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn.Module, dict]:
     """Build the model described by the card and load the tensors; returns (model in eval mode, card)."""
+    from safetensors.torch import load_file
+
+    from msdunet.model import ModelConfig, build_model
+
     path = Path(path)
     if not path.exists():
         raise WeightsError(f"{path}: no such weights file")
@@ -99,6 +108,29 @@ def load_weights(path: str | os.PathLike, *, verify: bool = True) -> tuple[nn.Mo
     except RuntimeError as exc:
         raise WeightsError(f"{path}: tensors do not match the architecture in its card ({exc})") from exc
     return model.eval(), card
+
+
+def graph_path(weights: Path) -> Path:
+    """Where the ONNX graph of ``weights`` lives: beside it, ``NAME.onnx``."""
+    return Path(weights).with_suffix(".onnx")
+
+
+def checked_graph(weights: str | os.PathLike, card: dict) -> Path | None:
+    """The ONNX graph shipped beside ``weights`` (``NAME.onnx``), checked: None when its card names
+    none (``card["onnx"]``) or the file is not there; ``WeightsError`` when the graph was made from
+    other weights than the card's or its sha256 is not the card's (changed or damaged)."""
+    entry, path = card.get("onnx"), graph_path(Path(weights))
+    if not entry or not path.exists():
+        return None
+    if entry.get("weights_sha256") != card.get("sha256"):
+        raise WeightsError(f"{path}: made from other weights ({entry.get('weights_sha256')}) than {Path(weights).name}")
+    actual = sha256(path)
+    if actual != entry.get("sha256"):
+        raise WeightsError(
+            f"{path}: checksum mismatch (card says {entry.get('sha256')}, file is {actual}); "
+            "the file is damaged or was changed — refusing to load it"
+        )
+    return path
 
 
 @dataclass(frozen=True)

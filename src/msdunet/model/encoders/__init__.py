@@ -10,8 +10,10 @@ weights cards take it from here.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from msdunet.model.encoders.base import ImageEncoder
+if TYPE_CHECKING:
+    from msdunet.model.encoders.base import ImageEncoder
 
 ENCODERS: dict[str, str] = {
     "efficientnet-lite0": "msdunet.model.encoders.efficientnet_lite:EfficientNetLite0",
@@ -30,6 +32,8 @@ def encoder_names() -> tuple[str, ...]:
 
 def get_encoder(name: str) -> ImageEncoder:
     """A fresh (randomly initialised) encoder of the registry; an unknown name lists the valid ones."""
+    from msdunet.model.encoders.base import ImageEncoder  # torch: only when an encoder is built
+
     if name not in ENCODERS:
         raise UnknownEncoderError(f"unknown encoder {name!r}; registered encoders: {', '.join(ENCODERS)}")
     module, _, attribute = ENCODERS[name].partition(":")
@@ -40,3 +44,11 @@ def get_encoder(name: str) -> ImageEncoder:
 
 
 __all__ = ["ENCODERS", "ImageEncoder", "UnknownEncoderError", "encoder_names", "get_encoder"]
+
+
+def __getattr__(name: str):
+    if name == "ImageEncoder":  # torch: imported only when asked for
+        from msdunet.model.encoders.base import ImageEncoder
+
+        return ImageEncoder
+    raise AttributeError(f"module 'msdunet.model.encoders' has no attribute {name!r}")
