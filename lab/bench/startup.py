@@ -11,6 +11,9 @@
    and, when ``python -m lab camera_folder`` has made it, one 24 MP JPEG of its folder.  Medians.
 3. The packages a detect run imports (from ``sys.modules`` at its end), per engine.
 4. Whole processes: ``python -c pass``, ``msdunet --version`` and detect on each photo per engine.
+5. Once started: the network on one 256² working image (``BlurDetector.probability``), per engine on
+   1 thread (what detect gives it on 2 cores, beside its two readers) and 2, ms, a fresh process each,
+   the median of 40 calls after 5 to warm up.
 
 Time on an idle machine, under the CPU lock.  ``--write`` saves reports/startup.{md,json}.
 """
@@ -88,6 +91,30 @@ cli(sys.argv[1:], prog_name="msdunet", obj=WholeProcess())
 """
 
 
+NETWORK = r"""
+import sys, time, statistics, numpy as np
+from msdunet.inference.detector import BlurDetector
+detector = BlurDetector(backend=sys.argv[1], threads=int(sys.argv[2]))
+image = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+times = []
+for i in range(45):
+    start = time.perf_counter()
+    detector.probability(image)
+    times.append(time.perf_counter() - start)
+print(round(statistics.median(times[5:]) * 1e3, 2))
+"""
+
+
+def network(repeats: int) -> dict:
+    """ms per 256² image, per engine and thread count: medians over ``repeats`` fresh processes."""
+    found = {}
+    for threads in (1, 2):
+        for engine in ENGINES:
+            runs = [float(_python(NETWORK, engine, str(threads)).stdout) for _ in range(repeats)]
+            found[f"{engine}, {threads} thread{'s' if threads > 1 else ''}"] = round(statistics.median(runs), 2)
+    return found
+
+
 def _python(code: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True)
 
@@ -136,7 +163,7 @@ def photos() -> dict[str, Path]:
 
 def measure(repeats: int) -> dict:
     py = sys.executable
-    report = {"imports": imports(repeats), "timelines": {}, "whole": {}}
+    report = {"imports": imports(repeats), "timelines": {}, "whole": {}, "network_ms": network(repeats)}
     report["whole"]["python -c pass"] = whole([py, "-c", "pass"], repeats)
     report["whole"]["msdunet --version"] = whole([py, "-m", "msdunet", "--version"], repeats)
     for label, photo in photos().items():
@@ -186,6 +213,8 @@ def markdown(report: dict) -> list[str]:
     ]
     for label, r in report["whole"].items():
         lines.append(f"| {label} | {r['median_s']:.2f} | {', '.join(map(str, r['runs_s']))} | {r['others']} |")
+    lines += ["", "## Once started: the network on a 256² image", "", "| engine, threads | ms |", "| --- | --- |"]
+    lines += [f"| {label} | {ms:.1f} |" for label, ms in report["network_ms"].items()]
     return [*lines, ""]
 
 
