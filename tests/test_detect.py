@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,35 @@ def test_skip_existing_recomputes_a_damaged_map_and_keeps_the_verdicts(photo_dir
             assert second[path][key] == r[key], (path, key)
     assert [r["reused"] for r in second.values()] == ["False", "True", "True"]  # a.jpg computed again
     np.testing.assert_array_equal(np.asarray(Image.open(out / "a_blur.png")), good)
+
+
+def test_skip_existing_takes_finished_rows_from_the_report_without_decoding(
+    photo_dir, tmp_path, tiny_weights, monkeypatch
+):
+    """A resumed folder costs no decode for photos done: their rows come from report.json as written;
+    a photo changed since, or a report written with other settings, is judged again."""
+    import msdunet.detect.step as step
+
+    out = tmp_path / "out"
+    args = ["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"]
+    assert run(args).exit_code == 0
+    first = {r["path"]: r for r in rows(out)}
+    judged = []
+    measure = step.measure_blur
+    monkeypatch.setattr(step, "measure_blur", lambda *a, **k: judged.append(1) or measure(*a, **k))
+    assert run(args + ["--skip-existing"]).exit_code == 0
+    second = {r["path"]: r for r in rows(out)}
+    assert judged == [] and [r["reused"] for r in second.values()] == ["True"] * 3
+    for path, r in first.items():
+        assert {k: v for k, v in second[path].items() if k not in ("ms", "reused")} == {
+            k: v for k, v in r.items() if k not in ("ms", "reused")
+        }
+    later = (out / "report.json").stat().st_mtime + 5
+    os.utime(photo_dir / "b.png", (later, later))  # changed after the report: judged again
+    assert run(args + ["--skip-existing"]).exit_code == 0
+    assert len(judged) == 1 and [r["reused"] for r in rows(out)] == ["True"] * 3
+    assert run(args + ["--skip-existing", "--judge-at", "800"]).exit_code == 0  # other settings: all judged
+    assert len(judged) == 4
 
 
 def test_a_failed_write_is_an_error_in_that_row(photo_dir, tmp_path, tiny_weights, monkeypatch):

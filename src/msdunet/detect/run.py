@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from msdunet import focus
-from msdunet.detect import step
+from msdunet.detect import resume, step
 from msdunet.detect.budget import PixelBudget
 from msdunet.detect.outputs import MAP_SIZE, Target, plan_outputs
 from msdunet.detect.report import ReportWriter, Row
@@ -50,9 +50,12 @@ def run_batch(
     found = [x if isinstance(x, Found) else Found(Path(x), Path(Path(x).name)) for x in inputs]
     targets = plan_outputs(found)
     out.mkdir(parents=True, exist_ok=True)
+    settings = resume.settings(threshold=threshold, judging=judging, map_size=map_size)
+    earlier = resume.earlier_rows(out, settings) if skip_existing else ({}, 0.0)  # before the report is begun
+    meta = {**(meta or {}), resume.SETTINGS_KEY: settings}
     batch = _Batch(
         detector=detector, out=out, threshold=threshold, with_overlay=with_overlay, skip_existing=skip_existing,
-        judging=judging, map_size=map_size, budget=PixelBudget(),
+        judging=judging, map_size=map_size, budget=PixelBudget(), earlier=earlier,
     )  # fmt: skip
     readers, writers = _pool(workers), _pool(min(workers, 1))
     jobs = _prefetch(readers, batch.prepare, zip(found, targets, strict=True), depth=max(workers, 1))
@@ -92,17 +95,23 @@ class _Batch:
     judging: JudgeOptions
     map_size: int | None
     budget: PixelBudget
+    earlier: tuple = ({}, 0.0)  # resume.earlier_rows: an earlier run's rows, reused without a decode
 
     def prepare(self, item: tuple[Found, Target]) -> Row | step.Decoded:
-        """In a reader thread: the row of an earlier run's map when it can be reused, else the
-        decoded photo resized for the network (and for the overlay); the full-size decode within
-        the pixel budget."""
+        """In a reader thread: the row of an earlier run's map when it can be reused (its row from
+        the earlier report when that holds one, else judged again), else the decoded photo resized
+        for the network (and for the overlay); the full-size decode within the pixel budget."""
         found, target = item
         with self.budget.hold(self.budget.pixels_of(found.path)):
             return self._prepare(found, target)
 
     def _prepare(self, found: Found, target: Target) -> Row | step.Decoded:
         if self.skip_existing:
+            kept = resume.reuse_row(
+                self.out, target, found, self.earlier, with_overlay=self.with_overlay, map_size=self.map_size
+            )
+            if kept is not None:
+                return kept
             row = step.reuse(
                 self.out, target, found.path, threshold=self.threshold, with_overlay=self.with_overlay,
                 judging=self.judging, map_size=self.map_size,
