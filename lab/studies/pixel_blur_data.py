@@ -42,21 +42,25 @@ SIGMA_RANGE = (0.2, 4.0)
 CACHE = ROOT / "cache" / "pixel_blur"
 
 
-def sharp_squares(sharp: np.ndarray, rng: np.random.Generator, count: int = 6) -> list[tuple[int, int]]:
-    """Top-left corners of up to ``count`` CROP-squares lying wholly in ``sharp`` (integral image)."""
+def sharp_squares(
+    sharp: np.ndarray, rng: np.random.Generator, count: int = 6, *, crop: int = CROP, apart: int | None = None
+) -> list[tuple[int, int]]:
+    """Top-left corners of up to ``count`` ``crop``-squares lying wholly in ``sharp`` (integral image),
+    ``apart`` px apart at least (default: not overlapping)."""
     h, w = sharp.shape
-    if h < CROP or w < CROP:
+    apart = crop if apart is None else apart
+    if h < crop or w < crop:
         return []
     integral = np.pad(sharp.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    inside = integral[CROP:, CROP:] - integral[:-CROP, CROP:] - integral[CROP:, :-CROP] + integral[:-CROP, :-CROP]
-    ys, xs = np.nonzero(inside == CROP * CROP)
+    inside = integral[crop:, crop:] - integral[:-crop, crop:] - integral[crop:, :-crop] + integral[:-crop, :-crop]
+    ys, xs = np.nonzero(inside == crop * crop)
     if len(ys) == 0:
         return []
     picks = rng.choice(len(ys), size=min(count * 8, len(ys)), replace=False)
     chosen: list[tuple[int, int]] = []
     for i in picks:
         y, x = int(ys[i]), int(xs[i])
-        if all(abs(y - cy) >= CROP or abs(x - cx) >= CROP for cy, cx in chosen):
+        if all(abs(y - cy) >= apart or abs(x - cx) >= apart for cy, cx in chosen):
             chosen.append((y, x))
         if len(chosen) == count:
             break

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import signal
+from scipy import ndimage, signal
 
 KINDS = ("gaussian", "disk", "linear", "curved")
 
@@ -31,14 +31,21 @@ class Kernel:
     weights: np.ndarray  # (k, k), sums to 1
 
     @property
-    def sigmas(self) -> tuple[float, float]:
-        """(σ_major, σ_minor) of the kernel's second moments, px."""
+    def covariance(self) -> tuple[float, float, float]:
+        """(c_yy, c_xx, c_xy) of the kernel's second moments, px² (y down the rows, x along them)."""
         k = self.weights
         ys, xs = np.mgrid[: k.shape[0], : k.shape[1]].astype(np.float64)
         my, mx = (k * ys).sum(), (k * xs).sum()
-        cyy = (k * (ys - my) ** 2).sum()
-        cxx = (k * (xs - mx) ** 2).sum()
-        cxy = (k * (ys - my) * (xs - mx)).sum()
+        return (
+            float((k * (ys - my) ** 2).sum()),
+            float((k * (xs - mx) ** 2).sum()),
+            float((k * (ys - my) * (xs - mx)).sum()),
+        )
+
+    @property
+    def sigmas(self) -> tuple[float, float]:
+        """(σ_major, σ_minor) of the kernel's second moments, px."""
+        cyy, cxx, cxy = self.covariance
         eig = np.linalg.eigvalsh(np.array([[cyy, cxy], [cxy, cxx]]))
         return float(np.sqrt(max(eig[1], 0.0))), float(np.sqrt(max(eig[0], 0.0)))
 
@@ -138,11 +145,17 @@ def blur_through_mask(image: np.ndarray, region: np.ndarray, kernel: Kernel) -> 
     return np.where(region[..., None], blur(image, kernel), image).astype(np.float32)
 
 
-def camera(image: np.ndarray, rng: np.random.Generator, *, noise: float, quality: int) -> np.ndarray:
-    """Sensor noise (shot + read, ≤ ``noise`` at white) and JPEG at ``quality``: float in, float out."""
+def camera(
+    image: np.ndarray, rng: np.random.Generator, *, noise: float, quality: int, sharpen: float = 0.0
+) -> np.ndarray:
+    """Sensor noise (shot + read, ≤ ``noise`` at white), then unsharp masking of ``sharpen`` (amount,
+    radius 1 px; what phones do before saving), and JPEG at ``quality``: float in, float out."""
     shot = rng.normal(size=image.shape) * np.sqrt(np.clip(image, 0, 1)) * noise
     read = rng.normal(size=image.shape) * noise * 0.3
     noisy = np.clip(image + shot + read, 0, 1)
+    if sharpen > 0:
+        soft = ndimage.gaussian_filter(noisy, sigma=(1.0, 1.0, 0.0)[: noisy.ndim], mode="reflect")
+        noisy = np.clip(noisy + sharpen * (noisy - soft), 0, 1)
     buffer = io.BytesIO()
     Image.fromarray(np.round(noisy * 255).astype(np.uint8)).save(buffer, format="JPEG", quality=quality)
     return np.asarray(Image.open(buffer), dtype=np.float32) / 255.0
