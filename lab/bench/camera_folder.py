@@ -160,8 +160,8 @@ def per_photo(report: dict) -> list[str]:
         "| --- | --- |",
         *(f"| {c} | {each[c]:.3f} |" for c in each),
         "",
-        f"The rest of detect's 20-photo run, {rest:.2f} s, is start-up (Python, torch and the model, while the "
-        "first photos decode) and the last photo's outputs.",
+        f"The rest of detect's 20-photo run, {rest:.2f} s, is start-up (the interpreter, the imports and the "
+        "engine, while the first photos decode: reports/startup.md) and the last photo's outputs.",
         "",
     ]
 
