@@ -120,7 +120,7 @@ def check_jpeg(args, samples, header, intro) -> None:
         *intro,
         header,
     ]
-    model = BlurDetector(args.weights, bf16=False).model
+    model = BlurDetector(args.weights, bf16=False, backend="torch").model
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("raw", "jpeg"):
             scored = {}
