@@ -110,7 +110,8 @@ def markdown(report: dict) -> list[str]:
         "the other tasks runnable on the machine were counted (/proc/stat, as `msdunet.inference.idle_cores`): "
         "the last column gives the most seen, 0 on an idle machine.  This VM's speed changes from one hour to "
         "the next (the same bare decode took 1.75 s in one run, 2.46 s in another): compare within a table.  "
-        f"Goal (issue 22): detect ≤ {GOAL_RATIO}× the Laplacian pass, peak RSS ≤ {GOAL_RSS_MB} MB.",
+        f"Goal (issue 22): detect ≤ {GOAL_RATIO}× the Laplacian pass, peak RSS ≤ {GOAL_RSS_MB} MB."
+        + (f"  `detect, before`: detect as committed at {report['before']}." if report.get("before") else ""),
         "",
     ]
     for folder in report["folders"]:
