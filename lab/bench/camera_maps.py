@@ -1,9 +1,10 @@
 """What the box-reduction of large photos (``msdunet.inference.decoding``) does to their maps, beside
 what bf16 autocast does, on the camera folder's photos (``python -m lab camera_folder``'s maps part).
 
-Per photo, at the map size detect writes (1600 px): the default map against the map of the photo
-resized bilinear from full size, as detect did before (the same network, bf16 as by default here);
-and, as the yardstick, the map in fp32 against bf16 (both with the box-reduction).  Each as the
+Per photo, at the map size detect writes (1600 px): the default map (detect's engine, onnxruntime
+fp32) against the map of the photo resized bilinear from full size, as detect did before (the same
+network); and, as the yardstick, the default map against torch bf16, detect's engine before (both
+with the box-reduction).  Each as the
 largest and the mean |ΔP| per pixel, and whether the map's verdict (``msdunet.focus.summarize_focus``)
 stays the same.
 """
@@ -23,16 +24,16 @@ from msdunet.scoring.metrics import to_uint8_map
 
 def compare(folder: Path) -> dict:
     """Per photo and over the folder: |ΔP| of the box-reduction and of bf16, and verdicts kept."""
-    bf16, fp32 = BlurDetector(bf16=True), BlurDetector(bf16=False)
+    detector, bf16 = BlurDetector(), BlurDetector(backend="torch", bf16=True)  # detect's engine; torch bf16
     rows = []
     for path in sorted(folder.iterdir()):
-        rgb, size = bf16.load(path)
+        rgb, size = detector.load(path)
         at = {"map_size": bounded(size, MAP_SIZE)}
-        default = bf16.map_for(rgb, size, **at)
-        before = bf16.map_for(rgb.resize(bf16.working_shape(*size), Image.BILINEAR), size, **at)
-        single = fp32.map_for(rgb, size, **at)
-        rows.append({"photo": path.name, "reduction": bf16.decoding.reduction(*size),
-                     "reduce": _delta(default, before), "bf16": _delta(default, single)})  # fmt: skip
+        default = detector.map_for(rgb, size, **at)
+        before = detector.map_for(rgb.resize(detector.working_shape(*size), Image.BILINEAR), size, **at)
+        halved = bf16.map_for(rgb, size, **at)
+        rows.append({"photo": path.name, "reduction": detector.decoding.reduction(*size),
+                     "reduce": _delta(default, before), "bf16": _delta(default, halved)})  # fmt: skip
     summary = {}
     for key in ("reduce", "bf16"):
         summary[key] = {
@@ -56,12 +57,13 @@ def markdown(maps: dict) -> list[str]:
         "## What the box-reduction does to the maps",
         "",
         f"The JPEG folder's {maps['photos']} photos, maps at detect's size (lab/bench/camera_maps.py): the "
-        "default map against the photo resized bilinear from full size as before, beside fp32 against bf16.",
+        "default map (detect's engine: onnxruntime fp32) against the photo resized bilinear from full size as "
+        "before, beside the default map against torch bf16 (detect's engine before).",
         "",
         "| change | largest abs ΔP | mean abs ΔP (mean over photos) | map verdicts kept |",
         "| --- | --- | --- | --- |",
     ]
-    for key, label in (("reduce", "box-reduced first vs bilinear from full size"), ("bf16", "fp32 vs bf16")):
+    for key, label in (("reduce", "box-reduced first vs bilinear from full size"), ("bf16", "onnx fp32 vs torch bf16")):
         kept = f"{s[key]['verdicts_kept']} of {maps['photos']}"
         lines.append(f"| {label} | {s[key]['max']} | {s[key]['mean']} | {kept} |")
     over = s["reduce"]["photos_over_bf16"]
