@@ -110,12 +110,12 @@ def network(repeats: int) -> dict:
     found = {}
     for threads in (1, 2):
         for engine in ENGINES:
-            runs = [float(_python(NETWORK, engine, str(threads)).stdout) for _ in range(repeats)]
+            runs = [float(_python(NETWORK, (engine, str(threads))).stdout) for _ in range(repeats)]
             found[f"{engine}, {threads} thread{'s' if threads > 1 else ''}"] = round(statistics.median(runs), 2)
     return found
 
 
-def _python(code: str, *args: str) -> subprocess.CompletedProcess:
+def _python(code: str, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True)
 
 
@@ -135,7 +135,7 @@ def timeline(photo: Path, engine: str, repeats: int) -> dict:
     runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as out:
-            done = _python(TIMELINE, "detect", str(photo), "-o", out, "-q", "--backend", engine)
+            done = _python(TIMELINE, ("detect", str(photo), "-o", out, "-q", "--backend", engine))
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     events = {e: round(statistics.median(r["events"][e] for r in runs), 3) for e in EVENTS if e in runs[0]["events"]}
     return {"events": events, "packages": runs[0]["packages"]}
