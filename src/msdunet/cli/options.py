@@ -23,7 +23,7 @@ def model_option(help_text: str):
     return click.option("-m", "--model", "--weights", "weights", default=None, help=help_text)
 
 
-THREADS_HELP = "Torch CPU threads (default: the cores other work leaves idle at the start, at least 1)."
+THREADS_HELP = "The network's CPU threads (default: the cores other work leaves idle at the start, at least 1)."
 THREADS = click.IntRange(min=1)  # --threads: a count, never 0 or negative
 MIN_WORKING_SIZE = 32  # px: the deepest layer of every model (16× or 32× down) still sees one pixel
 

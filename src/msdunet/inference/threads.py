@@ -3,8 +3,9 @@
 
 * ``choose_threads``: the number asked for; else, on a Ray actor, its share of CPUs; else the cores
   other work leaves idle right now (``idle_cores``).
-* ``use_threads``: apply it.  torch's intra-op thread count is process-wide, so a process that runs
-  two detectors runs both on the count set last.
+* ``use_threads``: apply it to torch (the torch engine calls it; the onnx engine gives the count to its
+  own session).  torch's intra-op thread count is process-wide, so a process that runs two torch
+  detectors runs both on the count set last.
 """
 
 from __future__ import annotations
