@@ -70,7 +70,7 @@ def per_image(models: list[str], images: list, with_hifst: bool) -> dict[str, fl
         methods[PROVISIONAL_BEFORE] = BlurDetector(PROVISIONAL, fold_batchnorm=False)
     methods[f"{DEFAULT_MODEL} + flip TTA"] = BlurDetector(DEFAULT_MODEL, flip_tta=True)
     if with_hifst:
-        from compare_baselines import hifst
+        from lab.bench.compare_baselines import hifst
 
         methods["HiFST (blur_detector)"] = lambda image: hifst(__import__("numpy").asarray(image))
     for method in methods.values():  # warm-up
