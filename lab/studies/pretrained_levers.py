@@ -6,8 +6,8 @@
 ``kinds``: each finished run of ``pretrained_study`` (and the shipped default, by name) on CUHK Kim
 test's motion-blurred and defocused photos apart (the file names say which; paper protocol, as
 ``reports/accuracy_kinds.md``) → ``reports/pretrained_study/kinds.json`` (cached per model).
-``speed``: median ms per 256² image (``BlurDetector`` as ``detect`` builds it, batch 1, this CPU's
-threads), the default and each run interleaved over the same 40 Kim test photos resized to 256², 5
+``speed``: median ms per 256² image (``BlurDetector`` on the torch engine for every model, batch 1,
+this CPU's threads), the default and each run interleaved over the same 40 Kim test photos resized to 256², 5
 rounds → ``reports/pretrained_study/speed.json`` with the load average before it.  Time it with
 nothing else running: ``flock /tmp/cpu.lock python -m lab pretrained_levers --only speed``.
 The default has no run folder here, so ``kinds`` also scores it on DUT test and Kim test whole
@@ -41,6 +41,8 @@ def finished_runs() -> dict[str, str]:
     """Model label → weights: the shipped default by name, then every scored run whose weights are here."""
     found = {DEFAULT_MODEL: DEFAULT_MODEL}
     for path in sorted(REPORT_DIR.glob("*.json")):
+        if path.stem in ("kinds", "speed"):
+            continue
         weights = ROOT / "runs" / path.stem / "model.safetensors"
         if weights.exists():
             found[path.stem] = str(weights)
@@ -72,7 +74,9 @@ def time_models(models: dict[str, str], data: str) -> dict:
     """Median ms per 256² image of each model, interleaved image by image (see the module's docstring)."""
     kim = dataset_samples("cuhk", "kim_test", data)[:SPEED_IMAGES]
     images = [Image.open(s.image).convert("RGB").resize((256, 256), Image.BILINEAR) for s in kim]
-    detectors = {label: BlurDetector(weights) for label, weights in models.items()}
+    # one engine for all: torch (bf16 where the CPU has it), which runs any weights file; the shipped
+    # default may run on another engine in detect (onnx), which a run's weights do not have
+    detectors = {label: BlurDetector(weights, backend="torch") for label, weights in models.items()}
     load_before = os.getloadavg()
     for detector in detectors.values():
         detector(images[0])  # warm-up
@@ -87,6 +91,7 @@ def time_models(models: dict[str, str], data: str) -> dict:
     import torch
 
     result = {"ms_per_image": ms, "load_before": [round(x, 2) for x in load_before], "threads": torch.get_num_threads()}
+    result["engine"] = "torch, bf16" if next(iter(detectors.values())).bf16 else "torch, fp32"
     result["images"], result["rounds"] = len(images), SPEED_ROUNDS
     (REPORT_DIR / "speed.json").write_text(json.dumps(result, indent=2) + "\n")
     print(result, flush=True)
@@ -117,7 +122,7 @@ def cell(scores: dict | None, key: str) -> str:
 
 
 def levers_table(runs: dict[str, str]) -> list[str]:
-    """The accuracy-against-speed table of the default and RUNS ({run: label}) with the floor, from
+    """The accuracy-against-speed table of the default and RUNS ({run: label}, one row each) with the floor, from
     the run JSONs, kinds.json and speed.json; [] before anything is measured."""
     kinds_path, speed_path = REPORT_DIR / "kinds.json", REPORT_DIR / "speed.json"
     kinds = json.loads(kinds_path.read_text()) if kinds_path.exists() else {}
@@ -129,7 +134,7 @@ def levers_table(runs: dict[str, str]) -> list[str]:
     for run, label in runs.items():
         path = REPORT_DIR / f"{run}.json"
         if path.exists():
-            rows[label] = (run, json.loads(path.read_text()) | kinds.get(run, {}))
+            rows[f"{label} (`{run}`)"] = (run, json.loads(path.read_text()) | kinds.get(run, {}))
     sets = (("dut_test", ("maxF", "MAE", "fixedF")), ("kim_test", ("maxF", "MAE", "fixedF")))
     lines = [
         "| network | ms per 256² image | × default | DUT maxF | DUT MAE | DUT fixed F | Kim maxF | Kim MAE "
@@ -150,6 +155,8 @@ def levers_table(runs: dict[str, str]) -> list[str]:
         lines += [
             "",
             f"Time: median over {speed['images']} Kim test photos at 256² × {speed['rounds']} rounds, batch 1, "
-            f"{speed['threads']} torch threads, models interleaved; load average before: {speed['load_before'][0]}.",
+            f"{speed['threads']} torch threads, every model on one engine ({speed['engine']}; detect runs the "
+            "shipped default on onnxruntime, which a run's weights do not have), models interleaved, under the "
+            f"CPU lock; load average (1 min) before: {speed['load_before'][0]}.",
         ]
     return lines

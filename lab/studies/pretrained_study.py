@@ -102,18 +102,36 @@ RUNS = {
         "lite0_unet_cpu.toml",
         S2_8EP,
     ),
+    # issue 24, composed blur on the shipped default: 4 more epochs as lite0_s2_more_s0 above, with the
+    # 700 composed samples added; seed 1 of both arms too
+    "lite0_s2_more_s1": ("msdunet-lite0-s2 fine-tuned 4 more epochs", "lite0_unet_cpu.toml", {**S2_MORE, "seed": 1}),
+    "lite0_s2_composed_s0": (
+        "msdunet-lite0-s2 fine-tuned 4 more epochs, + 700 composed-blur samples",
+        "lite0_unet_cpu.toml",
+        {**S2_MORE, "seed": 0},
+    ),
+    "lite0_s2_composed_s1": (
+        "msdunet-lite0-s2 fine-tuned 4 more epochs, + 700 composed-blur samples",
+        "lite0_unet_cpu.toml",
+        {**S2_MORE, "seed": 1},
+    ),
 }
 # runs trained on other packs than their config's (--train)
 COMPOSED = ["cache/dut_train.npz", "cache/kim_train.npz", "cache/composed_train.npz"]
-PACKS = {"lite0_composed_8ep_s0": COMPOSED}
+PACKS = {"lite0_composed_8ep_s0": COMPOSED, "lite0_s2_composed_s0": COMPOSED, "lite0_s2_composed_s1": COMPOSED}
 
 
+LEVER_FILES = ("kinds", "speed")  # pretrained_levers' JSON beside the runs'
 # issue 24: the runs of its levers, beside the 8-epoch Lite0 run they are compared with
 LEVER_RUNS = (
     "lite0_unet_stride2_8ep_s0",
     "lite1_unet_stride2_8ep_s0",
     "lite2_unet_stride2_8ep_s0",
     "lite0_composed_8ep_s0",
+    "lite0_s2_more_s0",
+    "lite0_s2_more_s1",
+    "lite0_s2_composed_s0",
+    "lite0_s2_composed_s1",
 )
 LEVERS_INTRO = [
     "Scores as above (paper protocol; fixed F: binarised at 0.5, the D-DFFNet protocol) and, from",
@@ -139,7 +157,8 @@ def epochs_cell(result: dict) -> str:
 
 
 def write_report() -> Path:
-    scored = {p.stem: json.loads(p.read_text()) for p in sorted(REPORT_DIR.glob("*.json"))}
+    runs = [p for p in sorted(REPORT_DIR.glob("*.json")) if p.stem not in LEVER_FILES]
+    scored = {p.stem: json.loads(p.read_text()) for p in runs}
     groups: dict[str, list[dict]] = {}
     for name, (label, _, _) in RUNS.items():
         if name in scored:
