@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from msdunet.focus import LIMIT_PX, JudgeOptions, judge, judge_photo, limits, measure_blur
 from msdunet.training import synthetic_blur as sb
@@ -16,19 +16,7 @@ from tests.conftest import DATA, invoke, needs_data
 REPORT = Path(__file__).resolve().parent.parent / "reports" / "pixel_blur.json"
 
 
-def shapes(side: int, seed: int = 0, supersample: int = 4) -> np.ndarray:
-    """A sharp scene of random rectangles and ellipses (edges anti-aliased, nothing else blurred)."""
-    rng = np.random.default_rng(seed)
-    big = side * supersample
-    image = Image.new("L", (big, big), 128)
-    draw = ImageDraw.Draw(image)
-    for _ in range(side // 3):
-        x, y = rng.integers(0, big, 2)
-        w, h = rng.integers(big // 60, big // 6, 2)
-        box = [int(x), int(y), int(x + w), int(y + h)]
-        fill = int(rng.integers(0, 256))
-        (draw.rectangle if rng.random() < 0.5 else draw.ellipse)(box, fill=fill)
-    return np.asarray(image.resize((side, side), Image.BOX), dtype=np.float32) / 255.0
+shapes = sb.shapes  # a sharp scene of random rectangles and ellipses (also the scene of reports/pixel_blur.md)
 
 
 def photo(image: np.ndarray, kernel: sb.Kernel | None = None, seed: int = 0) -> Image.Image:
@@ -44,8 +32,9 @@ def scene() -> np.ndarray:
 
 def test_constants_are_the_fitted_ones():
     fit = json.loads(REPORT.read_text())["synthetic"]["fit"]
-    shipped = (limits.GRADIENT_FLOOR, limits.LIMIT_PX, limits.MOTION_FROM)
-    assert shipped == (fit["floor"], fit["limit_px"], fit["motion_from"])
+    keys = ("floor", "limit_px", "motion_from")
+    assert {name: {k: fitted[k] for k in keys} for name, fitted in fit.items()} == limits.FITTED
+    assert limits.FITTED[limits.ESTIMATOR]["limit_px"] == limits.LIMIT_PX
 
 
 def test_kernel_sizes_are_their_second_moments():

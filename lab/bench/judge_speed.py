@@ -1,4 +1,5 @@
-"""What the pixel-scale judgement adds per photo: ``msdunet.focus.measure_blur`` on camera-size photos.
+"""What the pixel-scale judgement adds per photo: ``msdunet.focus.measure_blur`` on camera-size photos,
+by each blur estimator (``classical``; ``learned``: the CNN, torch on one thread).
 
     python -m lab judge_speed [--repeats 7] [--write]
 
@@ -24,6 +25,7 @@ from lab import ROOT
 from lab.bench.common import cpu_info, median_seconds
 from msdunet.data.sources import data_root
 from msdunet.focus import measure_blur
+from msdunet.focus.limits import ESTIMATORS
 from msdunet.io import read_image
 
 PHOTOS = ("mde_heic/samsung_SM-G975F_issue487.heic", "photoprism_formats/iphone_15_pro.heic")
@@ -55,21 +57,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--write", action="store_true", help="write reports/judge_speed.{json,md}")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
     rows = []
     for label, image in cases():
-        seconds, _ = median_seconds(lambda image=image: measure_blur(image), repeats=args.repeats, warmup=1)
-        levels = measure_blur(image).scale
-        rows.append({"photo": label, "size": list(image.size), "judgement_s": round(seconds, 3), "scale": levels,
-                     "jpeg_decode_s": round(decode_seconds(image, args.repeats), 3)})  # fmt: skip
+        row = {"photo": label, "size": list(image.size)}
+        for estimator in ESTIMATORS:
+            run = lambda image=image, estimator=estimator: measure_blur(image, estimator=estimator)  # noqa: E731
+            row[f"{estimator}_s"] = round(median_seconds(run, repeats=args.repeats, warmup=1)[0], 3)
+            row[f"{estimator}_scale"] = run().scale
+        rows.append(row | {"jpeg_decode_s": round(decode_seconds(image, args.repeats), 3)})
         print(rows[-1])
     report = {"cpu": cpu_info(), "repeats": args.repeats, "rows": rows}
     lines = ["# What the judgement adds per photo", "", "Written by `python -m lab judge_speed --write`: "
-             "`msdunet.focus.measure_blur` on a decoded photo (median), beside a full-size Pillow decode of "
-             "the same photo as JPEG q92.", "", "| photo | size | judgement (s) | measured at 1/… | JPEG decode (s) |",
-             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+             "`msdunet.focus.measure_blur` on a decoded photo (median, one thread), by each estimator, beside a "
+             "full-size Pillow decode of the same photo as JPEG q92.", "",
+             "| photo | size | classical (s) | learned (s) | measured at 1/… | JPEG decode (s) |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for r in rows:
-        lines.append(f"| {r['photo']} | {r['size'][0]}×{r['size'][1]} | {r['judgement_s']} | {r['scale']} | "
-                     f"{r['jpeg_decode_s']} |")  # fmt: skip
+        lines.append(f"| {r['photo']} | {r['size'][0]}×{r['size'][1]} | {r['classical_s']} | {r['learned_s']} | "
+                     f"{r['classical_scale']} / {r['learned_scale']} | {r['jpeg_decode_s']} |")  # fmt: skip
     if args.write:
         (ROOT / "reports" / "judge_speed.json").write_text(json.dumps(report, indent=1, default=sorted) + "\n")
         (ROOT / "reports" / "judge_speed.md").write_text("\n".join(lines) + "\n")

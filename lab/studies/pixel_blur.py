@@ -1,21 +1,25 @@
-"""Blur in pixels: the judgement's constants fitted on synthetic blur, its error on held-out synthetic
-blur beside the classical baseline, and its verdicts on real photos.
+"""Blur in pixels: the judgement's constants fitted on synthetic blur, the two estimators' error on
+held-out synthetic blur beside the classical baseline, and their verdicts on real photos.
 
     python -m lab pixel_blur_data          # first: the synthetic patches (cache/pixel_blur/)
-    python -m lab pixel_blur [--data ../shared/data]
+    python -m lab pixel_blur [--data ../shared/data] [--parts synthetic realworld sensitivity]
 
-1. **Fit** (fitting photos of ``pixel_blur_data`` only): ``GRADIENT_FLOOR``, the raw σ a perfectly
+The estimators (``msdunet.focus.limits.ESTIMATORS``): ``classical`` (``msdunet.focus.sharpness``:
+re-blur ladder, per direction, calibrated) and ``learned`` (``msdunet.focus.learned``: the shipped CNN,
+trained by ``python -m lab pixel_blur_train`` on other patches of the fitting photos).
+
+1. **Fit**, per estimator (fitting photos of ``pixel_blur_data`` only): ``floor``, the raw σ a perfectly
    sharp edge reads, minimises the median |error| of ``calibrated`` σ on patches with σ ≤ 3 px;
-   ``LIMIT_PX`` is the estimate that best separates patches blurred by σ ≤ 0.5 px (invisible at
-   100 %: keep) from those blurred by σ ≥ 1 px (plainly soft: reject), by balanced accuracy; ``MOTION_FROM``
+   ``limit_px`` is the estimate that best separates patches blurred by σ ≤ 0.5 px (invisible at
+   100 %: keep) from those blurred by σ ≥ 1 px (plainly soft: reject), by balanced accuracy; ``motion_from``
    the major / minor ratio that best separates streaks (kernel anisotropy ≥ 2) from Gaussian and disk
    blur, among patches blurred by σ ≥ 1 px.  Each rounded to 0.05.
-2. **Held-out synthetic error** in px per σ bin: ours (``msdunet.focus.sharpness``: re-blur ladder,
-   per direction, calibrated) against the classical baseline (Zhuo & Sim: one re-blur σ0 = 1.4,
-   median over all edges of the patch) and the trivial floor (the fitting patches' median σ).
+2. **Held-out synthetic error** in px per σ bin and per kernel kind: both estimators against the
+   classical baseline (Zhuo & Sim: one re-blur σ0 = 1.4, median over all edges of the patch) and the
+   trivial floor (the fitting patches' median σ).
 3. **Real photos** (never fitted on): keep / reject per label on ``realworld/mxagar_blur300``, for the
-   judgement, pixels alone and the blur map's verdict alone (the previous default); the sensitivity
-   curve on camera-size photos: ``lab.studies.pixel_blur_photos``.
+   judgement, pixels alone (each estimator) and the blur map's verdict alone; the sensitivity curve on
+   camera-size photos: ``lab.studies.pixel_blur_photos``.
 
 Writes reports/pixel_blur.json and reports/pixel_blur.md.
 """
@@ -30,9 +34,9 @@ from scipy import ndimage
 
 from lab import ROOT
 from lab.studies.pixel_blur_data import CACHE
-from lab.studies.pixel_blur_photos import realworld_confusion, sensitivity
+from lab.studies.pixel_blur_photos import realworld_confusion, scene_check, sensitivity
 from msdunet.focus import limits
-from msdunet.focus.sharpness import calibrated, edge_pixels, gradients, patch_blur
+from msdunet.focus.sharpness import across_directions, calibrated, edge_pixels, estimate, gradients
 
 BINS = ((0.0, 0.01), (0.01, 0.6), (0.6, 1.0), (1.0, 1.5), (1.5, 2.0), (2.0, 3.0), (3.0, 4.1))
 BASELINE_REBLUR = 1.4
@@ -67,9 +71,14 @@ def baseline(patches: np.ndarray) -> np.ndarray:
     return out
 
 
-def measured(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    parts = [patch_blur(patches[s : s + 256]) for s in range(0, len(patches), 256)]
-    return np.concatenate([p.major for p in parts]), np.concatenate([p.minor for p in parts])
+def measured(patches: np.ndarray, estimator: str) -> tuple[np.ndarray, np.ndarray]:
+    """Raw (major, minor) σ per patch by ``estimator`` (NaN without texture)."""
+    parts = [estimate(patches[s : s + 256], estimator) for s in range(0, len(patches), 256)]
+    by_direction = np.concatenate([p[0] for p in parts])
+    textured = np.concatenate([p[1] for p in parts])
+    return across_directions(by_direction, textured, np.fmax.reduce), across_directions(
+        by_direction, textured, np.fmin.reduce
+    )
 
 
 def best_split(low: np.ndarray, high: np.ndarray) -> float:
@@ -82,11 +91,11 @@ def best_split(low: np.ndarray, high: np.ndarray) -> float:
 def fit(truth: np.ndarray, major: np.ndarray, minor: np.ndarray, kinds: np.ndarray, ratio_truth: np.ndarray) -> dict:
     ok = np.isfinite(major)
     small = ok & (truth <= 3)
-    floors = np.round(np.arange(0.3, 1.21, 0.05), 2)
+    floors = np.round(np.arange(0.0, 1.21, 0.05), 2)
     errors = [float(np.median(np.abs(calibrated(major[small], floor=f) - truth[small]))) for f in floors]
     floor = float(floors[int(np.argmin(errors))])
-    estimate = calibrated(major, floor=floor)
-    limit = best_split(estimate[ok & (truth <= KEEP_UP_TO)], estimate[ok & (truth >= REJECT_FROM)])
+    reading = calibrated(major, floor=floor)
+    limit = best_split(reading[ok & (truth <= KEEP_UP_TO)], reading[ok & (truth >= REJECT_FROM)])
     ratio = major / np.maximum(minor, 1e-3)
     blurred = ok & (truth >= 1.0)
     defocus = blurred & np.isin(kinds, ["gaussian", "disk"])
@@ -107,34 +116,73 @@ def errors_by_bin(truth: np.ndarray, estimates: dict[str, np.ndarray]) -> list[d
     return rows
 
 
+def kind_accuracy(major: np.ndarray, minor: np.ndarray, *, motion_from: float, is_motion: np.ndarray) -> float:
+    said_motion = major / np.maximum(minor, 1e-3) >= motion_from
+    return round(float(np.mean(said_motion == is_motion)), 3)
+
+
+def errors_by_kind(truth: np.ndarray, kinds: np.ndarray, estimates: dict[str, np.ndarray]) -> list[dict]:
+    rows = []
+    for kind in ("none", "gaussian", "disk", "linear", "curved"):
+        inside = kinds == kind
+        row = {"kind": kind, "patches": int(inside.sum())}
+        for name, est in estimates.items():
+            ok = inside & np.isfinite(est)
+            row[name] = round(float(np.mean(np.abs(est[ok] - truth[ok]))), 3) if ok.any() else None
+        rows.append(row)
+    return rows
+
+
 def synthetic(data: dict[str, np.ndarray]) -> dict:
     patches = data["patch"].astype(np.float32) / 255.0
     truth, kinds, held = data["major"], data["kind"], data["heldout"].astype(bool)
     ratio_truth = data["major"] / np.maximum(data["minor"], 1e-3)
-    major, minor = measured(patches)
-    fitted = fit(truth[~held], major[~held], minor[~held], kinds[~held], ratio_truth[~held])
-    ours = calibrated(major, floor=fitted["floor"])
-    ours[~np.isfinite(major)] = np.nan
-    trivial = np.full_like(truth, float(np.median(truth[~held])))
-    h = held & np.isfinite(major)
-    estimates = {"ours": ours[h], "classical": baseline(patches[h]), "trivial": trivial[h]}
+    read = {name: measured(patches, name) for name in limits.ESTIMATORS}
+    fitted = {
+        name: fit(truth[~held], major[~held], minor[~held], kinds[~held], ratio_truth[~held])
+        for name, (major, minor) in read.items()
+    }
+    textured = np.isfinite(read["classical"][0])
+    h = held & textured
+    estimates = {}
+    for name, (major, _) in read.items():
+        estimates[name] = calibrated(major, floor=fitted[name]["floor"])[h]
+    estimates["zhuo_sim"] = baseline(patches[h])
+    estimates["trivial"] = np.full(int(h.sum()), float(np.median(truth[~held])), dtype=np.float32)
     blurred = h & (truth >= 1.0) & (np.isin(kinds, ["gaussian", "disk"]) | (ratio_truth >= 2))
-    said_motion = major / np.maximum(minor, 1e-3) >= fitted["motion_from"]
-    is_motion = ratio_truth >= 2
+    is_motion = (ratio_truth >= 2)[blurred]
+    kind_right = {
+        name: kind_accuracy(
+            major[blurred], minor[blurred], motion_from=fitted[name]["motion_from"], is_motion=is_motion
+        )
+        for name, (major, minor) in read.items()
+    }
+    keep, reject = truth[h] <= KEEP_UP_TO, truth[h] >= REJECT_FROM
+    split = {
+        name: round(
+            float(
+                (np.mean(estimates[name][keep] <= f["limit_px"]) + np.mean(estimates[name][reject] > f["limit_px"])) / 2
+            ),
+            3,
+        )
+        for name, f in fitted.items()
+    }
     return {
         "fit": fitted,
         "patches": {"fitting": int((~held).sum()), "held_out": int(held.sum()), "held_out_textured": int(h.sum())},
+        "held_out_limit_accuracy": split,
         "held_out_error_px": errors_by_bin(truth[h], estimates),
+        "held_out_error_by_kind_px": errors_by_kind(truth[h], kinds[h], estimates),
         "held_out_mae_px": {k: round(float(np.nanmean(np.abs(v - truth[h]))), 3) for k, v in estimates.items()},
-        "held_out_kind_accuracy": round(float(np.mean(said_motion[blurred] == is_motion[blurred])), 3),
-        "held_out_kind_trivial": round(float(max(is_motion[blurred].mean(), 1 - is_motion[blurred].mean())), 3),
+        "held_out_kind_accuracy": kind_right,
+        "held_out_kind_trivial": round(float(max(is_motion.mean(), 1 - is_motion.mean())), 3),
         "held_out_kind_patches": int(blurred.sum()),
     }
 
 
 # The benchmarks' masks do not label photos as a whole: even a mask 95 % white leaves the sharp subject
 # (a flower on bokeh, a panned car) that a photographer keeps, so they are no set to score keep / reject.
-PARTS = ("synthetic", "realworld", "sensitivity")
+PARTS = ("synthetic", "scene", "realworld", "sensitivity")
 
 
 def main() -> None:
@@ -149,16 +197,20 @@ def main() -> None:
     report = json.loads(out.read_text()) if out.exists() and set(args.parts) != set(PARTS) else {}
     runs = {
         "synthetic": lambda: synthetic(load_patches()),
+        "scene": scene_check,
         "realworld": lambda: realworld_confusion(args.data),
         "sensitivity": lambda: sensitivity(args.data),
     }
     for part in args.parts:
         report[part] = runs[part]()
-    report["shipped"] = {"floor": limits.GRADIENT_FLOOR, "limit_px": limits.LIMIT_PX, "motion_from": limits.MOTION_FROM}
+    report["shipped"] = {"estimator": limits.ESTIMATOR, "fitted": limits.FITTED}
     out.write_text(json.dumps(report, indent=1) + "\n")
     from lab.studies.pixel_blur_markdown import write_markdown
 
-    write_markdown(report, ROOT / "reports" / "pixel_blur.md")
+    speed = ROOT / "reports" / "judge_speed.json"
+    write_markdown(
+        report, ROOT / "reports" / "pixel_blur.md", speed=json.loads(speed.read_text()) if speed.exists() else None
+    )
     print(json.dumps(report["synthetic"]["fit"]), "→", out)
 
 

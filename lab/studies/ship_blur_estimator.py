@@ -30,10 +30,10 @@ TRAINED_ON = (
 def card_text(card: dict) -> str:
     return "\n".join([
         f"# {card['name']}: the learned blur estimator", "",
-        "A small CNN (`msdunet.focus.learned.BlurNet`, channels "
-        f"{card['channels']}) that reads a 128-px grey patch at native resolution and answers the blur σ across "
-        "each of four edge directions, in px. Used by the judgement with `--estimator learned` "
-        "(`msdunet.focus.judgement`).", "",
+        "A small CNN (trained as `msdunet.training.blur_estimator.BlurNet`, run in NumPy by `msdunet.focus.learned`; "
+        f"channels {card['channels']}) that reads a 128-px grey patch at native resolution and answers the blur σ "
+        "across each of four edge directions, in px. Used by the judgement with `--estimator learned` "
+        "(`msdunet.focus.judgement`; the default when reports/pixel_blur.md's rule says so).", "",
         f"- trained on: {card['trained_on']}",
         f"- trained with: `{card['trained_with']}`; {card['epochs_done']} epochs, {card['training_minutes']} min on "
         "2 CPU cores; the epoch with the lowest validation error kept",

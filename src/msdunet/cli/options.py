@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from msdunet.focus.limits import LIMIT_PX
+from msdunet.focus.limits import ESTIMATOR, ESTIMATORS, FITTED
 from msdunet.inference.options import ModelOptions
 from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE, MAP_SIZE
 
@@ -75,8 +75,13 @@ DETECT_OPTIONS = (
         help="Long side (px) the photos will be seen at, or full: the verdict's blur limit holds at that size.",
     ),
     click.option(
-        "--limit-px", default=LIMIT_PX, show_default=True, type=click.FloatRange(min=0.05),
-        help="Largest blur (σ, px at the judged size) a sharp subject may have.",
+        "--limit-px", default=None, type=click.FloatRange(min=0.05),
+        help="Largest blur (σ, px at the judged size) a sharp subject may have [default: the estimator's, "
+        + ", ".join(f"{name} {fitted['limit_px']}" for name, fitted in FITTED.items()) + "].",
+    ),
+    click.option(
+        "--estimator", default=ESTIMATOR, show_default=True, type=click.Choice(ESTIMATORS),
+        help="What reads the blur in pixels: the gradient ratio at edges, or a small CNN on the patches.",
     ),
     click.option(
         "--faces", is_flag=True,
@@ -128,7 +133,8 @@ DETECT_OPTIONS = (
     click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task."),
 )  # fmt: skip
 _GROUP_NAMES = (
-    "recursive", "weights", "threshold", "judge_at", "limit_px", "faces", "no_overlay", "map_size", "skip_existing",
+    "recursive", "weights", "threshold", "judge_at", "limit_px", "estimator", "faces", "no_overlay", "map_size",
+    "skip_existing",
     "working_size", "keep_aspect",
     "threads", "bf16", "backend",
     "workers", "flip_tta", "max_pixels", "engine", "address", "ray_actors", "ray_cpus", "ray_batch",
@@ -188,7 +194,10 @@ def build_detect_options(**values) -> DetectOptions:
         model=model, threshold=values["threshold"], with_overlay=not values["no_overlay"], map_size=values["map_size"],
         skip_existing=values["skip_existing"], recursive=values["recursive"], workers=values["workers"],
         max_pixels=values["max_pixels"], engine=values["engine"], ray=ray,
-        judging=JudgeOptions(judge_at=values["judge_at"], limit_px=values["limit_px"], faces=values["faces"]),
+        judging=JudgeOptions(
+            judge_at=values["judge_at"], limit_px=values["limit_px"], faces=values["faces"],
+            estimator=values.get("estimator") or ESTIMATOR,
+        ),
     )  # fmt: skip
 
 

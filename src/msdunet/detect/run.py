@@ -80,7 +80,8 @@ def run_batch(
         writers.shutdown(wait=True)  # writes already queued finish, so their rows are true
         _report_done(queue, report, on_row, keep=0)
         info = {"threshold": threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
-                "judge_at": judging.judge_at, "limit_px": judging.limit_px, "map_size": map_size}  # fmt: skip
+                "judge_at": judging.judge_at, "limit_px": judging.limit, "estimator": judging.estimator,
+                "map_size": map_size}  # fmt: skip
         report.close({**info, **(meta or {}), "planned": len(found), "interrupted": interrupted})
     return report.rows
 
@@ -118,7 +119,10 @@ class _Batch:
             )  # fmt: skip
             if row is not None:
                 return row
-        return step.decode(self.detector, found.path, with_overlay=self.with_overlay, faces=self.judging.faces)
+        judging = self.judging
+        return step.decode(
+            self.detector, found.path, with_overlay=self.with_overlay, faces=judging.faces, estimator=judging.estimator
+        )
 
     def run_network(self, found: Found, target: Target, job: Future, writers) -> tuple[str, Row | Future]:
         """(path, row or the writer's future of the row) for one input; errors go into the row, naming

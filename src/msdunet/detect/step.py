@@ -28,6 +28,7 @@ from msdunet.detect.outputs import (
 )
 from msdunet.detect.report import Judging, Row, summarize
 from msdunet.focus import DEFAULT_JUDGING, JudgeOptions, PixelBlur, measure_blur
+from msdunet.focus.limits import ESTIMATOR
 from msdunet.io import ImageReadError, read_image
 from msdunet.scoring.metrics import to_uint8_map
 
@@ -59,15 +60,23 @@ class Detected:
 
 
 def decode(
-    detector, source, *, with_overlay: bool = True, load: Callable | None = None, faces: bool = False
+    detector,
+    source,
+    *,
+    with_overlay: bool = True,
+    load: Callable | None = None,
+    faces: bool = False,
+    estimator: str = ESTIMATOR,
 ) -> Decoded:
     """The photo resized for the network (and, box-reduced first, for the overlay) and its blur
-    measured in pixels; the full-size decode is dropped here.  ``load`` reads ``source`` (default
-    ``detector.load``)."""
+    measured in pixels (by ``estimator``); the full-size decode is dropped here.  ``load`` reads
+    ``source`` (default ``detector.load``)."""
     rgb, size = (load or detector.load)(source)
     scaled = detector.decoding.scaled(rgb)
     photo = preview(scaled.reduced, full=size) if with_overlay else None
-    return Decoded(work=scaled.work, size=size, photo=photo, measured=measure_blur(rgb, faces=faces))
+    return Decoded(
+        work=scaled.work, size=size, photo=photo, measured=measure_blur(rgb, faces=faces, estimator=estimator)
+    )
 
 
 def infer(detector, decoded: Decoded, label: str, *, map_size: int | None = MAP_SIZE) -> Inferred:
@@ -107,7 +116,9 @@ def detect_photo(
 ) -> Detected:
     """The step: ``source`` (a path, or what ``load`` reads) to its row (path ``label``) and files,
     on the calling thread.  A photo that cannot be read raises (``READ_ERRORS``)."""
-    decoded = decode(detector, source, with_overlay=with_overlay, load=load, faces=judging.faces)
+    decoded = decode(
+        detector, source, with_overlay=with_overlay, load=load, faces=judging.faces, estimator=judging.estimator
+    )
     return encode(infer(detector, decoded, label, map_size=map_size), threshold=threshold, judging=judging)
 
 
@@ -147,7 +158,7 @@ def reuse(
     existing = read_existing(out, target, photo, with_overlay, map_size=map_size)
     if existing is None:
         return None
-    pixels = Judging(measure_blur(read_image(photo), faces=judging.faces), judging)
+    pixels = Judging(measure_blur(read_image(photo), faces=judging.faces, estimator=judging.estimator), judging)
     ms = (time.perf_counter() - start) * 1e3
     row = summarize(str(photo), existing.map8, threshold=threshold, ms=ms, pixels=pixels, size=existing.size)
     row.output, row.reused = target.map.as_posix(), True

@@ -96,10 +96,11 @@ class FaceBlur:
     centre: tuple[float, float] | None = None  # the largest face's focus point, full-size px
 
 
-def measure_face(image: Image.Image) -> FaceBlur:
+def measure_face(image: Image.Image, *, estimator: str = "classical") -> FaceBlur:
     """Find faces, then read the largest one's blur on full-resolution patches at its focus points
-    (each point and four neighbours a quarter patch away, so that the eyes' edges are in)."""
-    from msdunet.focus.sharpness import patch_blur
+    (each point and four neighbours a quarter patch away, so that the eyes' edges are in), by
+    ``estimator`` (``msdunet.focus.sharpness.estimate``)."""
+    from msdunet.focus.sharpness import estimate
     from msdunet.focus.tiles import TILE, Grid, patches
 
     found = find_faces(image)
@@ -108,11 +109,11 @@ def measure_face(image: Image.Image) -> FaceBlur:
     points = found[0].focus_points()
     shifts = np.array([[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.float64) * TILE / 4
     centres = (points[:, None, :] + shifts[None, :, :]).reshape(-1, 2)
-    measured = patch_blur(patches(image, Grid(columns=len(centres), rows=1, centres=centres)))
+    by_direction, textured = estimate(patches(image, Grid(columns=len(centres), rows=1, centres=centres)), estimator)
     centre = tuple(float(v) for v in points.mean(axis=0))
     box = found[0].box
-    if not measured.textured.any():
+    if not textured.any():
         return FaceBlur(count=len(found), box=box, centre=centre)  # type: ignore[arg-type]
-    by_direction = measured.by_direction[measured.textured]
+    by_direction = by_direction[textured]
     voted = np.array([np.median(v[np.isfinite(v)]) for v in by_direction.T if np.isfinite(v).any()])
     return FaceBlur(count=len(found), box=box, major=float(voted.max()), minor=float(voted.min()), centre=centre)  # type: ignore[arg-type]

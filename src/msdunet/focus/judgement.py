@@ -36,8 +36,8 @@ import numpy as np
 from PIL import Image
 
 from msdunet.focus.faces import FaceBlur, measure_face
-from msdunet.focus.limits import GRADIENT_FLOOR, LIMIT_PX, MOTION_FROM
-from msdunet.focus.sharpness import AcrossDirections, calibrated, patch_blur
+from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM
+from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate
 from msdunet.focus.tiles import CELLS, TILE, grid, patches
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
@@ -59,6 +59,7 @@ class PixelBlur(AcrossDirections):
     textured: np.ndarray  # (N,) bool
     scale: int
     face: FaceBlur | None = None  # None: faces were not looked for
+    estimator: str = "classical"  # what read by_direction (msdunet.focus.limits.ESTIMATORS)
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,13 @@ class FocusJudgement:
     face_blur_px: float | None = None  # the largest face's σ, full-size px (the subject, when measured)
 
 
-def _measure_level(image: Image.Image, scale: int) -> PixelBlur:
+def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
     cells = grid(*image.size, cells=CELLS)
-    measured = patch_blur(patches(image, cells, tile=TILE))
+    by_direction, textured = estimate(patches(image, cells, tile=TILE), estimator)
     width, height = image.size
     return PixelBlur(
         width=width * scale, height=height * scale, centres=cells.centres * scale,
-        by_direction=measured.by_direction, textured=measured.textured, scale=scale,
+        by_direction=by_direction, textured=textured, scale=scale, estimator=estimator,
     )  # fmt: skip
 
 
@@ -117,17 +118,17 @@ def subject_sigmas(blur: PixelBlur) -> tuple[float, float] | None:
     return max(votes), min(votes)
 
 
-def measure_blur(image: Image.Image, *, faces: bool = False) -> PixelBlur:
+def measure_blur(image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR) -> PixelBlur:
     """Blur per grid cell of ``image`` (PIL, full size), halving it while the subject's blur is
     beyond what a patch reads reliably; with ``faces``, the largest face's blur too (the ``faces``
-    extra: ``msdunet.focus.faces``)."""
+    extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``."""
     scale, level = 1, image
     while True:
-        blur = _measure_level(level, scale)
+        blur = _measure_level(level, scale, estimator)
         subject = subject_sigmas(blur)
         beyond = subject is None or subject[0] > RELIABLE_UP_TO
         if not beyond or max(level.size) // 2 < SMALLEST_LEVEL:
-            return replace(blur, face=measure_face(image)) if faces else blur
+            return replace(blur, face=measure_face(image, estimator=estimator)) if faces else blur
         level, scale = level.reduce(2), scale * 2
 
 
@@ -135,16 +136,19 @@ def judge(
     blur: PixelBlur,
     *,
     judge_at: int | None = None,
-    limit_px: float = LIMIT_PX,
+    limit_px: float | None = None,
     map_verdict: str | None = None,
 ) -> FocusJudgement:
     """The verdict of a measurement (see the module's docstring).  ``map_verdict``, the blur map's
     (``msdunet.focus.classify``: blur relative to the frame), rejects too: a photo is ``blurred``
-    when either finds no sharp subject; it is the verdict when nothing has texture to judge."""
+    when either finds no sharp subject; it is the verdict when nothing has texture to judge.
+    ``limit_px`` None: the limit fitted for the estimator that measured ``blur``."""
+    fitted = FITTED[blur.estimator]
+    limit_px = fitted["limit_px"] if limit_px is None else limit_px
     long_side = max(blur.width, blur.height)
     judged_at = long_side if judge_at is None else min(judge_at, long_side)
     face = blur.face
-    face_px = None if face is None or face.major is None else float(calibrated(face.major, floor=GRADIENT_FLOOR))
+    face_px = None if face is None or face.major is None else float(calibrated(face.major, floor=fitted["floor"]))
     faces = None if face is None else face.count
     sigmas = subject_sigmas(blur) if face_px is None else (face.major, face.minor)
     if sigmas is None:
@@ -154,13 +158,14 @@ def judge(
             faces=faces,
         )  # fmt: skip
     at_size = judged_at / long_side
-    subject_px = face_px if face_px is not None else float(calibrated(sigmas[0], floor=GRADIENT_FLOOR)) * blur.scale
+    floor = fitted["floor"]
+    subject_px = face_px if face_px is not None else float(calibrated(sigmas[0], floor=floor)) * blur.scale
     judged_px = subject_px * at_size
-    cells = calibrated(blur.major[blur.textured], floor=GRADIENT_FLOOR) * blur.scale * at_size
+    cells = calibrated(blur.major[blur.textured], floor=floor) * blur.scale * at_size
     sharp_share = float(np.count_nonzero(cells <= limit_px)) / max(1, len(cells))
     cx, cy = face.centre if face_px is not None else blur.centres[_subject(blur)].mean(axis=0)
     if judged_px > limit_px or map_verdict == "blurred":
-        verdict, kind = "blurred", blur_kind(*sigmas)
+        verdict, kind = "blurred", blur_kind(*sigmas, motion_from=fitted["motion_from"])
     else:
         verdict, kind = ("sharp" if sharp_share >= SHARP_FROM else "subject in focus"), None
     return FocusJudgement(
@@ -182,19 +187,26 @@ def verdict_at(*, verdict: str, judged_blur_px: float | None, map_verdict: str, 
     return "subject in focus" if verdict == "blurred" else verdict
 
 
-def blur_kind(major: float, minor: float) -> str:
-    """``motion`` when the subject's blur is a streak (major / minor ≥ ``MOTION_FROM``)."""
-    return "motion" if major / max(minor, 1e-3) >= MOTION_FROM else "defocus"
+def blur_kind(major: float, minor: float, *, motion_from: float = MOTION_FROM) -> str:
+    """``motion`` when the subject's blur is a streak (major / minor ≥ ``motion_from``)."""
+    return "motion" if major / max(minor, 1e-3) >= motion_from else "defocus"
 
 
 @dataclass(frozen=True)
 class JudgeOptions:
     """How a verdict is judged: at ``judge_at`` px on the long side (None: full size), sharp up to
-    ``limit_px`` (σ at that size); with ``faces``, on the largest face when there is one."""
+    ``limit_px`` (σ at that size; None: the estimator's fitted limit); with ``faces``, on the
+    largest face when there is one; blur read by ``estimator`` (``classical`` or ``learned``)."""
 
     judge_at: int | None = None
-    limit_px: float = LIMIT_PX
+    limit_px: float | None = None
     faces: bool = False
+    estimator: str = ESTIMATOR
+
+    @property
+    def limit(self) -> float:
+        """The limit the verdict uses: ``limit_px``, or the one fitted for the estimator."""
+        return FITTED[self.estimator]["limit_px"] if self.limit_px is None else self.limit_px
 
 
 DEFAULT_JUDGING = JudgeOptions()
@@ -204,5 +216,5 @@ def judge_photo(
     image: Image.Image, *, options: JudgeOptions = DEFAULT_JUDGING, map_verdict: str | None = None
 ) -> FocusJudgement:
     """``measure_blur`` then ``judge``: the verdict of one decoded photo (PIL, full size)."""
-    measured = measure_blur(image, faces=options.faces)
+    measured = measure_blur(image, faces=options.faces, estimator=options.estimator)
     return judge(measured, judge_at=options.judge_at, limit_px=options.limit_px, map_verdict=map_verdict)

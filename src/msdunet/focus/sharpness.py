@@ -221,6 +221,34 @@ def patch_blur(patches: np.ndarray) -> PatchBlur:
     return PatchBlur(by_direction, counts)
 
 
+def edge_counts(patches: np.ndarray) -> np.ndarray:
+    """Edge pixels per patch and direction (N, 4), as ``patch_blur`` counts them, without reading σ."""
+    mask, direction, _ = edge_pixels(np.ascontiguousarray(patches, dtype=np.float32))
+    n, y, x = np.nonzero(mask)
+    cell = n.astype(np.int64) * len(DIRECTIONS) + direction[n, y, x]
+    return np.bincount(cell, minlength=len(patches) * len(DIRECTIONS)).reshape(len(patches), len(DIRECTIONS))
+
+
+def estimate(tiles: np.ndarray, estimator: str) -> tuple[np.ndarray, np.ndarray]:
+    """σ across each edge direction (N, 4; NaN where a direction has too few edges) and whether
+    each patch has texture, by the ``classical`` or the ``learned`` estimator; both count edges
+    the same way, the learned one reads σ from the textured patches only."""
+    if estimator == "classical":
+        measured = patch_blur(tiles)
+        return measured.by_direction, measured.textured
+    if estimator != "learned":
+        raise ValueError(f"unknown blur estimator {estimator!r}; valid: classical, learned")
+    from msdunet.focus.learned import learned_sigmas  # its weights: only when asked for
+
+    counts = edge_counts(tiles)
+    voting = counts >= MIN_DIRECTION_EDGES
+    textured = (counts.sum(axis=1) >= MIN_EDGES) & voting.any(axis=1)
+    by_direction = np.full(counts.shape, np.nan, dtype=np.float32)
+    if textured.any():
+        by_direction[textured] = learned_sigmas(tiles[textured])
+    return np.where(voting, by_direction, np.nan).astype(np.float32), textured
+
+
 def calibrated(sigma: np.ndarray | float, *, floor: float) -> np.ndarray:
     """Raw estimates less the discrete gradient's own blur: √(max(σ² − floor², 0))."""
     sigma = np.asarray(sigma, dtype=np.float32)

@@ -1,7 +1,7 @@
-"""Train the learned blur estimator (``msdunet.focus.learned.BlurNet``) on synthetic blur of known kernels.
+"""Train the learned blur estimator (``msdunet.focus.learned``) on synthetic blur of known kernels.
 
     python -m lab pixel_blur_train [--patches cache/pixel_blur_train] [--out runs/blur_estimator]
-                                   [--epochs 24] [--max-minutes 28] [--resume]
+                                   [--epochs 24] [--channels 16 24 32 48] [--max-minutes 28] [--resume]
 
 Patches: ``cache/pixel_blur_train/part*.npz`` (``python -m lab pixel_blur_train_data``: 128-px grey
 patches of the fitting photos, each with the kernel's σ across the four edge directions).  Their
@@ -29,11 +29,34 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from msdunet.focus.learned import CHANNELS, OFFSET, BlurNet
+from msdunet.focus.learned import CHANNELS, CONTRAST_EPS, OFFSET
 
 FLIP = (0, 3, 2, 1)  # mirroring (either axis) swaps the two diagonal directions
 TRANSPOSE = (2, 1, 0, 3)  # swapping rows and columns swaps the horizontal and vertical ones
 VAL_UP_TO = 4.0  # px: the range of the held-out report, where the epoch is picked
+
+
+class BlurNet(nn.Module):
+    """The network of ``msdunet.focus.learned`` in PyTorch, for training (the product runs it in NumPy):
+    grey patches (N, 1, H, W) in [0, 1] → log(σ + OFFSET) across the four edge directions (N, 4)."""
+
+    def __init__(self, channels: tuple[int, ...] = CHANNELS) -> None:
+        super().__init__()
+        self.channels = tuple(channels)
+        layers: list[nn.Module] = []
+        previous = 1
+        for i, width in enumerate(channels):
+            size = 5 if i == 0 else 3
+            layers += [nn.Conv2d(previous, width, size, stride=2, padding=size // 2), nn.ReLU(inplace=True)]
+            previous = width
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Linear(2 * previous, 64), nn.ReLU(inplace=True), nn.Linear(64, 4))
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        mean = patches.mean(dim=(2, 3), keepdim=True)
+        contrast = patches.std(dim=(2, 3), keepdim=True) + CONTRAST_EPS
+        f = self.features((patches - mean) / contrast)
+        return self.head(torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3))], dim=1))
 
 
 def load_patches(folder: Path) -> dict[str, np.ndarray]:
@@ -96,7 +119,7 @@ def train_epoch(net: BlurNet, data: tuple[torch.Tensor, torch.Tensor], *, optimi
 def save_best(net: BlurNet, out: Path, meta: dict) -> None:
     path = out / "model.safetensors"
     save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(path))
-    card = {"channels": list(CHANNELS), "offset": OFFSET, **meta}
+    card = {"channels": list(net.channels), "offset": OFFSET, **meta}
     card["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     (out / "model.json").write_text(json.dumps(card, indent=2) + "\n")
 
@@ -114,7 +137,8 @@ def fit(args: argparse.Namespace) -> dict:
     if state is None and checkpoint.exists():
         raise SystemExit(f"{out} holds a run: --resume continues it, or give another --out")
     epochs, lr = (args.epochs, args.lr) if state is None else (int(state["epochs"]), float(state["lr"]))
-    net = BlurNet(CHANNELS)
+    channels = tuple(args.channels) if state is None else tuple(state["channels"])
+    net = BlurNet(channels)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * math.ceil(len(train[0]) / 128)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.05)
@@ -149,7 +173,7 @@ def fit(args: argparse.Namespace) -> dict:
             }
             save_best(net, out, meta)
         state = {"model": net.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                 "epoch": epoch, "best": best, "epochs": epochs, "lr": lr}  # fmt: skip
+                 "epoch": epoch, "best": best, "epochs": epochs, "lr": lr, "channels": list(channels)}  # fmt: skip
         torch.save(state, checkpoint.with_suffix(".tmp"))
         checkpoint.with_suffix(".tmp").replace(checkpoint)
     return {"epochs_done": epoch, "best_val_mae_px": best}
@@ -161,6 +185,7 @@ def main() -> None:
     parser.add_argument("--out", default="runs/blur_estimator")
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--channels", type=int, nargs=4, default=list(CHANNELS), help="of the four convolutions")
     parser.add_argument("--max-minutes", type=float, default=28.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true")

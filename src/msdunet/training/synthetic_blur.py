@@ -19,7 +19,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage, signal
 
 KINDS = ("gaussian", "disk", "linear", "curved")
@@ -143,6 +143,22 @@ def blur_through_mask(image: np.ndarray, region: np.ndarray, kernel: Kernel) -> 
     """``image`` float (H,W,3) whose pixels inside ``region`` (H,W bool) are the image convolved with
     ``kernel`` and whose other pixels are the image's own, exactly: blur pasted through a mask."""
     return np.where(region[..., None], blur(image, kernel), image).astype(np.float32)
+
+
+def shapes(side: int, seed: int = 0, supersample: int = 4) -> np.ndarray:
+    """A sharp grey scene (side², float in [0, 1]) of random rectangles and ellipses, drawn
+    ``supersample`` times larger and box-reduced: edges anti-aliased, nothing else blurred."""
+    rng = np.random.default_rng(seed)
+    big = side * supersample
+    image = Image.new("L", (big, big), 128)
+    draw = ImageDraw.Draw(image)
+    for _ in range(side // 3):
+        x, y = rng.integers(0, big, 2)
+        w, h = rng.integers(big // 60, big // 6, 2)
+        box = [int(x), int(y), int(x + w), int(y + h)]
+        fill = int(rng.integers(0, 256))
+        (draw.rectangle if rng.random() < 0.5 else draw.ellipse)(box, fill=fill)
+    return np.asarray(image.resize((side, side), Image.BOX), dtype=np.float32) / 255.0
 
 
 def camera(
