@@ -62,7 +62,7 @@ def test_numpy_inference_is_the_trained_torch_network():
     from msdunet.focus.learned import Net
 
     torch.manual_seed(1)
-    net = be.BlurNet((8, 12, 16, 24)).eval()
+    net = be.PatchBlurNet((8, 12, 16, 24)).eval()
     for p in net.parameters():
         p.data.uniform_(-0.3, 0.3)
     patches = np.random.default_rng(2).random((5, 128, 128), dtype=np.float32)

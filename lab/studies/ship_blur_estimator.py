@@ -30,7 +30,8 @@ TRAINED_ON = (
 def card_text(card: dict) -> str:
     return "\n".join([
         f"# {card['name']}: the learned blur estimator", "",
-        "A small CNN (trained as `msdunet.training.blur_estimator.BlurNet`, run in NumPy by `msdunet.focus.learned`; "
+        "A small CNN (trained as `msdunet.training.blur_estimator.PatchBlurNet`, run in NumPy by "
+        "`msdunet.focus.learned`; "
         f"channels {card['channels']}) that reads a 128-px grey patch at native resolution and answers the blur σ "
         "across each of four edge directions, in px. Used by the judgement with `--estimator learned` "
         "(`msdunet.focus.judgement`; the default when reports/pixel_blur.md's rule says so).", "",

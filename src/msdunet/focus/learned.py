@@ -49,7 +49,7 @@ class Net:
 
     @classmethod
     def of(cls, tensors: dict[str, np.ndarray], layers: int) -> Net:
-        """From a state dict of ``msdunet.training.blur_estimator.BlurNet`` (its tensor names)."""
+        """From a state dict of ``msdunet.training.blur_estimator.PatchBlurNet`` (its tensor names)."""
 
         def pair(name: str) -> tuple[np.ndarray, np.ndarray]:
             return tensors[f"{name}.weight"].astype(np.float32), tensors[f"{name}.bias"].astype(np.float32)

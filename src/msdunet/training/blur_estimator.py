@@ -36,7 +36,7 @@ TRANSPOSE = (2, 1, 0, 3)  # swapping rows and columns swaps the horizontal and v
 VAL_UP_TO = 4.0  # px: the range of the held-out report, where the epoch is picked
 
 
-class BlurNet(nn.Module):
+class PatchBlurNet(nn.Module):
     """The network of ``msdunet.focus.learned`` in PyTorch, for training (the product runs it in NumPy):
     grey patches (N, 1, H, W) in [0, 1] → log(σ + OFFSET) across the four edge directions (N, 4)."""
 
@@ -89,7 +89,7 @@ def as_input(patches: torch.Tensor) -> torch.Tensor:
     return (patches.float() / 255.0)[:, None]
 
 
-def validation_error(net: BlurNet, patches: torch.Tensor, truth: torch.Tensor) -> float:
+def validation_error(net: PatchBlurNet, patches: torch.Tensor, truth: torch.Tensor) -> float:
     """Mean |σ error| in px over the directions with true σ ≤ VAL_UP_TO."""
     net.eval()
     with torch.inference_mode():
@@ -99,7 +99,7 @@ def validation_error(net: BlurNet, patches: torch.Tensor, truth: torch.Tensor) -
     return float((sigma - truth).abs()[inside].mean())
 
 
-def train_epoch(net: BlurNet, data: tuple[torch.Tensor, torch.Tensor], *, optimizer, scheduler, g) -> float:
+def train_epoch(net: PatchBlurNet, data: tuple[torch.Tensor, torch.Tensor], *, optimizer, scheduler, g) -> float:
     net.train()
     patches, truth = data
     target = (truth + OFFSET).log()
@@ -116,7 +116,7 @@ def train_epoch(net: BlurNet, data: tuple[torch.Tensor, torch.Tensor], *, optimi
     return total / seen
 
 
-def save_best(net: BlurNet, out: Path, meta: dict) -> None:
+def save_best(net: PatchBlurNet, out: Path, meta: dict) -> None:
     path = out / "model.safetensors"
     save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, str(path))
     card = {"channels": list(net.channels), "offset": OFFSET, **meta}
@@ -138,7 +138,7 @@ def fit(args: argparse.Namespace) -> dict:
         raise SystemExit(f"{out} holds a run: --resume continues it, or give another --out")
     epochs, lr = (args.epochs, args.lr) if state is None else (int(state["epochs"]), float(state["lr"]))
     channels = tuple(args.channels) if state is None else tuple(state["channels"])
-    net = BlurNet(channels)
+    net = PatchBlurNet(channels)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * math.ceil(len(train[0]) / 128)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.05)
