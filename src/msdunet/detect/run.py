@@ -79,11 +79,18 @@ def run_batch(
         readers.shutdown(wait=True, cancel_futures=True)
         writers.shutdown(wait=True)  # writes already queued finish, so their rows are true
         _report_done(queue, report, on_row, keep=0)
-        info = {"threshold": threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
-                "judge_at": judging.judge_at, "limit_px": judging.limit, "estimator": judging.estimator,
-                "map_size": map_size}  # fmt: skip
-        report.close({**info, **(meta or {}), "planned": len(found), "interrupted": interrupted})
+        info = _run_info(threshold=threshold, judging=judging, map_size=map_size)
+        report.close({**info, **meta, "planned": len(found), "interrupted": interrupted})
     return report.rows
+
+
+def _run_info(*, threshold: float, judging: JudgeOptions, map_size: int | None) -> dict:
+    """The settings report.json records beside the rows."""
+    return {
+        "threshold": threshold, "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
+        "judge_at": judging.judge_at, "limit_px": judging.limit, "estimator": judging.estimator,
+        "map_size": map_size,
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)
