@@ -73,6 +73,16 @@ def test_config_gives_the_verdict_rule_of_msdunet_focus(client):
     assert config["verdicts"] == list(focus.VERDICTS) and config["max_upload"] == LIMIT
 
 
+def test_config_gives_the_px_limit_the_report_was_judged_with(client, out):
+    assert client.get("/api/config").json()["limit_px"] == json.loads((out / "report.json").read_text())["limit_px"]
+    data = json.loads((out / "report.json").read_text())
+    (out / "report.json").write_text(json.dumps({**data, "limit_px": 1.25}))  # as detect --limit-px 1.25 writes
+    assert client.get("/api/config").json()["limit_px"] == 1.25
+    del data["limit_px"]  # a report from before the limit was recorded
+    (out / "report.json").write_text(json.dumps(data))
+    assert client.get("/api/config").json()["limit_px"] == focus.LIMIT_PX
+
+
 def test_report_gives_detects_rows_with_urls_of_their_files(client, out):
     body = client.get("/api/report").json()
     assert body["source"].endswith("report.json") and body["threshold"] == 0.5

@@ -142,6 +142,7 @@ class Report:
     rows: list[Row]
     threshold: float  # P(blurred) at which detect counted a pixel blurred (report.json; 0.5 if unknown)
     source: str  # the file the rows came from (report.json or report.csv), "" when there is none
+    limit_px: float | None = None  # the blur limit the verdicts were judged with (report.json; None if unknown)
 
 
 def read_report(out: Path) -> Report:
@@ -153,7 +154,11 @@ def read_report(out: Path) -> Report:
     try:
         if use_json:
             data = json.loads(js.read_text())
-            return Report([_row(r) for r in data["rows"]], float(data.get("threshold", 0.5)), str(js))
+            limit = data.get("limit_px")
+            return Report(
+                [_row(r) for r in data["rows"]], float(data.get("threshold", 0.5)), str(js),
+                limit_px=None if limit is None else float(limit),
+            )  # fmt: skip
         if cs.is_file():
             with open(cs, newline="") as f:
                 reader = csv.DictReader(f)

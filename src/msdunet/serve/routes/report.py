@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from msdunet import __version__, focus
 from msdunet.serve.schemas import Config, ReportOut, with_urls
 from msdunet.serve.state import ServeState
+from msdunet.serve.store import StoreError, load_report
 from msdunet.serve.thumbs import urls
 
 
@@ -16,11 +17,13 @@ def router(state: ServeState) -> APIRouter:
 
     @routes.get("/config", response_model=Config)
     def config() -> Config:
-        """The verdict rule's thresholds and this server's settings."""
+        """The verdict rule's thresholds and this server's settings; the px limit is the one OUT's
+        report was judged with (``detect --limit-px`` or its estimator's), else the default's."""
+        judged = _judged_limit(state)
         return Config(
             sharp_from=focus.SHARP_FROM,
             subject_from=focus.SUBJECT_FROM,
-            limit_px=focus.LIMIT_PX,
+            limit_px=focus.LIMIT_PX if judged is None else judged,
             verdicts=list(focus.VERDICTS),
             threshold=state.threshold,
             max_upload=state.max_upload,
@@ -37,3 +40,14 @@ def router(state: ServeState) -> APIRouter:
         return {"source": current.source, "threshold": current.threshold, "rows": rows}
 
     return routes
+
+
+def _judged_limit(state: ServeState) -> float | None:
+    """The px limit in OUT's report.json; None without OUT, without the key, or when it is unreadable
+    (the config still answers: the report's own route says what is wrong with it)."""
+    if state.out is None:
+        return None
+    try:
+        return load_report(state.out).limit_px
+    except StoreError:
+        return None
