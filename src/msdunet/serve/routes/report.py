@@ -17,8 +17,7 @@ def router(state: ServeState) -> APIRouter:
 
     @routes.get("/config", response_model=Config)
     def config() -> Config:
-        """The verdict rule's thresholds and this server's settings; the px limit is the one OUT's
-        report was judged with (``detect --limit-px`` or its estimator's), else the default's."""
+        """The verdict rule's thresholds and this server's settings; the px limit: OUT's report's, else the default."""
         judged = _judged_limit(state)
         return Config(
             sharp_from=focus.SHARP_FROM,
