@@ -167,3 +167,19 @@ def test_idle_cores_leaves_the_cores_other_work_takes(tmp_path, monkeypatch):
         stat.write_text(f"cpu  1 2 3 4\nprocs_running {running}\nprocs_blocked 0\n")
         assert idle_cores(stat=stat, interval=0) == idle
     assert idle_cores(stat=tmp_path / "missing", interval=0) == 4
+
+
+def test_judge_takes_detects_judging_options(detector):
+    """BlurDetector.judge/analyse: the estimator, the limit and faces as `detect` takes them."""
+    from msdunet.focus import JudgeOptions, judge_photo
+
+    pytest.importorskip("cv2")  # faces: the faces extra
+    photo, _ = half_blurred(640, 480)
+    for options in (JudgeOptions(estimator="learned", limit_px=1.5), JudgeOptions(faces=True, judge_at=320)):
+        kwargs = {k: getattr(options, k) for k in ("judge_at", "limit_px", "faces", "estimator")}
+        analysis = detector.analyse(photo, **kwargs)
+        expected = judge_photo(photo, options=options, map_verdict=analysis.summary.verdict)
+        assert analysis.judgement == expected
+        assert detector.judge(photo, **kwargs) == expected
+    with pytest.raises(ValueError, match="unknown blur estimator 'sharpest'"):
+        detector.judge(photo, estimator="sharpest")

@@ -173,21 +173,33 @@ class BlurDetector:
         """float32 (H, W) map in [0, 1] at the input's own size; 1 = blurred."""
         return self.map_for(*self.load(image))
 
-    def analyse(self, image: ImageInput, *, judge_at: int | None = None, limit_px: float | None = None) -> Analysis:
+    def analyse(
+        self,
+        image: ImageInput,
+        *,
+        judge_at: int | None = None,
+        limit_px: float | None = None,
+        faces: bool = False,
+        estimator: str | None = None,
+    ) -> Analysis:
         """The map, its summary (where is it sharp) and the photographer's verdict, from one decode.
 
         ``judge_at``: the long side (px) the photo will be seen at, None for 100 %; ``limit_px``:
-        the largest σ (px at that size) still sharp (default ``msdunet.focus.LIMIT_PX``)."""
+        the largest σ (px at that size) still sharp (default: the estimator's fitted limit);
+        ``faces``: judge the largest face when there is one (the ``faces`` extra); ``estimator``:
+        ``classical`` or ``learned`` (default ``msdunet.focus.limits.ESTIMATOR``) — as detect's options."""
         rgb, size = self.load(image)
-        options = JudgeOptions(judge_at=judge_at) if limit_px is None else JudgeOptions(judge_at, limit_px)
+        chosen = {"estimator": estimator} if estimator is not None else {}
+        options = JudgeOptions(judge_at=judge_at, limit_px=limit_px, faces=faces, **chosen)
         blur = self.map_for(rgb, size)
         summary = summarize_focus(blur)
         return Analysis(blur, summary, judge_photo(rgb, options=options, map_verdict=summary.verdict))
 
-    def judge(self, image: ImageInput, *, judge_at: int | None = None, limit_px: float | None = None) -> FocusJudgement:
+    def judge(self, image: ImageInput, **judging) -> FocusJudgement:
         """Would a photographer keep it?  ``judgement.verdict``, ``subject_blur_px`` (σ in px of the
-        full-size photo), ``blur_kind``; see ``analyse`` for the arguments."""
-        return self.analyse(image, judge_at=judge_at, limit_px=limit_px).judgement
+        full-size photo), ``blur_kind``; the keywords are ``analyse``'s (judge_at, limit_px, faces,
+        estimator)."""
+        return self.analyse(image, **judging).judgement
 
 
 @dataclass(frozen=True)
