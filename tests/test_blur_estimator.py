@@ -37,14 +37,9 @@ def test_the_training_symmetries_permute_the_directions_as_the_kernel_turns(turn
     assert directional(turned) == pytest.approx(directional(kernel)[list(perm)], abs=1e-5)
 
 
-def tiny_run(tmp_path) -> str:
-    rng = np.random.default_rng(0)
-    n = 40
-    np.savez(
-        tmp_path / "part0.npz", patch=rng.integers(0, 255, (n, 128, 128), dtype=np.uint8),
-        directional=rng.uniform(0, 3, (n, 4)).astype(np.float32), val=np.arange(n) % 4 == 0,
-    )  # fmt: skip
-    args = argparse.Namespace(
+def tiny_args(tmp_path) -> argparse.Namespace:
+    """pixel_blur_train's arguments for a one-epoch run of a tiny network into tmp_path/run."""
+    return argparse.Namespace(
         patches=str(tmp_path),
         out=str(tmp_path / "run"),
         epochs=1,
@@ -53,6 +48,16 @@ def tiny_run(tmp_path) -> str:
         resume=False,
         channels=[4, 4, 8, 8],
     )
+
+
+def tiny_run(tmp_path) -> str:
+    rng = np.random.default_rng(0)
+    n = 40
+    np.savez(
+        tmp_path / "part0.npz", patch=rng.integers(0, 255, (n, 128, 128), dtype=np.uint8),
+        directional=rng.uniform(0, 3, (n, 4)).astype(np.float32), val=np.arange(n) % 4 == 0,
+    )  # fmt: skip
+    args = tiny_args(tmp_path)
     torch.manual_seed(0)
     assert be.fit(args)["epochs_done"] == 1
     return str(tmp_path / "run" / "model.safetensors")
@@ -90,15 +95,7 @@ def test_changed_weights_are_refused(tmp_path):
 
 def test_a_run_folder_is_never_overwritten(tmp_path):
     tiny_run(tmp_path)
-    args = argparse.Namespace(
-        patches=str(tmp_path),
-        out=str(tmp_path / "run"),
-        epochs=1,
-        lr=1e-3,
-        max_minutes=5.0,
-        resume=False,
-        channels=[4, 4, 8, 8],
-    )
+    args = tiny_args(tmp_path)
     with pytest.raises(SystemExit, match="--resume"):
         be.fit(args)
 

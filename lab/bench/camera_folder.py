@@ -15,7 +15,6 @@ recorded before every round: time on an idle machine.  Writes reports/camera_fol
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from lab import ROOT
 from lab.bench import camera_maps, camera_photos
-from lab.bench.common import cpu_info
+from lab.bench.common import commit_label, cpu_info, emit_report_pair
 from msdunet.inference.threads import idle_cores
 
 GOAL_RATIO = 1.5  # detect's time over the Laplacian pass's, at most (issue 22)
@@ -167,13 +166,6 @@ def per_photo(report: dict) -> list[str]:
     ]
 
 
-def _commit() -> str:
-    """HEAD's short hash, with "+ changes" when src/ differs from it (others' work in progress)."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True)
-    return head.stdout.strip() + (" + changes in src/" if dirty.stdout.strip() else "")
-
-
 def export(rev: str, into: Path) -> Path:
     """``src/`` of commit ``rev`` under ``into``; the folder to put on PYTHONPATH."""
     archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, capture_output=True, check=True).stdout
@@ -194,12 +186,8 @@ def main() -> None:
         folders = [bench_folder(kind, args.repeats, before) for kind in args.kinds.split(",")]
     maps = camera_maps.compare(camera_photos.folder("jpeg"))
     report = {"cpu": info["model"], "cores": info["cores"], "repeats": args.repeats, "before": args.before,
-              "commit": _commit(), "folders": folders, "maps": maps}  # fmt: skip
-    lines = markdown(report) + camera_maps.markdown(maps)
-    print("\n".join(lines))
-    if args.write:
-        (ROOT / "reports" / "camera_folder.json").write_text(json.dumps(report, indent=1) + "\n")
-        (ROOT / "reports" / "camera_folder.md").write_text("\n".join(lines) + "\n")
+              "commit": commit_label(), "folders": folders, "maps": maps}  # fmt: skip
+    emit_report_pair(report, markdown(report) + camera_maps.markdown(maps), "camera_folder", write=args.write)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 import resource
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +72,20 @@ def measured_peak(dtype: str = "fp32", repeats: int = 5) -> tuple[float, dict[st
             seconds, _ = median_seconds(lambda conv=conv, x=x: conv(x), repeats)
             rates[f"conv3×3 {channels}ch {side}²"] = 2 * 9 * channels * channels * side * side / seconds / 1e9
     return max(rates.values()), rates
+
+
+def commit_label() -> str:
+    """HEAD's short hash, with "+ changes in src/" when src/ differs from it (others' work in progress)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True)
+    return head.stdout.strip() + (" + changes in src/" if dirty.stdout.strip() else "")
+
+
+def emit_report_pair(report: dict, lines: list[str], stem: str, *, write: bool) -> None:
+    """Print a report's lines; with ``write``, save ``reports/STEM.json`` (the numbers) and ``STEM.md``."""
+    emit_report(lines, f"{stem}.md", write=write)
+    if write:
+        (ROOT / "reports" / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
 
 
 def emit_report(lines: list[str], name: str, *, write: bool) -> str:

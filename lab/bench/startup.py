@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from lab import ROOT
-from lab.bench.common import cpu_info
+from lab.bench.common import commit_label, cpu_info, emit_report_pair
 from msdunet.inference.threads import idle_cores
 
 ENGINES = ("onnx", "torch")
@@ -219,20 +219,15 @@ def markdown(report: dict) -> list[str]:
 
 
 def main() -> None:
-    from lab.bench.camera_folder import _commit
 
     parser = argparse.ArgumentParser(prog="python -m lab startup", description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="write reports/startup.{json,md}")
     args = parser.parse_args()
     info = cpu_info()
-    report = {"cpu": info["model"], "cores": info["cores"], "repeats": args.repeats, "commit": _commit(),
+    report = {"cpu": info["model"], "cores": info["cores"], "repeats": args.repeats, "commit": commit_label(),
               **measure(args.repeats)}  # fmt: skip
-    lines = markdown(report)
-    print("\n".join(lines))
-    if args.write:
-        (ROOT / "reports" / "startup.json").write_text(json.dumps(report, indent=1) + "\n")
-        (ROOT / "reports" / "startup.md").write_text("\n".join(lines) + "\n")
+    emit_report_pair(report, markdown(report), "startup", write=args.write)
 
 
 if __name__ == "__main__":
