@@ -289,4 +289,5 @@ def finish(run: Run, log: dict) -> None:
             card["started_from"] = json.loads(started.read_text())
         save_weights(run.model, run.out / "model.safetensors", meta=card)
     if run.distributed:
+        dist.barrier()  # no rank leaves while another still works: gloo aborts a process left mid-exchange
         dist.destroy_process_group()
