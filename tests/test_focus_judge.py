@@ -94,6 +94,25 @@ def test_any_size_and_mode(size):
     assert judge_photo(image.convert("L")).subject_blur_px == j.subject_blur_px
 
 
+@pytest.mark.parametrize("size", [(480, 320), (90, 60), (1600, 1200)])
+def test_each_distinct_patch_is_measured_once(size):
+    """Cells whose patches are the same pixels (overlapping grid on a small photo, clipped at the
+    border) share one measurement: the cells read what every patch measured on its own reads."""
+    from msdunet.focus.sharpness import estimate
+    from msdunet.focus.tiles import distinct_patches, grid, patches
+
+    image = photo(shapes(max(size))[: size[1], : size[0]])
+    cells = grid(*image.size)
+    distinct, index = distinct_patches(image, cells)
+    every = patches(image, cells)
+    assert np.array_equal(distinct[index], every)
+    assert len(distinct) < len(every) if max(size) < 12 * 128 else len(distinct) == len(every)
+    by_direction, textured = estimate(every, "classical")
+    measured = measure_blur(image, estimator="classical")
+    assert np.array_equal(measured.by_direction, by_direction, equal_nan=True)
+    assert np.array_equal(measured.textured, textured)
+
+
 def test_the_map_rejects_too_and_decides_without_texture(scene):
     measured = measure_blur(photo(scene))
     assert judge(measured).verdict != "blurred"

@@ -38,7 +38,7 @@ from PIL import Image
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate
-from msdunet.focus.tiles import CELLS, TILE, grid, patches
+from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
@@ -80,7 +80,9 @@ class FocusJudgement:
 
 def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
     cells = grid(*image.size, cells=CELLS)
-    by_direction, textured = estimate(patches(image, cells, tile=TILE), estimator)
+    distinct, index = distinct_patches(image, cells, tile=TILE)
+    by_direction, textured = estimate(distinct, estimator)
+    by_direction, textured = by_direction[index], textured[index]
     width, height = image.size
     return PixelBlur(
         width=width * scale, height=height * scale, centres=cells.centres * scale,
