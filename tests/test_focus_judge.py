@@ -113,6 +113,25 @@ def test_each_distinct_patch_is_measured_once(size):
     assert np.array_equal(measured.textured, textured)
 
 
+@pytest.mark.parametrize(("size", "scale"), [((1001, 769), 2), ((2001, 1501), 4), ((1500, 201), 2)])
+def test_a_halved_level_is_read_patch_by_patch(size, scale):
+    """The halved photo's patches are read from their own regions, halved alone: the same pixels
+    and the same blur as halving the whole photo first (odd sizes: Pillow rounds each halving up)."""
+    from msdunet.focus.judgement import _measure_level
+    from msdunet.focus.sharpness import estimate
+    from msdunet.focus.tiles import grid, patches
+
+    image = photo(shapes(max(size))[: size[1], : size[0]], sb.gaussian(3.0))
+    level = image
+    for _ in range(scale.bit_length() - 1):
+        level = level.reduce(2)
+    by_direction, textured = estimate(patches(level, grid(*level.size)), "classical")
+    measured = _measure_level(image, scale, "classical")
+    assert np.array_equal(measured.by_direction, by_direction, equal_nan=True)
+    assert np.array_equal(measured.textured, textured)
+    assert (measured.width, measured.height) == size
+
+
 def test_the_map_rejects_too_and_decides_without_texture(scene):
     measured = measure_blur(photo(scene))
     assert judge(measured).verdict != "blurred"

@@ -38,7 +38,7 @@ from PIL import Image
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate
-from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid
+from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
@@ -79,14 +79,14 @@ class FocusJudgement:
 
 
 def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
-    cells = grid(*image.size, cells=CELLS)
-    distinct, index = distinct_patches(image, cells, tile=TILE)
+    """The grid's blur on ``image`` halved log2(``scale``) times (read patch by patch: ``tiles``)."""
+    cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
+    distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
     by_direction, textured = estimate(distinct, estimator)
-    by_direction, textured = by_direction[index], textured[index]
     width, height = image.size
     return PixelBlur(
-        width=width * scale, height=height * scale, centres=cells.centres * scale,
-        by_direction=by_direction, textured=textured, scale=scale, estimator=estimator,
+        width=width, height=height, centres=cells.centres * scale,
+        by_direction=by_direction[index], textured=textured[index], scale=scale, estimator=estimator,
     )  # fmt: skip
 
 
@@ -124,14 +124,14 @@ def measure_blur(image: Image.Image, *, faces: bool = False, estimator: str = ES
     """Blur per grid cell of ``image`` (PIL, full size), halving it while the subject's blur is
     beyond what a patch reads reliably; with ``faces``, the largest face's blur too (the ``faces``
     extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``."""
-    scale, level = 1, image
+    scale = 1
     while True:
-        blur = _measure_level(level, scale, estimator)
+        blur = _measure_level(image, scale, estimator)
         subject = subject_sigmas(blur)
         beyond = subject is None or subject[0] > RELIABLE_UP_TO
-        if not beyond or max(level.size) // 2 < SMALLEST_LEVEL:
+        if not beyond or max(reduced_size(*image.size, scale=scale)) // 2 < SMALLEST_LEVEL:
             return replace(blur, face=measure_face(image, estimator=estimator)) if faces else blur
-        level, scale = level.reduce(2), scale * 2
+        scale *= 2
 
 
 def judge(

@@ -111,22 +111,29 @@ def gradient_direction(gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
 
 
 _NEIGHBOURS = {0: (0, 1), 1: (1, 1), 2: (1, 0), 3: (1, -1)}  # (dy, dx) along the normal, per direction
+_STEPS = np.asarray(list(_NEIGHBOURS.values()))
 
 
 def edge_pixels(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Edge mask (N,H,W), direction index (N,H,W) and gradient magnitude (N,H,W)."""
+    """Edge mask (N,H,W), direction index (N,H,W; set where the gradient clears the floor, 0
+    elsewhere) and gradient magnitude (N,H,W).
+
+    Non-maximum suppression is done only where the magnitude clears the patch's floor and away
+    from the border (``MARGIN``): the few pixels that can be edges, not every pixel."""
     gy, gx = gradients(patches)
     magnitude = np.hypot(gx, gy)
-    direction = gradient_direction(gy, gx)
-    peak = np.zeros(patches.shape, dtype=bool)
-    for index, (dy, dx) in _NEIGHBOURS.items():
-        ahead = np.roll(magnitude, shift=(-dy, -dx), axis=(1, 2))
-        behind = np.roll(magnitude, shift=(dy, dx), axis=(1, 2))
-        peak |= (direction == index) & (magnitude >= ahead) & (magnitude > behind)
     floor = np.maximum(CONTRAST_FLOOR, NOISE_FACTOR * noise_level(patches))[:, None, None]
-    edges = peak & (magnitude > floor)
-    edges[:, :MARGIN] = edges[:, -MARGIN:] = False
-    edges[:, :, :MARGIN] = edges[:, :, -MARGIN:] = False
+    inner = (slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
+    n, y, x = np.nonzero(magnitude[inner] > floor)
+    y, x = y + MARGIN, x + MARGIN
+    d = gradient_direction(gy[n, y, x], gx[n, y, x])
+    dy, dx = _STEPS[d, 0], _STEPS[d, 1]
+    here = magnitude[n, y, x]
+    peak = (here >= magnitude[n, y + dy, x + dx]) & (here > magnitude[n, y - dy, x - dx])
+    edges = np.zeros(patches.shape, dtype=bool)
+    edges[n[peak], y[peak], x[peak]] = True
+    direction = np.zeros(patches.shape, dtype=np.int8)
+    direction[n, y, x] = d
     return edges, direction, magnitude
 
 
@@ -144,7 +151,7 @@ class Edges:
     def of(cls, edges: np.ndarray, direction: np.ndarray) -> Edges:
         n, y, x = np.nonzero(edges)
         d = direction[n, y, x]
-        steps = np.asarray(list(_NEIGHBOURS.values()))[d]  # (E, 2): (dy, dx) along the normal
+        steps = _STEPS[d]  # (E, 2): (dy, dx) along the normal
         k = np.arange(-WINDOW, WINDOW + 1)
         ys = np.clip(y[:, None] + k[None, :] * steps[:, :1], 0, edges.shape[1] - 1)
         xs = np.clip(x[:, None] + k[None, :] * steps[:, 1:], 0, edges.shape[2] - 1)
@@ -178,23 +185,26 @@ def sigma_from(before: np.ndarray, after: np.ndarray, reblur: float) -> np.ndarr
 def edge_sigmas(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """σ per edge pixel, with the pixel's patch index and direction index (flat arrays).
 
-    Each rung of the ladder re-blurs only the patches that have edge pixels needing it."""
+    Each rung of the ladder re-blurs only the patches that have edge pixels needing it (the first
+    rung: every patch with an edge)."""
     patches = np.ascontiguousarray(patches, dtype=np.float32)
     mask, direction, magnitude = edge_pixels(patches)
     edges = Edges.of(mask, direction)
     before = edges.steepest(magnitude)
-    sigma = sigma_from(before, edges.steepest(reblurred_magnitude(patches, FIRST_REBLUR)), FIRST_REBLUR)
+    slot = np.zeros(len(patches), dtype=np.int64)
+
+    def reblurred(wanted: np.ndarray | None, reblur: float) -> np.ndarray:
+        some = np.unique(edges.patch if wanted is None else edges.patch[wanted])
+        slot[some] = np.arange(len(some))
+        return edges.steepest(reblurred_magnitude(patches[some], reblur), wanted, slot)
+
+    sigma = sigma_from(before, reblurred(None, FIRST_REBLUR), FIRST_REBLUR)
     ladder = np.asarray(REBLUR_LADDER, dtype=np.float32)
     pick = np.abs(np.log(sigma[:, None]) - np.log(ladder[None, :])).argmin(axis=1)
-    slot = np.zeros(len(patches), dtype=np.int64)
     for rung, reblur in enumerate(REBLUR_LADDER):
         wanted = pick == rung
-        if reblur == FIRST_REBLUR or not wanted.any():
-            continue
-        some = np.unique(edges.patch[wanted])
-        slot[some] = np.arange(len(some))
-        after = edges.steepest(reblurred_magnitude(patches[some], reblur), wanted, slot)
-        sigma[wanted] = sigma_from(before[wanted], after, reblur)
+        if reblur != FIRST_REBLUR and wanted.any():
+            sigma[wanted] = sigma_from(before[wanted], reblurred(wanted, reblur), reblur)
     return sigma, edges.patch, edges.direction
 
 

@@ -59,18 +59,37 @@ def patches(image: Image.Image, cells: Grid, *, tile: int = TILE) -> np.ndarray:
     return distinct[index]
 
 
-def distinct_patches(image: Image.Image, cells: Grid, *, tile: int = TILE) -> tuple[np.ndarray, np.ndarray]:
+def reduced_size(width: int, height: int, *, scale: int) -> tuple[int, int]:
+    """The size of ``image.reduce(2)`` applied log2(``scale``) times (Pillow rounds each halving up)."""
+    while scale > 1:
+        width, height, scale = (width + 1) // 2, (height + 1) // 2, scale // 2
+    return width, height
+
+
+def distinct_patches(
+    image: Image.Image, cells: Grid, *, tile: int = TILE, scale: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """The patches of ``patches``, each distinct one once, and per cell the index of its patch.
 
     On a photo under ``CELLS × tile`` px the cells' patches overlap, and those clipped at a border
-    are the same pixels (a third of them on a 480 × 320 photo): measured once, read for every cell."""
-    width, height = image.size
+    are the same pixels (a third of them on a 480 × 320 photo): measured once, read for every cell.
+    ``scale`` (a power of 2): the patches of the photo halved that often (``cells`` in its pixels),
+    each read from its own region of ``image`` halved alone, the same pixels without halving the
+    whole photo."""
+    width, height = reduced_size(*image.size, scale=scale)
+    if scale > 1 and min(width, height) < tile:
+        while scale > 1:
+            image, scale = image.reduce(2), scale // 2
     if width < tile or height < tile:
         return _padded_patches(image, cells, tile=tile)
     corners, index = np.unique(origins(width, height, cells, tile=tile), axis=0, return_inverse=True)
     out = np.empty((len(corners), tile, tile), dtype=np.float32)
     for i, (x0, y0) in enumerate(corners.tolist()):
-        out[i] = grey(np.asarray(image.crop((x0, y0, x0 + tile, y0 + tile))))
+        box = (x0 * scale, y0 * scale, min((x0 + tile) * scale, image.width), min((y0 + tile) * scale, image.height))
+        region, step = image.crop(box), scale
+        while step > 1:
+            region, step = region.reduce(2), step // 2
+        out[i] = grey(np.asarray(region))
     return out, index.reshape(-1)
 
 
