@@ -97,8 +97,7 @@ def test_any_size_and_mode(size):
 @pytest.mark.parametrize("size", [(480, 320), (90, 60), (1600, 1200)])
 def test_each_distinct_patch_is_measured_once(size):
     """Cells whose patches are the same pixels (overlapping grid on a small photo, clipped at the
-    border) share one measurement: the cells read what every patch measured on its own reads."""
-    from msdunet.focus.sharpness import estimate
+    border) share one patch."""
     from msdunet.focus.tiles import distinct_patches, grid, patches
 
     image = photo(shapes(max(size))[: size[1], : size[0]])
@@ -107,29 +106,45 @@ def test_each_distinct_patch_is_measured_once(size):
     every = patches(image, cells)
     assert np.array_equal(distinct[index], every)
     assert len(distinct) < len(every) if max(size) < 12 * 128 else len(distinct) == len(every)
-    by_direction, textured = estimate(every, "classical")
-    measured = measure_blur(image, estimator="classical")
-    assert np.array_equal(measured.by_direction, by_direction, equal_nan=True)
-    assert np.array_equal(measured.textured, textured)
 
 
 @pytest.mark.parametrize(("size", "scale"), [((1001, 769), 2), ((2001, 1501), 4), ((1500, 201), 2)])
 def test_a_halved_level_is_read_patch_by_patch(size, scale):
     """The halved photo's patches are read from their own regions, halved alone: the same pixels
-    and the same blur as halving the whole photo first (odd sizes: Pillow rounds each halving up)."""
+    as halving the whole photo first (odd sizes: Pillow rounds each halving up)."""
     from msdunet.focus.judgement import _measure_level
-    from msdunet.focus.sharpness import estimate
-    from msdunet.focus.tiles import grid, patches
+    from msdunet.focus.tiles import distinct_patches, grid, patches, reduced_size
 
     image = photo(shapes(max(size))[: size[1], : size[0]], sb.gaussian(3.0))
     level = image
     for _ in range(scale.bit_length() - 1):
         level = level.reduce(2)
-    by_direction, textured = estimate(patches(level, grid(*level.size)), "classical")
-    measured = _measure_level(image, scale, "classical")
-    assert np.array_equal(measured.by_direction, by_direction, equal_nan=True)
-    assert np.array_equal(measured.textured, textured)
-    assert (measured.width, measured.height) == size
+    assert level.size == reduced_size(*image.size, scale=scale)
+    cells = grid(*level.size)
+    distinct, index = distinct_patches(image, cells, scale=scale)
+    assert np.array_equal(distinct[index], patches(level, cells))
+    assert (_measure_level(image, scale, "classical").width, _measure_level(image, scale, "learned").height) == size
+
+
+@pytest.mark.parametrize("size", [(480, 320), (300, 400), (1024, 683)])
+def test_a_small_photo_is_measured_in_one_pass_as_patch_by_patch(size):
+    """One pass over a small photo finds each patch's edges and σ as the patch alone does, but
+    near a patch's border, where its re-blur sees the photo instead of a reflection."""
+    from msdunet.focus.judgement import _measure_level
+    from msdunet.focus.one_pass import one_pass_blur
+    from msdunet.focus.sharpness import patch_blur
+    from msdunet.focus.tiles import distinct_patches, grid
+
+    image = photo(shapes(max(size))[: size[1], : size[0]], sb.gaussian(1.0))
+    assert one_pass_blur(image, grid(*image.size), scale=1, tile=128) is not None
+    assert one_pass_blur(image.resize((4000, 3000)), grid(4000, 3000), scale=1, tile=128) is None
+    distinct, index = distinct_patches(image, grid(*image.size))
+    alone = patch_blur(distinct)
+    one_pass = _measure_level(image, 1, "classical")
+    assert np.array_equal(one_pass.textured, alone.textured[index])
+    both = np.isfinite(alone.by_direction[index]) & np.isfinite(one_pass.by_direction)
+    assert both.sum() > 0.8 * np.isfinite(alone.by_direction).sum() * len(index) / len(distinct)
+    assert np.abs(one_pass.by_direction[both] - alone.by_direction[index][both]).max() < 0.15
 
 
 def test_the_map_rejects_too_and_decides_without_texture(scene):

@@ -37,6 +37,7 @@ from PIL import Image
 
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM
+from msdunet.focus.one_pass import one_pass_blur
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate
 from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
@@ -79,10 +80,15 @@ class FocusJudgement:
 
 
 def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
-    """The grid's blur on ``image`` halved log2(``scale``) times (read patch by patch: ``tiles``)."""
+    """The grid's blur on ``image`` halved log2(``scale``) times: read patch by patch (``tiles``), or on
+    a small photo by the classical estimate in one pass."""
     cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
-    distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
-    by_direction, textured = estimate(distinct, estimator)
+    small = one_pass_blur(image, cells, scale=scale, tile=TILE) if estimator == "classical" else None
+    if small is not None:  # a small photo: filtered once, not patch by patch (msdunet.focus.one_pass)
+        (by_direction, textured), index = (small[0].by_direction, small[0].textured), small[1]
+    else:
+        distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
+        by_direction, textured = estimate(distinct, estimator)
     width, height = image.size
     return PixelBlur(
         width=width, height=height, centres=cells.centres * scale,

@@ -114,15 +114,21 @@ _NEIGHBOURS = {0: (0, 1), 1: (1, 1), 2: (1, 0), 3: (1, -1)}  # (dy, dx) along th
 _STEPS = np.asarray(list(_NEIGHBOURS.values()))
 
 
-def edge_pixels(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def edge_floor(noise: np.ndarray) -> np.ndarray:
+    """The gradient magnitude an edge must exceed, given the noise σ of its patch."""
+    return np.maximum(CONTRAST_FLOOR, NOISE_FACTOR * noise)
+
+
+def edge_pixels(patches: np.ndarray, *, floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edge mask (N,H,W), direction index (N,H,W; set where the gradient clears the floor, 0
-    elsewhere) and gradient magnitude (N,H,W).
+    elsewhere) and gradient magnitude (N,H,W).  ``floor`` (N,): each patch's contrast floor
+    (default: ``edge_floor`` of its own noise).
 
     Non-maximum suppression is done only where the magnitude clears the patch's floor and away
     from the border (``MARGIN``): the few pixels that can be edges, not every pixel."""
     gy, gx = gradients(patches)
     magnitude = np.hypot(gx, gy)
-    floor = np.maximum(CONTRAST_FLOOR, NOISE_FACTOR * noise_level(patches))[:, None, None]
+    floor = (edge_floor(noise_level(patches)) if floor is None else floor)[:, None, None]
     inner = (slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
     n, y, x = np.nonzero(magnitude[inner] > floor)
     y, x = y + MARGIN, x + MARGIN
@@ -183,14 +189,17 @@ def sigma_from(before: np.ndarray, after: np.ndarray, reblur: float) -> np.ndarr
 
 
 def edge_sigmas(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """σ per edge pixel, with the pixel's patch index and direction index (flat arrays).
-
-    Each rung of the ladder re-blurs only the patches that have edge pixels needing it (the first
-    rung: every patch with an edge)."""
+    """σ per edge pixel, with the pixel's patch index and direction index (flat arrays)."""
     patches = np.ascontiguousarray(patches, dtype=np.float32)
     mask, direction, magnitude = edge_pixels(patches)
     edges = Edges.of(mask, direction)
-    before = edges.steepest(magnitude)
+    return ladder_sigmas(patches, edges, edges.steepest(magnitude)), edges.patch, edges.direction
+
+
+def ladder_sigmas(patches: np.ndarray, edges: Edges, before: np.ndarray) -> np.ndarray:
+    """σ at each of ``edges`` from its steepest gradient ``before`` and after re-blurring: first by
+    ``FIRST_REBLUR``, then by the rung of the ladder nearest that first estimate.  Each rung re-blurs
+    only the patches that have edge pixels needing it (the first: every patch with an edge)."""
     slot = np.zeros(len(patches), dtype=np.int64)
 
     def reblurred(wanted: np.ndarray | None, reblur: float) -> np.ndarray:
@@ -205,17 +214,22 @@ def edge_sigmas(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
         wanted = pick == rung
         if reblur != FIRST_REBLUR and wanted.any():
             sigma[wanted] = sigma_from(before[wanted], reblurred(wanted, reblur), reblur)
-    return sigma, edges.patch, edges.direction
+    return sigma
 
 
 def patch_blur(patches: np.ndarray) -> PatchBlur:
     """Median σ per patch and edge direction (see the module's docstring)."""
-    n = len(patches)
-    by_direction = np.full((n, len(DIRECTIONS)), np.nan, dtype=np.float32)
-    counts = np.zeros((n, len(DIRECTIONS)), dtype=np.int32)
-    if n == 0:
-        return PatchBlur(by_direction, counts)
+    if len(patches) == 0:
+        return medians(np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int8), patches=0)
     sigma, patch_index, direction = edge_sigmas(patches)
+    return medians(sigma, patch_index, direction, patches=len(patches))
+
+
+def medians(sigma: np.ndarray, patch_index: np.ndarray, direction: np.ndarray, *, patches: int) -> PatchBlur:
+    """Per patch and direction: the edge pixels' count and, with ``MIN_DIRECTION_EDGES`` or more,
+    their median σ."""
+    by_direction = np.full((patches, len(DIRECTIONS)), np.nan, dtype=np.float32)
+    counts = np.zeros((patches, len(DIRECTIONS)), dtype=np.int32)
     if len(sigma) == 0:
         return PatchBlur(by_direction, counts)
     cell = patch_index.astype(np.int64) * len(DIRECTIONS) + direction
