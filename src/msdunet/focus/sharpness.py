@@ -256,9 +256,16 @@ def estimate(tiles: np.ndarray, estimator: str) -> tuple[np.ndarray, np.ndarray]
     """σ across each edge direction (N, 4; NaN where a direction has too few edges) and whether
     each patch has texture, by the ``classical`` or the ``learned`` estimator; both count edges
     the same way, the learned one reads σ from the textured patches only."""
+    by_direction, textured, _ = estimate_counted(tiles, estimator)
+    return by_direction, textured
+
+
+def estimate_counted(tiles: np.ndarray, estimator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``estimate`` and the edge pixels it counted per patch and direction (N, 4), which the streak
+    evidence of ``msdunet.focus.streaks`` reads (no second edge pass)."""
     if estimator == "classical":
         measured = patch_blur(tiles)
-        return measured.by_direction, measured.textured
+        return measured.by_direction, measured.textured, measured.counts
     if estimator != "learned":
         raise ValueError(f"unknown blur estimator {estimator!r}; valid: classical, learned")
     from msdunet.focus.learned import learned_sigmas  # its weights: only when asked for
@@ -269,7 +276,7 @@ def estimate(tiles: np.ndarray, estimator: str) -> tuple[np.ndarray, np.ndarray]
     by_direction = np.full(counts.shape, np.nan, dtype=np.float32)
     if textured.any():
         by_direction[textured] = learned_sigmas(tiles[textured])
-    return np.where(voting, by_direction, np.nan).astype(np.float32), textured
+    return np.where(voting, by_direction, np.nan).astype(np.float32), textured, counts
 
 
 def calibrated(sigma: np.ndarray | float, *, floor: float) -> np.ndarray:
