@@ -1,5 +1,6 @@
 """What the pixel-scale judgement adds per photo: ``msdunet.focus.measure_blur`` on camera-size photos,
-by each blur estimator (``classical``; ``learned``: the CNN, torch on one thread).
+by each blur estimator (``classical``; ``learned``: the CNN in NumPy), on one thread (NumPy's BLAS
+limited by threadpoolctl).
 
     python -m lab judge_speed [--repeats 7] [--write]
 
@@ -52,23 +53,29 @@ def decode_seconds(image: Image.Image, repeats: int) -> float:
     return seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m lab judge_speed", description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--write", action="store_true", help="write reports/judge_speed.{json,md}")
-    args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(1)
+def measure(repeats: int) -> list[dict]:
+    """One row per photo: each estimator's median seconds and the level it measured at, the decode."""
     rows = []
     for label, image in cases():
         row = {"photo": label, "size": list(image.size)}
         for estimator in ESTIMATORS:
             run = lambda image=image, estimator=estimator: measure_blur(image, estimator=estimator)  # noqa: E731
-            row[f"{estimator}_s"] = round(median_seconds(run, repeats=args.repeats, warmup=1)[0], 3)
+            row[f"{estimator}_s"] = round(median_seconds(run, repeats=repeats, warmup=1)[0], 3)
             row[f"{estimator}_scale"] = run().scale
-        rows.append(row | {"jpeg_decode_s": round(decode_seconds(image, args.repeats), 3)})
+        rows.append(row | {"jpeg_decode_s": round(decode_seconds(image, repeats), 3)})
         print(rows[-1])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m lab judge_speed", description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--write", action="store_true", help="write reports/judge_speed.{json,md}")
+    args = parser.parse_args()
+    from threadpoolctl import threadpool_limits  # the bench extra
+
+    with threadpool_limits(limits=1):
+        rows = measure(args.repeats)
     report = {"cpu": cpu_info(), "repeats": args.repeats, "rows": rows}
     lines = ["# What the judgement adds per photo", "", "Written by `python -m lab judge_speed --write`: "
              "`msdunet.focus.measure_blur` on a decoded photo (median, one thread), by each estimator, beside a "
