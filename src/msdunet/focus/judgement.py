@@ -17,6 +17,12 @@ again, and σ scaled back: any blur from 0 to ~30 px is read where it is 0.5–3
   when its σ is at most ``LIMIT_PX``; otherwise the photo is ``blurred``, and ``blur_kind`` says
   ``motion`` when the subject's blur is ``MOTION_FROM`` times larger across one edge direction than
   across another (a streak), ``defocus`` otherwise;
+- a long shake erases the edges across its streak (too faint to measure), so the subject reads
+  sharp along it: ``msdunet.focus.streaks`` scores, per photo, the edges left across each direction
+  against the contrast there; under ``STREAK_BELOW`` the photo is ``blurred`` with ``blur_kind``
+  ``motion``, its blur read on the photo reduced ``STREAK_REDUCE`` times, where the streak is short
+  enough to leave edges (a panned background around a small sharp subject scores as shaken too:
+  reports/pixel_blur.md says from what subject size it does not);
 - the blur map's verdict (blur relative to the frame, ``msdunet.focus.verdict``) rejects too: a
   photo is ``blurred`` when either finds no sharp subject (the map alone kept every sharp photo but
   let half the blurred ones through; pixels alone miss blur that a downsized photo no longer shows);
@@ -36,15 +42,17 @@ import numpy as np
 from PIL import Image
 
 from msdunet.focus.faces import FaceBlur, measure_face
-from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM
-from msdunet.focus.one_pass import one_pass_blur
-from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate
-from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, reduced_size
+from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW
+from msdunet.focus.one_pass import one_pass_blur, window_noise
+from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted
+from msdunet.focus.streaks import contrast_by_direction, photo_streak, window_contrast
+from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grey, grid, origins, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
 DIRECTION_QUORUM = 0.1  # share of the textured cells that must have edges in a direction for it to vote
 SMALLEST_LEVEL = 2 * TILE  # long side under which no further halving is done
+STREAK_REDUCE = 4  # a shaken photo's blur is read on it reduced this many times (a 30-px streak: 7.5 px)
 BLUR_KINDS = ("defocus", "motion")
 
 
@@ -61,6 +69,12 @@ class PixelBlur(AcrossDirections):
     scale: int
     face: FaceBlur | None = None  # None: faces were not looked for
     estimator: str = "classical"  # what read by_direction (msdunet.focus.limits.ESTIMATORS)
+    streak: float | None = None  # msdunet.focus.streaks' score of the level read (None: no evidence)
+
+    @property
+    def shaken(self) -> bool:
+        """A long shake's streak: edges across one direction erased (score under ``STREAK_BELOW``)."""
+        return self.streak is not None and self.streak < STREAK_BELOW
 
 
 @dataclass(frozen=True)
@@ -77,23 +91,37 @@ class FocusJudgement:
     limit_px: float
     faces: int | None = None  # faces found (None: not looked for)
     face_blur_px: float | None = None  # the largest face's σ, full-size px (the subject, when measured)
+    streak: float | None = None  # streak score (msdunet.focus.streaks; under STREAK_BELOW: shaken)
 
 
 def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
     """The grid's blur on ``image`` halved log2(``scale``) times: read patch by patch (``tiles``), or on
-    a small photo by the classical estimate in one pass."""
+    a small photo by the classical estimate in one pass; with the streak score of its patches."""
     cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
     small = one_pass_blur(image, cells, scale=scale, tile=TILE) if estimator == "classical" else None
     if small is not None:  # a small photo: filtered once, not patch by patch (msdunet.focus.one_pass)
-        (by_direction, textured), index = (small[0].by_direction, small[0].textured), small[1]
+        measured, index = small
+        by_direction, textured, counts = measured.by_direction, measured.textured, measured.counts
+        contrast = _one_pass_contrast(image, cells, scale=scale)
     else:
         distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
-        by_direction, textured = estimate(distinct, estimator)
+        by_direction, textured, counts = estimate_counted(distinct, estimator)
+        contrast = contrast_by_direction(distinct)
     width, height = image.size
     return PixelBlur(
         width=width, height=height, centres=cells.centres * scale,
         by_direction=by_direction[index], textured=textured[index], scale=scale, estimator=estimator,
+        streak=photo_streak(counts, contrast),
     )  # fmt: skip
+
+
+def _one_pass_contrast(image: Image.Image, cells, *, scale: int) -> np.ndarray:
+    """``contrast_by_direction`` of the distinct patches ``one_pass_blur`` read, from the whole photo."""
+    while scale > 1:
+        image, scale = image.reduce(2), scale // 2
+    photo = grey(np.asarray(image))
+    corners = np.unique(origins(image.width, image.height, cells, tile=TILE), axis=0)
+    return window_contrast(photo, corners, tile=TILE, noise=window_noise(photo, corners, tile=TILE))
 
 
 def subject_count(cells: int) -> int:
@@ -136,8 +164,11 @@ def measure_blur(image: Image.Image, *, faces: bool = False, estimator: str = ES
         subject = subject_sigmas(blur)
         beyond = subject is None or subject[0] > RELIABLE_UP_TO
         if not beyond or max(reduced_size(*image.size, scale=scale)) // 2 < SMALLEST_LEVEL:
-            return replace(blur, face=measure_face(image, estimator=estimator)) if faces else blur
+            break
         scale *= 2
+    if blur.shaken and min(reduced_size(*image.size, scale=scale * STREAK_REDUCE)) >= 2:
+        blur = replace(_measure_level(image, scale * STREAK_REDUCE, estimator), streak=blur.streak)
+    return replace(blur, face=measure_face(image, estimator=estimator)) if faces else blur
 
 
 def judge(
@@ -163,7 +194,7 @@ def judge(
         return FocusJudgement(
             verdict=map_verdict or "blurred", subject_blur_px=None, judged_blur_px=None, judged_at=judged_at,
             blur_kind=None, sharp_share=None, textured_share=0.0, subject_x=None, subject_y=None, limit_px=limit_px,
-            faces=faces,
+            faces=faces, streak=blur.streak,
         )  # fmt: skip
     at_size = judged_at / long_side
     floor = fitted["floor"]
@@ -172,8 +203,9 @@ def judge(
     cells = calibrated(blur.major[blur.textured], floor=floor) * blur.scale * at_size
     sharp_share = float(np.count_nonzero(cells <= limit_px)) / max(1, len(cells))
     cx, cy = face.centre if face_px is not None else blur.centres[_subject(blur)].mean(axis=0)
-    if judged_px > limit_px or map_verdict == "blurred":
-        verdict, kind = "blurred", blur_kind(*sigmas, motion_from=fitted["motion_from"])
+    if judged_px > limit_px or map_verdict == "blurred" or blur.shaken:
+        kind = "motion" if blur.shaken else blur_kind(*sigmas, motion_from=fitted["motion_from"])
+        verdict = "blurred"
     else:
         verdict, kind = ("sharp" if sharp_share >= SHARP_FROM else "subject in focus"), None
     return FocusJudgement(
@@ -181,7 +213,7 @@ def judge(
         judged_at=judged_at, blur_kind=kind, sharp_share=round(sharp_share, 3),
         textured_share=round(float(blur.textured.mean()), 3), subject_x=round(float(cx) / blur.width, 3),
         subject_y=round(float(cy) / blur.height, 3), limit_px=limit_px, faces=faces,
-        face_blur_px=None if face_px is None else round(face_px, 2),
+        face_blur_px=None if face_px is None else round(face_px, 2), streak=blur.streak,
     )  # fmt: skip
 
 

@@ -19,3 +19,7 @@ FITTED = {
 LIMIT_PX = FITTED[ESTIMATOR]["limit_px"]  # the default --limit-px
 GRADIENT_FLOOR = FITTED["classical"]["floor"]  # the classical estimate's floor (faces are measured so)
 MOTION_FROM = FITTED[ESTIMATOR]["motion_from"]
+
+# streak_below: msdunet.focus.streaks' score under which a photo is shaken (edges across one direction
+# erased), fitted on synthetic shake of whole fitting photos (reports/pixel_blur.json, part "streaks")
+STREAK_BELOW = 0.2
