@@ -233,7 +233,9 @@ def medians(sigma: np.ndarray, patch_index: np.ndarray, direction: np.ndarray, *
     if len(sigma) == 0:
         return PatchBlur(by_direction, counts)
     cell = patch_index.astype(np.int64) * len(DIRECTIONS) + direction
-    order = np.lexsort((sigma, cell))  # by cell, then by σ within it
+    key = np.uint16 if patches * len(DIRECTIONS) <= 1 << 16 else np.int64  # NumPy radix-sorts 16-bit keys
+    order = np.argsort(sigma)
+    order = order[np.argsort(cell[order].astype(key), kind="stable")]  # by cell, by σ within it
     cell, sigma = cell[order], sigma[order].astype(np.float32)
     starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
     sizes = np.diff(np.r_[starts, len(cell)])
