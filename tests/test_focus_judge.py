@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ def test_constants_are_the_fitted_ones():
     keys = ("floor", "limit_px", "motion_from")
     assert {name: {k: fitted[k] for k in keys} for name, fitted in fit.items()} == limits.FITTED
     assert limits.FITTED[limits.ESTIMATOR]["limit_px"] == limits.LIMIT_PX
+    assert json.loads(REPORT.read_text())["streaks"]["fit"]["streak_below"] == limits.STREAK_BELOW
 
 
 def test_kernel_sizes_are_their_second_moments():
@@ -61,6 +63,40 @@ def test_a_streak_is_motion(scene):
     shaken = judge_photo(photo(scene, sb.linear(3.0, 20)))
     assert shaken.verdict == "blurred" and shaken.blur_kind == "motion"
     assert shaken.subject_blur_px == pytest.approx(3.0, rel=0.4)
+
+
+@pytest.mark.parametrize("estimator", limits.ESTIMATORS)
+@pytest.mark.parametrize("angle", [0, 90])
+def test_a_long_streak_that_erased_the_edges_across_it_is_motion(scene, estimator, angle):
+    """A 30-px shake leaves no edge across the streak to measure (the subject reads sharp along it):
+    the streak evidence rejects it, and its blur is read on the photo reduced."""
+    shaken = photo(scene, sb.linear(30 / np.sqrt(12), angle))
+    measured = measure_blur(shaken, estimator=estimator)
+    assert measured.streak < limits.STREAK_BELOW
+    alone = judge(replace(measure_blur(shaken, estimator=estimator, streaks=False), streak=None))
+    assert alone.verdict != "blurred"  # what the σ rule alone says: the edges along the streak are sharp
+    j = judge(measured)
+    assert j.verdict == "blurred" and j.blur_kind == "motion" and j.subject_blur_px > LIMIT_PX
+
+
+def test_a_sharp_scene_with_edges_along_one_direction_only_is_kept():
+    """Horizontal bands alone (no edge across them, and no contrast there either) are no streak."""
+    from lab.studies.pixel_blur_streaks import stripes
+
+    for image in (photo(stripes(1024)), photo(stripes(1024)).resize((400, 400), Image.LANCZOS)):
+        measured = measure_blur(image)
+        assert measured.streak is None or measured.streak >= limits.STREAK_BELOW
+        assert judge(measured).verdict != "blurred"
+
+
+@pytest.mark.parametrize("size", [(480, 320), (1600, 1200)])
+def test_both_estimators_read_the_same_streak_score(size):
+    """The score counts the edges both estimators count (one pass on a small photo, patch by patch
+    otherwise) and the same contrast, at the same level."""
+    image = photo(sb.blur(shapes(max(size), seed=3), sb.linear(1.0, 30))[: size[1], : size[0]])
+    classical, learned = (measure_blur(image, estimator=e) for e in ("classical", "learned"))
+    assert classical.scale == learned.scale == 1
+    assert classical.streak == pytest.approx(learned.streak, rel=1e-3)
 
 
 def test_large_blur_is_read_on_the_halved_photo():

@@ -20,6 +20,8 @@ trained by ``python -m lab pixel_blur_train`` on other patches of the fitting ph
 3. **Real photos** (never fitted on): keep / reject per label on ``realworld/mxagar_blur300``, for the
    judgement, pixels alone (each estimator) and the blur map's verdict alone; the sensitivity curve on
    camera-size photos: ``lab.studies.pixel_blur_photos``.
+4. **Streak evidence** (``msdunet.focus.streaks``): ``streak_below`` fitted on synthetic shake of whole
+   fitting photos, at their size and resized as a web photo is: ``lab.studies.pixel_blur_streaks``.
 
 Writes reports/pixel_blur.json and reports/pixel_blur.md.
 """
@@ -35,6 +37,7 @@ from scipy import ndimage
 from lab import ROOT
 from lab.studies.pixel_blur_data import CACHE
 from lab.studies.pixel_blur_photos import realworld_confusion, scene_check, sensitivity
+from lab.studies.pixel_blur_streaks import streak_study
 from msdunet.focus import limits
 from msdunet.focus.sharpness import across_directions, calibrated, edge_pixels, estimate, gradients
 
@@ -182,7 +185,7 @@ def synthetic(data: dict[str, np.ndarray]) -> dict:
 
 # The benchmarks' masks do not label photos as a whole: even a mask 95 % white leaves the sharp subject
 # (a flower on bokeh, a panned car) that a photographer keeps, so they are no set to score keep / reject.
-PARTS = ("synthetic", "scene", "realworld", "sensitivity")
+PARTS = ("synthetic", "streaks", "scene", "realworld", "sensitivity")
 
 
 def main() -> None:
@@ -197,13 +200,14 @@ def main() -> None:
     report = json.loads(out.read_text()) if out.exists() and set(args.parts) != set(PARTS) else {}
     runs = {
         "synthetic": lambda: synthetic(load_patches()),
+        "streaks": lambda: streak_study(args.data),
         "scene": scene_check,
         "realworld": lambda: realworld_confusion(args.data),
         "sensitivity": lambda: sensitivity(args.data),
     }
     for part in args.parts:
         report[part] = runs[part]()
-    report["shipped"] = {"estimator": limits.ESTIMATOR, "fitted": limits.FITTED}
+    report["shipped"] = {"estimator": limits.ESTIMATOR, "fitted": limits.FITTED, "streak_below": limits.STREAK_BELOW}
     out.write_text(json.dumps(report, indent=1) + "\n")
     from lab.studies.pixel_blur_markdown import write_markdown
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab.studies.pixel_blur_decision import decision
+from lab.studies.pixel_blur_streaks import markdown as streak_markdown
 
 ESTIMATES = ("learned", "classical", "zhuo_sim", "trivial")
 NAMES = {"learned": "learned", "classical": "classical (shipped)", "zhuo_sim": "Zhuo & Sim", "trivial": "trivial"}
@@ -79,12 +80,13 @@ def _confusion(report: dict, part: str) -> list[str]:
         lines += ["", f"{estimator}: blur_kind names the label's kind (defocus / motion) for {right} of the "
                   f"{len(rejected)} blurred photos rejected."]  # fmt: skip
     head = " | ".join(f"σ px ({e}) | kind ({e}) | verdict ({e})" for e in estimators)
-    lines += ["", f"| photo | label | {head} | map |", "| --- " * (3 + 3 * len(estimators)) + "|"]
+    lines += ["", f"| photo | label | streak | {head} | map |", "| --- " * (4 + 3 * len(estimators)) + "|"]
     for p in rw["photos"]:
         cells = " | ".join(
             f"{p[e]['subject_blur_px']} | {p[e]['blur_kind'] or ''} | {p[e]['verdict']}" for e in estimators
         )
-        lines.append(f"| {p['file']} | {p['label']} | {cells} | {p['map_verdict']} |")
+        streak = p[estimators[0]].get("streak", "")
+        lines.append(f"| {p['file']} | {p['label']} | {streak} | {cells} | {p['map_verdict']} |")
     return [*lines, ""]
 
 
@@ -135,5 +137,6 @@ def write_markdown(report: dict, path: Path, *, speed: dict | None = None) -> No
     """The report's markdown; ``speed``: reports/judge_speed.json, for the cost criterion."""
     head = ["# Blur in pixels: fit, error, real photos", "", "Written by `python -m lab pixel_blur` "
             "(after `python -m lab pixel_blur_data`); numbers from reports/pixel_blur.json.", ""]  # fmt: skip
-    body = _fit(report) + _errors(report) + _scene(report) + _confusion(report, "realworld") + _sensitivity(report)
+    body = _fit(report) + _errors(report) + streak_markdown(report.get("streaks")) + _scene(report)
+    body += _confusion(report, "realworld") + _sensitivity(report)
     path.write_text("\n".join(head + body + _decision(report, speed)))

@@ -57,7 +57,8 @@ def _confusion(labelled: list[tuple[Path, str, str]]) -> dict:
             j = judge(measured, map_verdict=map_verdict)
             rejected[f"judgement ({estimator})"] = j.verdict == "blurred"
             rejected[f"pixels ({estimator})"] = judge(measured).verdict == "blurred"
-            row[estimator] = {"verdict": j.verdict, "subject_blur_px": j.subject_blur_px, "blur_kind": j.blur_kind}
+            row[estimator] = {"verdict": j.verdict, "subject_blur_px": j.subject_blur_px, "blur_kind": j.blur_kind,
+                              "streak": j.streak}  # fmt: skip
         for rule, no in rejected.items():
             counts[rule][label][1 if no else 0] += 1
         photos.append(row)

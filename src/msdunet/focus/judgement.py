@@ -154,10 +154,14 @@ def subject_sigmas(blur: PixelBlur) -> tuple[float, float] | None:
     return max(votes), min(votes)
 
 
-def measure_blur(image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR) -> PixelBlur:
+def measure_blur(
+    image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR, streaks: bool = True
+) -> PixelBlur:
     """Blur per grid cell of ``image`` (PIL, full size), halving it while the subject's blur is
     beyond what a patch reads reliably; with ``faces``, the largest face's blur too (the ``faces``
-    extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``."""
+    extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``.  A shaken photo
+    (``PixelBlur.shaken``) is read again reduced ``STREAK_REDUCE`` times more, keeping its streak
+    score (``streaks`` False: not read again, as the lab's streak study reads the σ rule alone)."""
     scale = 1
     while True:
         blur = _measure_level(image, scale, estimator)
@@ -166,7 +170,7 @@ def measure_blur(image: Image.Image, *, faces: bool = False, estimator: str = ES
         if not beyond or max(reduced_size(*image.size, scale=scale)) // 2 < SMALLEST_LEVEL:
             break
         scale *= 2
-    if blur.shaken and min(reduced_size(*image.size, scale=scale * STREAK_REDUCE)) >= 2:
+    if streaks and blur.shaken and min(reduced_size(*image.size, scale=scale * STREAK_REDUCE)) >= 2:
         blur = replace(_measure_level(image, scale * STREAK_REDUCE, estimator), streak=blur.streak)
     return replace(blur, face=measure_face(image, estimator=estimator)) if faces else blur
 
