@@ -30,14 +30,17 @@ from msdunet.focus.sharpness import DIRECTIONS, MARGIN, gradients, noise_level
 PAIRS = ((0, 2), (1, 3))  # indices into DIRECTIONS: 0° with 90°, 45° with 135°
 EVIDENCE_SHARE = 0.1  # the weaker direction's share of a pair's contrast for the pair to be evidence
 NOISE_TIMES = 2.0  # pixels whose gradient is under this many times the patch's noise carry no contrast
-_UNIT = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, -1.0]], dtype=np.float32)  # (x, y) per direction
-_UNIT /= np.linalg.norm(_UNIT, axis=1, keepdims=True)
 
 
 def _directional(gy: np.ndarray, gx: np.ndarray, floor) -> np.ndarray:
     """Σ |g·u| per direction (..., 4) over the last two axes, where |g| is above ``floor``."""
-    above = np.hypot(gx, gy) > floor
-    return np.stack([np.where(above, np.abs(gx * ux + gy * uy), 0).sum(axis=(-2, -1)) for ux, uy in _UNIT], axis=-1)
+    above = gx * gx + gy * gy > np.square(floor)
+    gx, gy = np.where(above, gx, 0), np.where(above, gy, 0)
+    axes = (-2, -1)
+    diagonal = np.float32(np.sqrt(0.5))
+    sums = (np.abs(gx).sum(axis=axes), np.abs(gx + gy).sum(axis=axes) * diagonal,
+            np.abs(gy).sum(axis=axes), np.abs(gx - gy).sum(axis=axes) * diagonal)  # fmt: skip
+    return np.stack(sums, axis=-1)
 
 
 def contrast_by_direction(patches: np.ndarray) -> np.ndarray:
