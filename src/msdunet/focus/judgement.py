@@ -20,9 +20,10 @@ again, and σ scaled back: any blur from 0 to ~30 px is read where it is 0.5–3
 - a long shake erases the edges across its streak (too faint to measure), so the subject reads
   sharp along it: ``msdunet.focus.streaks`` scores, per photo, the edges left across each direction
   against the contrast there; under ``STREAK_BELOW`` the photo is ``blurred`` with ``blur_kind``
-  ``motion``, its blur read on the photo reduced ``STREAK_REDUCE`` times, where the streak is short
-  enough to leave edges (a panned background around a small sharp subject scores as shaken too:
-  reports/pixel_blur.md says from what subject size it does not);
+  ``motion``, and its blur the larger of the subject's and of the subject's on the photo reduced
+  ``STREAK_REDUCE`` times, where the streak is short enough to leave edges (a panned background
+  around a small sharp subject scores as shaken too: reports/pixel_blur.md says from what subject
+  size it does not);
 - the blur map's verdict (blur relative to the frame, ``msdunet.focus.verdict``) rejects too: a
   photo is ``blurred`` when either finds no sharp subject (the map alone kept every sharp photo but
   let half the blurred ones through; pixels alone miss blur that a downsized photo no longer shows);
@@ -70,6 +71,7 @@ class PixelBlur(AcrossDirections):
     face: FaceBlur | None = None  # None: faces were not looked for
     estimator: str = "classical"  # what read by_direction (msdunet.focus.limits.ESTIMATORS)
     streak: float | None = None  # msdunet.focus.streaks' score of the level read (None: no evidence)
+    streak_px: float | None = None  # a shaken photo's subject σ read reduced STREAK_REDUCE times, full-size px
 
     @property
     def shaken(self) -> bool:
@@ -160,8 +162,9 @@ def measure_blur(
     """Blur per grid cell of ``image`` (PIL, full size), halving it while the subject's blur is
     beyond what a patch reads reliably; with ``faces``, the largest face's blur too (the ``faces``
     extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``.  A shaken photo
-    (``PixelBlur.shaken``) is read again reduced ``STREAK_REDUCE`` times more, keeping its streak
-    score (``streaks`` False: not read again, as the lab's streak study reads the σ rule alone)."""
+    (``PixelBlur.shaken``) has its subject read again reduced ``STREAK_REDUCE`` times more, where a
+    streak leaves edges (``streak_px``; ``streaks`` False: not read again, as the lab's streak study
+    reads the σ rule alone)."""
     scale = 1
     while True:
         blur = _measure_level(image, scale, estimator)
@@ -171,7 +174,11 @@ def measure_blur(
             break
         scale *= 2
     if streaks and blur.shaken and min(reduced_size(*image.size, scale=scale * STREAK_REDUCE)) >= 2:
-        blur = replace(_measure_level(image, scale * STREAK_REDUCE, estimator), streak=blur.streak)
+        reduced = _measure_level(image, scale * STREAK_REDUCE, estimator)
+        sigmas = subject_sigmas(reduced)
+        floor = FITTED[estimator]["floor"]
+        px = None if sigmas is None else float(calibrated(sigmas[0], floor=floor)) * reduced.scale
+        blur = replace(blur, streak_px=px)
     return replace(blur, face=measure_face(image, estimator=estimator)) if faces else blur
 
 
@@ -203,6 +210,8 @@ def judge(
     at_size = judged_at / long_side
     floor = fitted["floor"]
     subject_px = face_px if face_px is not None else float(calibrated(sigmas[0], floor=floor)) * blur.scale
+    if face_px is None and blur.shaken and blur.streak_px is not None:
+        subject_px = max(subject_px, blur.streak_px)  # the streak's blur where edges across it are left
     judged_px = subject_px * at_size
     cells = calibrated(blur.major[blur.textured], floor=floor) * blur.scale * at_size
     sharp_share = float(np.count_nonzero(cells <= limit_px)) / max(1, len(cells))
