@@ -120,6 +120,14 @@ def test_grouping_by_file_order_and_look_then_ranking():
                    ("3_0", 3, 1)]  # fmt: skip
 
 
+def test_a_shaken_shot_ranks_last_whatever_its_blur_reads():
+    """A long shake's blur reads short (its edges across the streak are gone), so the streak score's
+    verdict puts it after the others of its burst, not first."""
+    shots = [Shot("a.jpg", 0.9), Shot("b.jpg", 0.1, shaken=True), Shot("c.jpg", 0.4), Shot("d.jpg", None)]
+    rows = bursts.rank_groups(shots, [[0, 1, 2, 3]])
+    assert [r.path for r in rows] == ["c.jpg", "a.jpg", "d.jpg", "b.jpg"]
+
+
 def test_the_gap_splits_alike_shots_taken_apart_and_timed_photos_group_by_time():
     base = scene(4)
     times = [0.0, 0.4, 0.9, 5.0, 5.3]

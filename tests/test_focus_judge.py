@@ -215,3 +215,12 @@ def test_faces_without_opencv_is_a_usage_error(monkeypatch, tmp_path):
     result = invoke(["detect", examples, "-o", tmp_path / "out", "--faces"])
     assert result.exit_code == 2 and '".[faces]"' in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_verdict_at_keeps_a_shaken_photo_blurred_at_any_limit():
+    """The streak score rejects whatever the px limit: the web app's slider may not keep it."""
+    from msdunet.focus import verdict_at
+
+    columns = {"verdict": "blurred", "judged_blur_px": 0.2, "map_verdict": "subject in focus"}
+    assert verdict_at(**columns, limit_px=5.0, shaken=True) == "blurred"
+    assert verdict_at(**columns, limit_px=5.0) == "subject in focus"

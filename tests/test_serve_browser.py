@@ -148,7 +148,11 @@ def test_limit_slider_rederives_verdicts_as_verdict_at_does(page, out, limit_px)
     shown = dict(page.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => [t.dataset.path, t.dataset.verdict])"))
     expected = {
         r["path"]: focus.verdict_at(
-            verdict=r["verdict"], judged_blur_px=r["judged_blur_px"], map_verdict=r["map_verdict"], limit_px=limit_px
+            verdict=r["verdict"],
+            judged_blur_px=r["judged_blur_px"],
+            map_verdict=r["map_verdict"],
+            limit_px=limit_px,
+            shaken=r["shaken"],
         )
         for r in rows(out)
         if not r["error"]
@@ -181,14 +185,16 @@ def test_verdicts_at_the_limit_itself_match_verdict_at(browser, tmp_path, tiny_w
     out = tmp_path / "edge"
     out.mkdir()
     limit = focus.LIMIT_PX
-    cases = [  # (verdict as judged, judged_blur_px, map_verdict)
-        ("sharp", limit, "sharp"), ("subject in focus", limit + 0.01, "sharp"),
-        ("subject in focus", 0.1, "blurred"), ("subject in focus", None, "subject in focus"),
+    cases = [  # (verdict as judged, judged_blur_px, map_verdict, shaken)
+        ("sharp", limit, "sharp", False), ("subject in focus", limit + 0.01, "sharp", False),
+        ("subject in focus", 0.1, "blurred", False), ("subject in focus", None, "subject in focus", False),
+        ("blurred", 0.1, "sharp", True),
     ]  # fmt: skip
     report = []
-    for i, (verdict, blur, map_verdict) in enumerate(cases):
+    for i, (verdict, blur, map_verdict, shaken) in enumerate(cases):
         Image.new("L", (8, 8)).save(out / f"p{i}_blur.png")
         row = {"path": f"p{i}.jpg", "verdict": verdict, "judged_blur_px": blur, "map_verdict": map_verdict}
+        row["shaken"] = shaken
         report.append({**row, "output": f"p{i}_blur.png", "blurred_fraction": 0.5})
     (out / "report.json").write_text(json.dumps({"threshold": 0.5, "rows": report}))
     with running(create_app(out, detector=BlurDetector(tiny_weights), uploads=tmp_path / "up")) as base:
@@ -197,8 +203,10 @@ def test_verdicts_at_the_limit_itself_match_verdict_at(browser, tmp_path, tiny_w
         tab.wait_for_selector("#gallery .thumb")
         shown = tab.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.verdict)")
         tab.close()
-    expected = [focus.verdict_at(verdict=v, judged_blur_px=b, map_verdict=m, limit_px=limit) for v, b, m in cases]
-    assert shown == expected == ["sharp", "blurred", "blurred", "subject in focus"]
+    expected = [
+        focus.verdict_at(verdict=v, judged_blur_px=b, map_verdict=m, limit_px=limit, shaken=s) for v, b, m, s in cases
+    ]
+    assert shown == expected == ["sharp", "blurred", "blurred", "subject in focus", "blurred"]
 
 
 def test_after_no_overlay_the_gallery_shows_the_photos_and_m_shows_the_map(browser, tmp_path, tiny_weights):

@@ -51,6 +51,7 @@ class Shot:
     sharp_share: float | None = None  # breaks ties of subject_blur_px
     taken: float | None = None  # seconds (EXIF), None: go by file order
     look: Look | None = None  # None: unreadable, a group of its own
+    shaken: bool = False  # the streak score rejected it (its subject_blur_px reads the streak short)
 
 
 @dataclass(frozen=True)
@@ -168,11 +169,12 @@ def rank_groups(shots: Sequence[Shot], groups: list[list[int]]) -> list[Ranked]:
     return rows
 
 
-def sharpness_key(shot: Shot) -> tuple[float, float]:
-    """Sorts sharpest first: the subject's blur (none: last), then the larger sharp share."""
+def sharpness_key(shot: Shot) -> tuple[bool, float, float]:
+    """Sorts sharpest first: shaken photos last, then the subject's blur (none: last), then the
+    larger sharp share."""
     blur, share = shot.subject_blur_px, shot.sharp_share
     known = blur is not None and not math.isnan(blur)
-    return (blur if known else math.inf, -(share or 0.0))
+    return (shot.shaken, blur if known else math.inf, -(share or 0.0))
 
 
 def find_bursts(
@@ -202,7 +204,7 @@ def write_bursts(path: Path, bursts: Bursts) -> None:
 
 def shots_of(photos: Sequence) -> list[Shot]:
     """``Shot`` of each ``msdunet.cull.sort.Photo``."""
-    return [Shot(str(p.source), p.subject_blur_px, p.sharp_share) for p in photos]
+    return [Shot(str(p.source), p.subject_blur_px, p.sharp_share, shaken=p.shaken) for p in photos]
 
 
 def mark_similar(photos: Sequence, bursts: Bursts) -> list:

@@ -45,6 +45,7 @@ class Photo:
     pick: str = ""  # "", "pick" or "reject"
     subject_blur_px: float | None = None  # the report's: rank a burst
     sharp_share: float | None = None
+    shaken: bool = False  # the report's: a long shake's blur reads small, so a burst ranks it last
     similar: bool = False  # in a burst, not its sharpest
 
     @property
@@ -108,7 +109,7 @@ def select(out: Path) -> Selection:
         key = next((k for k in (path, rel.as_posix()) if k in picks), None)
         used.add(key)
         pick = picks.get(key, "")
-        blur = {"subject_blur_px": row.subject_blur_px, "sharp_share": row.sharp_share}
+        blur = {"subject_blur_px": row.subject_blur_px, "sharp_share": row.sharp_share, "shaken": row.shaken}
         photos.append(Photo(Path(path), rel, row.verdict, pick, **blur))
     unmatched = sorted(set(picks) - used)
     return Selection(photos, skipped, sum(1 for p in photos if p.pick), unmatched)

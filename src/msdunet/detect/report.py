@@ -40,6 +40,8 @@ class Row:
     map_verdict: str = ""  # the map's own verdict (msdunet.focus.classify), relative to the frame
     faces: int | None = None  # faces found (detect --faces; empty when not looked for)
     face_blur_px: float | None = None  # the largest face's σ, full-size px: the subject's when measured
+    streak: float | None = None  # the streak score (msdunet.focus.streaks): edges left across a direction
+    shaken: bool = False  # rejected as a long shake by the streak score, whatever the blur limit
     ms: float | None = None
     error: str = ""
     output: str = ""  # the map, relative to OUT (empty when there is none)
@@ -69,7 +71,7 @@ def summarize(
         subject_x=x, subject_y=y, verdict=j.verdict, ms=round(ms, 1), subject_blur_px=j.subject_blur_px,
         judged_blur_px=j.judged_blur_px, judged_at=j.judged_at, blur_kind=j.blur_kind or "",
         sharp_share=j.sharp_share, textured_share=j.textured_share, map_verdict=focus.verdict, faces=j.faces,
-        face_blur_px=j.face_blur_px,
+        face_blur_px=j.face_blur_px, streak=j.streak, shaken=j.shaken,
     )  # fmt: skip
 
 

@@ -94,6 +94,7 @@ class FocusJudgement:
     faces: int | None = None  # faces found (None: not looked for)
     face_blur_px: float | None = None  # the largest face's σ, full-size px (the subject, when measured)
     streak: float | None = None  # streak score (msdunet.focus.streaks; under STREAK_BELOW: shaken)
+    shaken: bool = False  # rejected by the streak score, whatever the blur limit
 
 
 def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
@@ -226,13 +227,18 @@ def judge(
         judged_at=judged_at, blur_kind=kind, sharp_share=round(sharp_share, 3),
         textured_share=round(float(blur.textured.mean()), 3), subject_x=round(float(cx) / blur.width, 3),
         subject_y=round(float(cy) / blur.height, 3), limit_px=limit_px, faces=faces,
-        face_blur_px=None if face_px is None else round(face_px, 2), streak=blur.streak,
+        face_blur_px=None if face_px is None else round(face_px, 2), streak=blur.streak, shaken=blur.shaken,
     )  # fmt: skip
 
 
-def verdict_at(*, verdict: str, judged_blur_px: float | None, map_verdict: str, limit_px: float) -> str:
+def verdict_at(
+    *, verdict: str, judged_blur_px: float | None, map_verdict: str, limit_px: float, shaken: bool = False
+) -> str:
     """A judged photo's verdict at another blur limit, from its report columns (what the web app's
-    slider does): blurred over the limit or when the map rejects; sharp / subject in focus as judged."""
+    slider does): blurred over the limit, when the map rejects or when shaken (the streak score does
+    not depend on the limit); sharp / subject in focus as judged."""
+    if shaken:
+        return "blurred"
     if judged_blur_px is None:
         return verdict
     if judged_blur_px > limit_px or map_verdict == "blurred":

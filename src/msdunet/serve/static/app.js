@@ -6,8 +6,10 @@ const $ = (id) => document.getElementById(id);
 const state = { config: null, rule: {}, rows: [], picks: {}, bursts: {}, visible: [], current: 0, uploads: [] };
 
 function verdictAt(row, limitPx) {
-  // Same rule as msdunet.focus.verdict_at: blurred when the subject's blur at the judged size is over
-  // the limit or the map rejects; sharp / subject in focus as detect judged them; no texture: as judged.
+  // Same rule as msdunet.focus.verdict_at: blurred when shaken (the streak score, whatever the limit),
+  // when the subject's blur at the judged size is over the limit or when the map rejects; sharp /
+  // subject in focus as detect judged them; no texture: as judged.
+  if (row.shaken) return "blurred";
   if (row.judged_blur_px == null) return row.verdict;
   if (row.judged_blur_px > limitPx || row.map_verdict === "blurred") return "blurred";
   return row.verdict === "blurred" ? "subject in focus" : row.verdict;
