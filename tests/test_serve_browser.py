@@ -202,6 +202,9 @@ def test_verdicts_at_the_limit_itself_match_verdict_at(browser, tmp_path, tiny_w
         tab.goto(base)
         tab.wait_for_selector("#gallery .thumb")
         shown = tab.eval_on_selector_all("#gallery .thumb", "ts => ts.map(t => t.dataset.verdict)")
+        tab.click('#gallery .thumb[data-path="p4.jpg"]')
+        tab.wait_for_function("document.querySelector('#viewer').dataset.path === 'p4.jpg'")
+        assert "shaken" in tab.text_content("#viewer-caption")
         tab.close()
     expected = [
         focus.verdict_at(verdict=v, judged_blur_px=b, map_verdict=m, limit_px=limit, shaken=s) for v, b, m, s in cases

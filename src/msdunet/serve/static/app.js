@@ -18,6 +18,8 @@ function verdictAt(row, limitPx) {
 const pct = (x) => (x == null ? "–" : `${Math.round(x * 100)} %`);
 const verdictOf = (row) => verdictAt(row, state.rule.limit_px);
 const px = (x) => (x == null ? "–" : `${x.toFixed(2)} px`);
+// The blur's kind, and a long shake the streak score found (its blur in px reads short: it is blurred at any limit).
+const kindOf = (row) => (row.shaken ? " (motion: shaken, edges across the streak erased)" : row.blur_kind ? ` (${row.blur_kind})` : "");
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -84,8 +86,7 @@ function renderResult(item) {
   photo.addEventListener("error", () => (photo.style.visibility = "hidden")); // a format the browser cannot show
   const stack = el("div", { className: "stack" }, photo, el("img", { className: "overlay", src: row.overlay_url, alt: "overlay" }));
   const map = el("div", { className: "map" }, el("img", { src: row.map_url, alt: "blur map" }));
-  const kind = row.blur_kind ? ` (${row.blur_kind})` : "";
-  const text = ` ${row.path} · subject blur ${px(row.subject_blur_px)}${kind} · ${pct(row.blurred_fraction)} blurred on the map · ${row.width}×${row.height} · ${row.ms} ms`;
+  const text = ` ${row.path} · subject blur ${px(row.subject_blur_px)}${kindOf(row)} · ${pct(row.blurred_fraction)} blurred on the map · ${row.width}×${row.height} · ${row.ms} ms`;
   card.append(el("div", { className: "pair" }, stack, map), el("p", {}, badge(verdictOf(row)), text));
 }
 
@@ -213,7 +214,7 @@ function select(index, scroll = true) {
   $("viewer").dataset.path = row.path;
   showIn($("viewer-img"), row, true);
   $("viewer-caption").replaceChildren(badge(verdictOf(row)),
-    ` ${row.path} · subject blur ${px(row.subject_blur_px)}${row.blur_kind ? ` (${row.blur_kind})` : ""} · ${pct(row.blurred_fraction)} blurred on the map`,
+    ` ${row.path} · subject blur ${px(row.subject_blur_px)}${kindOf(row)} · ${pct(row.blurred_fraction)} blurred on the map`,
     el("strong", { textContent: pick ? ` · ${pick === "pick" ? "picked" : "rejected"}` : "" }));
   $("subject").hidden = !row.crop_url;
   if (row.crop_url) $("subject-crop").src = row.crop_url;
