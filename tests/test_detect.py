@@ -151,6 +151,11 @@ def test_skip_existing_takes_finished_rows_from_the_report_without_decoding(
     assert len(judged) == 1 and [r["reused"] for r in rows(out)] == ["True"] * 3
     assert run(args + ["--skip-existing", "--judge-at", "800"]).exit_code == 0  # other settings: all judged
     assert len(judged) == 4
+    report = json.loads((out / "report.json").read_text())  # as written before the streak rule existed
+    del report["resume"]["streak_below"]
+    (out / "report.json").write_text(json.dumps(report))
+    assert run(args + ["--skip-existing", "--judge-at", "800"]).exit_code == 0
+    assert len(judged) == 7
 
 
 def test_a_failed_write_is_an_error_in_that_row(photo_dir, tmp_path, tiny_weights, monkeypatch):

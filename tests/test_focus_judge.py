@@ -224,3 +224,13 @@ def test_verdict_at_keeps_a_shaken_photo_blurred_at_any_limit():
     columns = {"verdict": "blurred", "judged_blur_px": 0.2, "map_verdict": "subject in focus"}
     assert verdict_at(**columns, limit_px=5.0, shaken=True) == "blurred"
     assert verdict_at(**columns, limit_px=5.0) == "subject in focus"
+
+
+def test_a_nan_pixel_costs_only_the_patches_that_hold_it():
+    """A float photo with one NaN pixel: on the one-pass path it would lift every patch's edge floor
+    to NaN (no edge anywhere); patch by patch only the patches holding it lose their edges."""
+    grey_scene = photo(shapes(480)[:320]).convert("F")
+    values = np.asarray(grey_scene, dtype=np.float32) / 255
+    values[10, 10] = np.nan
+    measured = measure_blur(Image.fromarray(values, mode="F"), estimator="classical")
+    assert measured.textured.mean() > 0.5

@@ -124,17 +124,18 @@ class _Best:
     time_s: float
     index: int
     frame: Any  # av.VideoFrame, converted to RGB only when written
-    key: tuple[float, float]
+    key: tuple[bool, float, float]
     subject_blur_px: float | None
     sharp_share: float | None
 
 
-def judge_frame(frame) -> tuple[tuple[float, float], float | None, float | None]:
-    """(sort key, subject_blur_px, sharp_share) of one decoded frame, judged on its grey pixels."""
+def judge_frame(frame) -> tuple[tuple[bool, float, float], float | None, float | None]:
+    """(sort key, subject_blur_px, sharp_share) of one decoded frame, judged on its grey pixels; the
+    key sorts sharpest first, shaken frames (the streak score: their blur reads short) last."""
     grey = Image.fromarray(frame.to_ndarray(format="gray"))
     j = judge_photo(grey)
     blur = j.subject_blur_px
-    return (math.inf if blur is None else blur, -(j.sharp_share or 0.0)), blur, j.sharp_share
+    return (j.shaken, math.inf if blur is None else blur, -(j.sharp_share or 0.0)), blur, j.sharp_share
 
 
 @dataclass

@@ -20,6 +20,8 @@ from msdunet import focus
 from msdunet.detect.outputs import MAP_SIZE, Target, read_existing
 from msdunet.detect.report import FIELDS, Row
 from msdunet.focus import JudgeOptions
+from msdunet.focus.judgement import STREAK_REDUCE
+from msdunet.focus.limits import STREAK_BELOW
 from msdunet.io import Found
 
 SETTINGS_KEY = "resume"  # report.json's entry holding ``settings``
@@ -28,7 +30,8 @@ SETTINGS_KEY = "resume"  # report.json's entry holding ``settings``
 def settings(*, threshold: float, judging: JudgeOptions, map_size: int | None) -> dict:
     """What a row depends on besides the photo and the model, as report.json records it (JSON types)."""
     found = {"threshold": threshold, "map_size": map_size, "judging": asdict(judging),
-             "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM}  # fmt: skip
+             "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
+             "streak_below": STREAK_BELOW, "streak_reduce": STREAK_REDUCE}  # fmt: skip
     return json.loads(json.dumps(found))
 
 

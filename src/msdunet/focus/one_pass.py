@@ -44,7 +44,10 @@ def one_pass_blur(image: Image.Image, cells: Grid, *, scale: int, tile: int) -> 
         return None
     while scale > 1:
         image, scale = image.reduce(2), scale // 2
-    return patch_blur_one_pass(grey(np.asarray(image)), corners, tile=tile), index.reshape(-1)
+    photo = grey(np.asarray(image))
+    if not np.isfinite(photo).all():  # a NaN would lift every patch's floor: patch by patch, it stays in its own
+        return None
+    return patch_blur_one_pass(photo, corners, tile=tile), index.reshape(-1)
 
 
 def window_noise(grey: np.ndarray, corners: np.ndarray, *, tile: int) -> np.ndarray:
