@@ -114,7 +114,7 @@ def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
     return PixelBlur(
         width=width, height=height, centres=cells.centres * scale,
         by_direction=by_direction[index], textured=textured[index], scale=scale, estimator=estimator,
-        streak=photo_streak(counts, contrast),
+        streak=photo_streak(counts[textured], contrast[textured]),
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ near 0 when the contrast across a direction is there but its edges are gone.  A 
 when its weaker direction carries ``EVIDENCE_SHARE`` of the pair's contrast (a scene of horizontal
 stripes alone says nothing about horizontal shake, which leaves it unchanged).
 
-The photo's score is taken over its patches summed (see ``photo_streak``); a photo scoring under
+The photo's score is taken over its textured patches summed (see ``photo_streak``); a photo scoring under
 ``msdunet.focus.limits.STREAK_BELOW`` (fitted on synthetic shake: lab/studies/pixel_blur_streaks.py)
 is shaken.  Counts and contrast come from the same patches the blur estimate reads.
 """
@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from msdunet.focus.sharpness import DIRECTIONS, MARGIN, gradients, noise_level
+from msdunet.focus.sharpness import DIRECTIONS, MARGIN, MIN_EDGES, gradients, noise_level
 
 PAIRS = ((0, 2), (1, 3))  # indices into DIRECTIONS: 0° with 90°, 45° with 135°
 EVIDENCE_SHARE = 0.1  # the weaker direction's share of a pair's contrast for the pair to be evidence
 NOISE_TIMES = 2.0  # pixels whose gradient is under this many times the patch's noise carry no contrast
+MIN_EVIDENCE_EDGES = 4 * MIN_EDGES  # edge pixels a photo needs for its score (four textured patches' minimum)
 
 
 def _directional(gy: np.ndarray, gx: np.ndarray, floor) -> np.ndarray:
@@ -81,6 +82,12 @@ def streak_score(counts: np.ndarray, contrast: np.ndarray) -> np.ndarray:
 
 
 def photo_streak(counts: np.ndarray, contrast: np.ndarray) -> float | None:
-    """The photo's score from its patches' edge counts and contrast (N, 4), summed; None: no evidence."""
-    score = float(streak_score(counts.sum(axis=0), contrast.sum(axis=0)))
+    """The photo's score from its textured patches' edge counts and contrast (N, 4), summed (a patch
+    without texture, a defocused background, has contrast but no edges in any direction: it would
+    make a sharp subject's own orientation look like a streak); None: no evidence (fewer than
+    ``MIN_EVIDENCE_EDGES`` edge pixels in all)."""
+    counts, contrast = counts.sum(axis=0), contrast.sum(axis=0)
+    if counts.sum() < MIN_EVIDENCE_EDGES:
+        return None
+    score = float(streak_score(counts, contrast))
     return None if np.isnan(score) else round(score, 4)
