@@ -370,3 +370,25 @@ def test_overlay_takes_float_and_8bit_maps_alike():
     from_uint8 = np.asarray(overlay(photo, (ramp * 255 + 0.5).astype(np.uint8)), dtype=np.int16)
     assert np.abs(from_float - from_uint8).max() <= 2
     assert not np.array_equal(from_float, np.asarray(photo))  # the blurred side is tinted
+
+
+def test_streaks_is_opt_in_and_rejects_a_long_shake(tmp_path, tiny_weights):
+    """A 30-px shake reads sharp along its streak: kept by default, blurred and `shaken` (streak
+    column filled) with --streaks; --skip-existing judges the photo again under the new setting."""
+    from msdunet.training import synthetic_blur as sb
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shaken = sb.camera(
+        sb.blur(sb.shapes(1024), sb.linear(30 / np.sqrt(12), 0)), np.random.default_rng(0), noise=0.003, quality=92
+    )
+    Image.fromarray(np.round(shaken * 255).astype(np.uint8)).save(folder / "shaken.png")
+    out = tmp_path / "out"
+    args = ["detect", str(folder), "-o", str(out), "--weights", str(tiny_weights), "-q"]
+    assert run(args).exit_code == 0
+    (row,) = rows(out)
+    assert row["shaken"] == "False" and row["streak"] == ""
+    assert run(args + ["--streaks", "--skip-existing"]).exit_code == 0
+    (row,) = rows(out)
+    assert row["shaken"] == "True" and float(row["streak"]) < 0.2 and row["verdict"] == "blurred"
+    assert row["blur_kind"] == "motion"  # judged again on the map kept (reused), with the rule

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -71,12 +70,13 @@ def test_a_long_streak_that_erased_the_edges_across_it_is_motion(scene, estimato
     """A 30-px shake leaves no edge across the streak to measure (the subject reads sharp along it):
     the streak evidence rejects it, and its blur is read on the photo reduced."""
     shaken = photo(scene, sb.linear(30 / np.sqrt(12), angle))
-    measured = measure_blur(shaken, estimator=estimator)
+    measured = measure_blur(shaken, estimator=estimator, streaks=True)
     assert measured.streak < limits.STREAK_BELOW
-    alone = judge(replace(measure_blur(shaken, estimator=estimator, streaks=False), streak=None))
-    assert alone.verdict != "blurred"  # what the σ rule alone says: the edges along the streak are sharp
+    alone = judge(measure_blur(shaken, estimator=estimator))  # the default: no streak rule
+    assert alone.verdict != "blurred" and alone.streak is None  # the edges along the streak are sharp
     j = judge(measured)
     assert j.verdict == "blurred" and j.blur_kind == "motion" and j.subject_blur_px > LIMIT_PX
+    assert judge_photo(shaken, options=JudgeOptions(estimator=estimator, streaks=True)).shaken
 
 
 def test_a_sharp_scene_with_edges_along_one_direction_only_is_kept():
@@ -84,7 +84,7 @@ def test_a_sharp_scene_with_edges_along_one_direction_only_is_kept():
     from lab.studies.pixel_blur_streaks import stripes
 
     for image in (photo(stripes(1024)), photo(stripes(1024)).resize((400, 400), Image.LANCZOS)):
-        measured = measure_blur(image)
+        measured = measure_blur(image, streaks=True)
         assert measured.streak is None or measured.streak >= limits.STREAK_BELOW
         assert judge(measured).verdict != "blurred"
 
@@ -94,7 +94,7 @@ def test_both_estimators_read_the_same_streak_score(size):
     """The score counts the edges both estimators count (one pass on a small photo, patch by patch
     otherwise) and the same contrast, at the same level."""
     image = photo(sb.blur(shapes(max(size), seed=3), sb.linear(1.0, 30))[: size[1], : size[0]])
-    classical, learned = (measure_blur(image, estimator=e) for e in ("classical", "learned"))
+    classical, learned = (measure_blur(image, estimator=e, streaks=True) for e in ("classical", "learned"))
     assert classical.scale == learned.scale == 1
     assert classical.streak == pytest.approx(learned.streak, rel=1e-3)
 
@@ -246,5 +246,5 @@ def test_a_sharp_subject_on_bokeh_is_not_a_streak():
     start = (1024 - side) // 2
     bars = rng.random(200)[np.minimum(np.searchsorted(np.cumsum(rng.integers(4, 20, 200)), np.arange(side)), 199)]
     image[start : start + side, start : start + side] = bars[None, :, None] if image.ndim == 3 else bars[None, :]
-    measured = measure_blur(photo(image, seed=1))
+    measured = measure_blur(photo(image, seed=1), streaks=True)
     assert measured.streak is not None and not measured.shaken

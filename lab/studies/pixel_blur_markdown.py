@@ -71,7 +71,8 @@ def _confusion(report: dict, part: str) -> list[str]:
                  for label, c in by_label.items()]  # fmt: skip
         lines.append(f"| {rule} | {' | '.join(cells)} |")
     lines += ["", "judgement: the verdict detect reports with that estimator (rejected when the pixels or the map "
-              "reject); pixels: the pixel-scale judgement alone; map: the blur map's verdict alone."]  # fmt: skip
+              "reject); pixels: the pixel-scale judgement alone; judgement --streaks: with the streak rule too "
+              "(detect --streaks, off by default); map: the blur map's verdict alone."]  # fmt: skip
     estimators = [k for k in ("classical", "learned") if k in rw["photos"][0]]
     for estimator in estimators:
         rejected = [p[estimator] | {"label": p["label"]} for p in rw["photos"] if p["label"] in ("defocus", "motion")]

@@ -45,7 +45,7 @@ def _confusion(labelled: list[tuple[Path, str, str]]) -> dict:
 
     detector = BlurDetector()
     labels = sorted({label for _, _, label in labelled}, key=lambda x: (x != "sharp", x))
-    rules = [f"{rule} ({e})" for e in ESTIMATORS for rule in ("judgement", "pixels")] + ["map"]
+    rules = [f"{rule} ({e})" for e in ESTIMATORS for rule in ("judgement", "pixels", "judgement --streaks")] + ["map"]
     photos, counts = [], {rule: {label: [0, 0] for label in labels} for rule in rules}
     for path, name, label in labelled:
         image = read_image(path)
@@ -57,8 +57,10 @@ def _confusion(labelled: list[tuple[Path, str, str]]) -> dict:
             j = judge(measured, map_verdict=map_verdict)
             rejected[f"judgement ({estimator})"] = j.verdict == "blurred"
             rejected[f"pixels ({estimator})"] = judge(measured).verdict == "blurred"
+            with_streaks = judge(measure_blur(image, estimator=estimator, streaks=True), map_verdict=map_verdict)
+            rejected[f"judgement --streaks ({estimator})"] = with_streaks.verdict == "blurred"
             row[estimator] = {"verdict": j.verdict, "subject_blur_px": j.subject_blur_px, "blur_kind": j.blur_kind,
-                              "streak": j.streak}  # fmt: skip
+                              "streak": with_streaks.streak, "verdict_streaks": with_streaks.verdict}  # fmt: skip
         for rule, no in rejected.items():
             counts[rule][label][1 if no else 0] += 1
         photos.append(row)

@@ -18,7 +18,7 @@ Fit (fitting photos only): ``streak_below`` is the largest score on a 0.05 grid 
 ``FALSE_REJECTS`` of the unblurred photos fall (both sizes together): the σ rule already keeps 99 % of
 them, and the goal is 95 % of sharp photos kept, so the streak rule may cost at most 1 % more.
 Reported, on fitting and held-out photos: unblurred rejected, and per L bin shaken photos rejected by
-the σ rule alone (``measure_blur(streaks=False)``, the pixels' judgement without the map), by the
+the σ rule alone (the pixels' judgement without the map or the streak rule), by the
 streak rule alone, and by either.
 """
 
@@ -63,8 +63,8 @@ def _record(image: np.ndarray, rng: np.random.Generator, *, noise: float, qualit
 
 def _read(photo: Image.Image) -> tuple[float | None, bool]:
     """The streak score and whether the σ rule alone (pixels, no map) rejects."""
-    measured = measure_blur(photo, streaks=False)
-    return measured.streak, judge(replace(measured, streak=None)).verdict == "blurred"
+    measured = measure_blur(photo, streaks=True)
+    return measured.streak, judge(replace(measured, streak=None, streak_px=None)).verdict == "blurred"
 
 
 def _versions(path, index: int, rng: np.random.Generator) -> list[dict]:
@@ -122,7 +122,7 @@ def _summary(rows: list[dict], threshold: float) -> list[dict]:
 
 
 def _judged(photo: Image.Image) -> dict:
-    j = judge(measure_blur(photo))
+    j = judge(measure_blur(photo, streaks=True))
     return {"streak": j.streak, "verdict": j.verdict, "blur_kind": j.blur_kind, "subject_blur_px": j.subject_blur_px}
 
 

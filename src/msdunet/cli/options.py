@@ -87,6 +87,12 @@ DETECT_OPTIONS = (
         "--faces", is_flag=True,
         help='Judge portraits on the largest face (its eyes where found): pip install torch==2.13.0 -e ".[faces]".',
     ),
+    click.option(
+        "--streaks", is_flag=True,
+        help="Also reject photos whose edges across one direction are gone where the contrast is not: a long "
+        "camera shake that reads sharp along its streak. Off by default: it rejects some sharp photos too "
+        "(lines that run one way over a faint texture; reports/pixel_blur.md).",
+    ),
     click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
     click.option(
         "--map-size", default=str(MAP_SIZE), show_default=True, metavar="N|full",
@@ -133,7 +139,8 @@ DETECT_OPTIONS = (
     click.option("--ray-batch", default=8, show_default=True, type=click.IntRange(min=1), help="Images per Ray task."),
 )  # fmt: skip
 _GROUP_NAMES = (
-    "recursive", "weights", "threshold", "judge_at", "limit_px", "estimator", "faces", "no_overlay", "map_size",
+    "recursive", "weights", "threshold", "judge_at", "limit_px", "estimator", "faces", "streaks", "no_overlay",
+    "map_size",
     "skip_existing",
     "working_size", "keep_aspect",
     "threads", "bf16", "backend",
@@ -196,7 +203,7 @@ def build_detect_options(**values) -> DetectOptions:
         max_pixels=values["max_pixels"], engine=values["engine"], ray=ray,
         judging=JudgeOptions(
             judge_at=values["judge_at"], limit_px=values["limit_px"], faces=values["faces"],
-            estimator=values.get("estimator") or ESTIMATOR,
+            estimator=values.get("estimator") or ESTIMATOR, streaks=values.get("streaks", False),
         ),
     )  # fmt: skip
 

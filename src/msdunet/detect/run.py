@@ -128,7 +128,12 @@ class _Batch:
                 return row
         judging = self.judging
         return step.decode(
-            self.detector, found.path, with_overlay=self.with_overlay, faces=judging.faces, estimator=judging.estimator
+            self.detector,
+            found.path,
+            with_overlay=self.with_overlay,
+            faces=judging.faces,
+            estimator=judging.estimator,
+            streaks=judging.streaks,
         )
 
     def run_network(self, found: Found, target: Target, job: Future, writers) -> tuple[str, Row | Future]:

@@ -67,6 +67,7 @@ def decode(
     load: Callable | None = None,
     faces: bool = False,
     estimator: str = ESTIMATOR,
+    streaks: bool = False,
 ) -> Decoded:
     """The photo resized for the network (and, box-reduced first, for the overlay) and its blur
     measured in pixels (by ``estimator``); the full-size decode is dropped here.  ``load`` reads
@@ -75,7 +76,10 @@ def decode(
     scaled = detector.decoding.scaled(rgb)
     photo = preview(scaled.reduced, full=size) if with_overlay else None
     return Decoded(
-        work=scaled.work, size=size, photo=photo, measured=measure_blur(rgb, faces=faces, estimator=estimator)
+        work=scaled.work,
+        size=size,
+        photo=photo,
+        measured=measure_blur(rgb, faces=faces, estimator=estimator, streaks=streaks),
     )
 
 
@@ -117,7 +121,13 @@ def detect_photo(
     """The step: ``source`` (a path, or what ``load`` reads) to its row (path ``label``) and files,
     on the calling thread.  A photo that cannot be read raises (``READ_ERRORS``)."""
     decoded = decode(
-        detector, source, with_overlay=with_overlay, load=load, faces=judging.faces, estimator=judging.estimator
+        detector,
+        source,
+        with_overlay=with_overlay,
+        load=load,
+        faces=judging.faces,
+        estimator=judging.estimator,
+        streaks=judging.streaks,
     )
     return encode(infer(detector, decoded, label, map_size=map_size), threshold=threshold, judging=judging)
 
@@ -158,7 +168,10 @@ def reuse(
     existing = read_existing(out, target, photo, with_overlay, map_size=map_size)
     if existing is None:
         return None
-    pixels = Judging(measure_blur(read_image(photo), faces=judging.faces, estimator=judging.estimator), judging)
+    pixels = Judging(
+        measure_blur(read_image(photo), faces=judging.faces, estimator=judging.estimator, streaks=judging.streaks),
+        judging,
+    )
     ms = (time.perf_counter() - start) * 1e3
     row = summarize(str(photo), existing.map8, threshold=threshold, ms=ms, pixels=pixels, size=existing.size)
     row.output, row.reused = target.map.as_posix(), True

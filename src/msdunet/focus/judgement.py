@@ -17,13 +17,14 @@ again, and σ scaled back: any blur from 0 to ~30 px is read where it is 0.5–3
   when its σ is at most ``LIMIT_PX``; otherwise the photo is ``blurred``, and ``blur_kind`` says
   ``motion`` when the subject's blur is ``MOTION_FROM`` times larger across one edge direction than
   across another (a streak), ``defocus`` otherwise;
-- a long shake erases the edges across its streak (too faint to measure), so the subject reads
-  sharp along it: ``msdunet.focus.streaks`` scores, per photo, the edges left across each direction
-  against the contrast there; under ``STREAK_BELOW`` the photo is ``blurred`` with ``blur_kind``
-  ``motion``, and its blur the larger of the subject's and of the subject's on the photo reduced
-  ``STREAK_REDUCE`` times, where the streak is short enough to leave edges (a panned background
-  around a small sharp subject scores as shaken too: reports/pixel_blur.md says from what subject
-  size it does not);
+- with ``streaks`` (off by default: it also rejects sharp photos whose lines run one way over a
+  faint texture, reports/pixel_blur.md), a long shake, which erases the edges across its streak so
+  that the subject reads sharp along it, is found by ``msdunet.focus.streaks``: it scores, per photo,
+  the edges left across each direction against the contrast there; under ``STREAK_BELOW`` the photo
+  is ``blurred`` with ``blur_kind`` ``motion``, and its blur the larger of the subject's and of the
+  subject's on the photo reduced ``STREAK_REDUCE`` times, where the streak is short enough to leave
+  edges (a panned background around a small sharp subject scores as shaken too: reports/pixel_blur.md
+  says from what subject size it does not);
 - the blur map's verdict (blur relative to the frame, ``msdunet.focus.verdict``) rejects too: a
   photo is ``blurred`` when either finds no sharp subject (the map alone kept every sharp photo but
   let half the blurred ones through; pixels alone miss blur that a downsized photo no longer shows);
@@ -97,24 +98,24 @@ class FocusJudgement:
     shaken: bool = False  # rejected by the streak score, whatever the blur limit
 
 
-def _measure_level(image: Image.Image, scale: int, estimator: str) -> PixelBlur:
+def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: bool = False) -> PixelBlur:
     """The grid's blur on ``image`` halved log2(``scale``) times: read patch by patch (``tiles``), or on
-    a small photo by the classical estimate in one pass; with the streak score of its patches."""
+    a small photo by the classical estimate in one pass; with ``streaks``, the streak score of its patches."""
     cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
     small = one_pass_blur(image, cells, scale=scale, tile=TILE) if estimator == "classical" else None
     if small is not None:  # a small photo: filtered once, not patch by patch (msdunet.focus.one_pass)
         measured, index = small
         by_direction, textured, counts = measured.by_direction, measured.textured, measured.counts
-        contrast = _one_pass_contrast(image, cells, scale=scale)
+        contrast = _one_pass_contrast(image, cells, scale=scale) if streaks else None
     else:
         distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
         by_direction, textured, counts = estimate_counted(distinct, estimator)
-        contrast = contrast_by_direction(distinct)
+        contrast = contrast_by_direction(distinct) if streaks else None
     width, height = image.size
     return PixelBlur(
         width=width, height=height, centres=cells.centres * scale,
         by_direction=by_direction[index], textured=textured[index], scale=scale, estimator=estimator,
-        streak=photo_streak(counts[textured], contrast[textured]),
+        streak=None if contrast is None else photo_streak(counts[textured], contrast[textured]),
     )  # fmt: skip
 
 
@@ -158,23 +159,22 @@ def subject_sigmas(blur: PixelBlur) -> tuple[float, float] | None:
 
 
 def measure_blur(
-    image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR, streaks: bool = True
+    image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR, streaks: bool = False
 ) -> PixelBlur:
     """Blur per grid cell of ``image`` (PIL, full size), halving it while the subject's blur is
     beyond what a patch reads reliably; with ``faces``, the largest face's blur too (the ``faces``
-    extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``.  A shaken photo
-    (``PixelBlur.shaken``) has its subject read again reduced ``STREAK_REDUCE`` times more, where a
-    streak leaves edges (``streak_px``; ``streaks`` False: not read again, as the lab's streak study
-    reads the σ rule alone)."""
+    extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``.  With ``streaks``
+    the streak score too, and a shaken photo (``PixelBlur.shaken``) has its subject read again
+    reduced ``STREAK_REDUCE`` times more, where a streak leaves edges (``streak_px``)."""
     scale = 1
     while True:
-        blur = _measure_level(image, scale, estimator)
+        blur = _measure_level(image, scale, estimator, streaks=streaks)
         subject = subject_sigmas(blur)
         beyond = subject is None or subject[0] > RELIABLE_UP_TO
         if not beyond or max(reduced_size(*image.size, scale=scale)) // 2 < SMALLEST_LEVEL:
             break
         scale *= 2
-    if streaks and blur.shaken and min(reduced_size(*image.size, scale=scale * STREAK_REDUCE)) >= 2:
+    if blur.shaken and min(reduced_size(*image.size, scale=scale * STREAK_REDUCE)) >= 2:
         reduced = _measure_level(image, scale * STREAK_REDUCE, estimator)
         sigmas = subject_sigmas(reduced)
         floor = FITTED[estimator]["floor"]
@@ -255,12 +255,14 @@ def blur_kind(major: float, minor: float, *, motion_from: float = MOTION_FROM) -
 class JudgeOptions:
     """How a verdict is judged: at ``judge_at`` px on the long side (None: full size), sharp up to
     ``limit_px`` (σ at that size; None: the estimator's fitted limit); with ``faces``, on the
-    largest face when there is one; blur read by ``estimator`` (``classical`` or ``learned``)."""
+    largest face when there is one; blur read by ``estimator`` (``classical`` or ``learned``); with
+    ``streaks``, a long shake found by the streak score rejected too (``msdunet.focus.streaks``)."""
 
     judge_at: int | None = None
     limit_px: float | None = None
     faces: bool = False
     estimator: str = ESTIMATOR
+    streaks: bool = False
 
     @property
     def limit(self) -> float:
@@ -275,5 +277,5 @@ def judge_photo(
     image: Image.Image, *, options: JudgeOptions = DEFAULT_JUDGING, map_verdict: str | None = None
 ) -> FocusJudgement:
     """``measure_blur`` then ``judge``: the verdict of one decoded photo (PIL, full size)."""
-    measured = measure_blur(image, faces=options.faces, estimator=options.estimator)
+    measured = measure_blur(image, faces=options.faces, estimator=options.estimator, streaks=options.streaks)
     return judge(measured, judge_at=options.judge_at, limit_px=options.limit_px, map_verdict=map_verdict)

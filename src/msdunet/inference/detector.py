@@ -181,16 +181,18 @@ class BlurDetector:
         limit_px: float | None = None,
         faces: bool = False,
         estimator: str | None = None,
+        streaks: bool = False,
     ) -> Analysis:
         """The map, its summary (where is it sharp) and the photographer's verdict, from one decode.
 
         ``judge_at``: the long side (px) the photo will be seen at, None for 100 %; ``limit_px``:
         the largest σ (px at that size) still sharp (default: the estimator's fitted limit);
         ``faces``: judge the largest face when there is one (the ``faces`` extra); ``estimator``:
-        ``classical`` or ``learned`` (default ``msdunet.focus.limits.ESTIMATOR``) — as detect's options."""
+        ``classical`` or ``learned`` (default ``msdunet.focus.limits.ESTIMATOR``); ``streaks``: reject a
+        long shake found by the streak score too — as detect's options."""
         rgb, size = self.load(image)
         chosen = {"estimator": estimator} if estimator is not None else {}
-        options = JudgeOptions(judge_at=judge_at, limit_px=limit_px, faces=faces, **chosen)
+        options = JudgeOptions(judge_at=judge_at, limit_px=limit_px, faces=faces, streaks=streaks, **chosen)
         blur = self.map_for(rgb, size)
         summary = summarize_focus(blur)
         return Analysis(blur, summary, judge_photo(rgb, options=options, map_verdict=summary.verdict))
@@ -198,7 +200,7 @@ class BlurDetector:
     def judge(self, image: ImageInput, **judging) -> FocusJudgement:
         """Would a photographer keep it?  ``judgement.verdict``, ``subject_blur_px`` (σ in px of the
         full-size photo), ``blur_kind``; the keywords are ``analyse``'s (judge_at, limit_px, faces,
-        estimator)."""
+        estimator, streaks)."""
         return self.analyse(image, **judging).judgement
 
 
