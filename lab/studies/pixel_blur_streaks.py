@@ -158,6 +158,30 @@ def stripes(side: int, seed: int = 0) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((side, side), Image.BOX), dtype=np.float32)
 
 
+CAMERA_SIDES = (None, 2048, 1024, 512)  # the camera photos as they are, then reduced to this long side
+
+
+def camera_photos(data: str | None) -> list[dict]:
+    """The realworld camera photos (sharp as shot, ``pixel_blur_photos.CAMERA_FILES``), as they are and
+    reduced (Lanczos) as they are shared: the streak score and the verdict with the rule (``--streaks``)."""
+    from lab.studies.pixel_blur_photos import CAMERA_FILES
+    from msdunet.data.sources import data_root
+
+    rows = []
+    for name in CAMERA_FILES:
+        try:
+            photo = read_image(data_root(data) / "realworld" / name)
+        except Exception as exc:  # noqa: BLE001 (an optional decoder missing: left out, said)
+            print(f"streaks: {name} left out ({exc})")
+            continue
+        for side in CAMERA_SIDES:
+            image = photo.copy()
+            if side is not None:
+                image.thumbnail((side, side), Image.LANCZOS)
+            rows.append({"photo": name, "size": list(image.size), **_judged(image)})
+    return rows
+
+
 def streak_study(data: str | None = None) -> dict:
     """Fit ``streak_below`` and report (see the module's docstring)."""
     rng = np.random.default_rng(0)
@@ -175,6 +199,7 @@ def streak_study(data: str | None = None) -> dict:
         "fitting": _summary(rows["fitting"], threshold),
         "held_out": _summary(rows["held_out"], threshold),
         "scenes": scenes(),
+        "camera": camera_photos(data),
     }
 
 
@@ -217,4 +242,20 @@ def markdown(part: dict | None) -> list[str]:
         f, s = r["full"], r["400 px"]
         lines.append(f"| {r['scene']} | {r['background_blur'] or ''} | {f['streak']} | {f['verdict']} | "
                      f"{f['subject_blur_px']} | {s['streak']} | {s['verdict']} | {s['subject_blur_px']} |")  # fmt: skip
+    return [*lines, "", *_camera_markdown(part.get("camera"))]
+
+
+def _camera_markdown(rows: list[dict] | None) -> list[str]:
+    if not rows:
+        return []
+    rows = list({(r["photo"], tuple(r["size"])): r for r in rows}.values())  # a DNG's preview is smaller than 2048
+    flagged = sum(1 for r in rows if r["streak"] is not None and r["streak"] < STREAK_BELOW)
+    lines = ["Real sharp camera photos (realworld's HEIC and DNG files, as shot and reduced with Lanczos as they "
+             f"are shared), judged with the streak rule: {flagged} of {len(rows)} fall under `streak_below` "
+             "(the reason it is off by default: `detect --streaks` turns it on).", "",
+             "| photo | size | streak | verdict (pixels, with the rule) | kind | σ px |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in rows:
+        lines.append(f"| {r['photo']} | {r['size'][0]}×{r['size'][1]} | {r['streak']} | {r['verdict']} | "
+                     f"{r['blur_kind'] or ''} | {r['subject_blur_px']} |")  # fmt: skip
     return [*lines, ""]
