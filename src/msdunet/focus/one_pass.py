@@ -75,12 +75,14 @@ def patch_blur_one_pass(grey: np.ndarray, corners: np.ndarray, *, tile: int) -> 
     mask, direction, magnitude = edge_pixels(photo, floor=floors.min(keepdims=True))
     edges = Edges.of(mask, direction)
     sigma = ladder_sigmas(photo, edges, edges.steepest(magnitude))
-    y, x = edges.ys[:, WINDOW], edges.xs[:, WINDOW]
+    by_sigma = np.argsort(sigma)  # the edges in σ order: each patch's pick below stays sorted
+    sigma, direction = sigma[by_sigma], edges.direction[by_sigma]
+    y, x = edges.ys[by_sigma, WINDOW], edges.xs[by_sigma, WINDOW]
     strength = magnitude[0, y, x]
-    picked = []
-    for i, (left, top) in enumerate(corners.tolist()):
-        inside = (y >= top + MARGIN) & (y < top + tile - MARGIN) & (x >= left + MARGIN) & (x < left + tile - MARGIN)
-        picked.append(np.flatnonzero(inside & (strength > floors[i])))
-    which = np.concatenate(picked) if picked else np.zeros(0, np.int64)
-    patch_index = np.repeat(np.arange(len(corners)), [len(p) for p in picked])
-    return medians(sigma[which], patch_index, edges.direction[which], patches=len(corners))
+    lefts, column = np.unique(corners[:, 0], return_inverse=True)  # the grid's few distinct columns and rows
+    tops, row = np.unique(corners[:, 1], return_inverse=True)
+    in_column = (x >= lefts[:, None] + MARGIN) & (x < lefts[:, None] + tile - MARGIN)  # (columns, E)
+    in_row = (y >= tops[:, None] + MARGIN) & (y < tops[:, None] + tile - MARGIN)
+    inside = in_column[column.ravel()] & in_row[row.ravel()] & (strength > floors[:, None])  # (patches, E)
+    patch_index, which = np.nonzero(inside)
+    return medians(sigma[which], patch_index, direction[which], patches=len(corners), sorted_by_sigma=True)

@@ -225,16 +225,18 @@ def patch_blur(patches: np.ndarray) -> PatchBlur:
     return medians(sigma, patch_index, direction, patches=len(patches))
 
 
-def medians(sigma: np.ndarray, patch_index: np.ndarray, direction: np.ndarray, *, patches: int) -> PatchBlur:
+def medians(
+    sigma: np.ndarray, patch_index: np.ndarray, direction: np.ndarray, *, patches: int, sorted_by_sigma: bool = False
+) -> PatchBlur:
     """Per patch and direction: the edge pixels' count and, with ``MIN_DIRECTION_EDGES`` or more,
-    their median σ."""
+    their median σ (``sorted_by_sigma``: ``sigma`` is in ascending order within each patch already)."""
     by_direction = np.full((patches, len(DIRECTIONS)), np.nan, dtype=np.float32)
     counts = np.zeros((patches, len(DIRECTIONS)), dtype=np.int32)
     if len(sigma) == 0:
         return PatchBlur(by_direction, counts)
     cell = patch_index.astype(np.int64) * len(DIRECTIONS) + direction
     key = np.uint16 if patches * len(DIRECTIONS) <= 1 << 16 else np.int64  # NumPy radix-sorts 16-bit keys
-    order = np.argsort(sigma)
+    order = np.arange(len(sigma)) if sorted_by_sigma else np.argsort(sigma)
     order = order[np.argsort(cell[order].astype(key), kind="stable")]  # by cell, by σ within it
     cell, sigma = cell[order], sigma[order].astype(np.float32)
     starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
