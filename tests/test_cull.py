@@ -344,3 +344,15 @@ def test_move_takes_the_sidecar_along_and_undo_brings_both_back(shoot):
     assert "keep me" in moved.read_text() and "<xmp:Label>Yellow</xmp:Label>" in moved.read_text()
     assert run("--undo", shoot / "sorted").exit_code == 0
     assert tree(shoot / "photos") == before and tree(shoot / "sorted") == {}
+
+
+def test_a_relative_path_not_found_says_to_run_cull_where_detect_ran(shoot, monkeypatch):
+    """detect given a relative folder writes relative paths; cull run from elsewhere names the folder
+    it looked from and what to do (it said only "moved or deleted?")."""
+    write_report(shoot / "rel", [{"path": "photos/a.jpg", "verdict": "sharp", "output": "a_blur.png"}])
+    monkeypatch.chdir(shoot / "photos")
+    result = run(shoot / "rel", "--into", shoot / "sorted")
+    assert result.exit_code == 1
+    assert f"not found from {shoot / 'photos'}" in result.stderr and "folder detect ran in" in result.stderr
+    monkeypatch.chdir(shoot)
+    assert run(shoot / "rel", "--into", shoot / "sorted").exit_code == 0

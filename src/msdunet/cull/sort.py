@@ -115,6 +115,14 @@ def select(out: Path) -> Selection:
     return Selection(photos, skipped, sum(1 for p in photos if p.pick), unmatched)
 
 
+def missing(source: Path) -> str:
+    """Why a photo of the report is skipped when it is not where the report says."""
+    if source.is_absolute():
+        return "not found (moved or deleted since detect?)"
+    return (f"not found from {Path.cwd()}: the report's paths are relative to the folder detect ran in, so run "
+            "cull from there (or the photo was moved or deleted since detect)")  # fmt: skip
+
+
 def cull(
     photos: list[Photo],
     *,
@@ -143,7 +151,7 @@ def cull(
                     if op == "move":
                         _finish_move(source, placed, dry_run)
                 elif not source.is_file():
-                    run.skip(photo, "not found (moved or deleted since detect?)")
+                    run.skip(photo, missing(photo.source))
                     continue
                 else:
                     try:
@@ -152,7 +160,7 @@ def cull(
                         run.skip(photo, f"not sorted ({exc})")
                         continue
             elif not source.is_file():
-                run.skip(photo, "not found (moved or deleted since detect?)")
+                run.skip(photo, missing(photo.source))
                 continue
             if sidecar:
                 run.rate(photo, placed)
