@@ -89,9 +89,9 @@ DETECT_OPTIONS = (
     ),
     click.option(
         "--streaks", is_flag=True,
-        help="Also reject photos whose edges across one direction are gone where the contrast is not: a long "
-        "camera shake that reads sharp along its streak. Off by default: it rejects some sharp photos too "
-        "(lines that run one way over a faint texture; reports/pixel_blur.md).",
+        help="Also reject a long camera shake, which reads sharp along its streak: the photo's edges across "
+        "one direction are gone, though the contrast across it is still there. Off by default: it rejects some "
+        "sharp photos too (lines that run one way over a faint texture; reports/pixel_blur.md).",
     ),
     click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
     click.option(
