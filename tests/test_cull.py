@@ -168,7 +168,10 @@ def test_undo_keeps_a_copy_that_changed(shoot):
     edited.write_bytes(b"edited")
     result = run("--undo", shoot / "sorted")
     assert result.exit_code == 1 and "changed since" in result.stderr
+    assert "then run --undo again" in result.stderr  # what to do next, not a dead end
     assert edited.read_bytes() == b"edited" and not (shoot / "sorted/sharp/a.jpg").exists()
+    edited.unlink()  # the user deals with it: the next --undo finishes
+    assert run("--undo", shoot / "sorted").exit_code == 0
 
 
 @pytest.mark.parametrize("mode", ["copy", "move"])

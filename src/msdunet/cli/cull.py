@@ -178,4 +178,8 @@ def _undo(folder: Path, dry_run: bool) -> int:
     prefix = "dry run, nothing changed: would undo" if dry_run else "undone"
     kept = f"; {len(result.refused)} refused and kept in the undo list" if result.refused else ""
     click.echo(f"{prefix} {result.undone} operation(s){kept}", err=True)
+    if result.refused:
+        click.echo("the refused files are left as they are: deal with each as its line says (keep the changed "
+                   "copy elsewhere, delete it, or free the original's place), then run --undo again: it retries "
+                   "only what it kept", err=True)  # fmt: skip
     return 1 if result.refused else 0
