@@ -48,7 +48,7 @@ from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW
 from msdunet.focus.one_pass import one_pass_blur, window_noise
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted
 from msdunet.focus.streaks import contrast_by_direction, photo_streak, window_contrast
-from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grey, grid, origins, reduced_size
+from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grey, grid, halved, origins, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
@@ -121,8 +121,7 @@ def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: b
 
 def _one_pass_contrast(image: Image.Image, cells, *, scale: int) -> np.ndarray:
     """``contrast_by_direction`` of the distinct patches ``one_pass_blur`` read, from the whole photo."""
-    while scale > 1:
-        image, scale = image.reduce(2), scale // 2
+    image = halved(image, scale=scale)
     photo = grey(np.asarray(image))
     corners = np.unique(origins(image.width, image.height, cells, tile=TILE), axis=0)
     return window_contrast(photo, corners, tile=TILE, noise=window_noise(photo, corners, tile=TILE))

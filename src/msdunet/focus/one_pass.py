@@ -23,7 +23,7 @@ from msdunet.focus.sharpness import (
     ladder_sigmas,
     medians,
 )
-from msdunet.focus.tiles import Grid, grey, origins, reduced_size
+from msdunet.focus.tiles import Grid, grey, halved, origins, reduced_size
 
 OVERLAP = 2.0  # one pass when the distinct patches hold at least this many times the photo's pixels
 
@@ -42,9 +42,7 @@ def one_pass_blur(image: Image.Image, cells: Grid, *, scale: int, tile: int) -> 
     corners, index = np.unique(origins(width, height, cells, tile=tile), axis=0, return_inverse=True)
     if not worth_it(width=width, height=height, patches=len(corners), tile=tile):
         return None
-    while scale > 1:
-        image, scale = image.reduce(2), scale // 2
-    photo = grey(np.asarray(image))
+    photo = grey(np.asarray(halved(image, scale=scale)))
     if not np.isfinite(photo).all():  # a NaN would lift every patch's floor: patch by patch, it stays in its own
         return None
     return patch_blur_one_pass(photo, corners, tile=tile), index.reshape(-1)

@@ -66,6 +66,13 @@ def reduced_size(width: int, height: int, *, scale: int) -> tuple[int, int]:
     return width, height
 
 
+def halved(image: Image.Image, *, scale: int) -> Image.Image:
+    """``image`` box-halved log2(``scale``) times (``reduced_size`` is its size)."""
+    while scale > 1:
+        image, scale = image.reduce(2), scale // 2
+    return image
+
+
 def distinct_patches(
     image: Image.Image, cells: Grid, *, tile: int = TILE, scale: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -78,18 +85,14 @@ def distinct_patches(
     whole photo."""
     width, height = reduced_size(*image.size, scale=scale)
     if scale > 1 and min(width, height) < tile:
-        while scale > 1:
-            image, scale = image.reduce(2), scale // 2
+        image, scale = halved(image, scale=scale), 1
     if width < tile or height < tile:
         return _padded_patches(image, cells, tile=tile)
     corners, index = np.unique(origins(width, height, cells, tile=tile), axis=0, return_inverse=True)
     out = np.empty((len(corners), tile, tile), dtype=np.float32)
     for i, (x0, y0) in enumerate(corners.tolist()):
         box = (x0 * scale, y0 * scale, min((x0 + tile) * scale, image.width), min((y0 + tile) * scale, image.height))
-        region, step = image.crop(box), scale
-        while step > 1:
-            region, step = region.reduce(2), step // 2
-        out[i] = grey(np.asarray(region))
+        out[i] = grey(np.asarray(halved(image.crop(box), scale=scale)))
     return out, index.reshape(-1)
 
 
