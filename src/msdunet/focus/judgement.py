@@ -45,10 +45,10 @@ from PIL import Image
 
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW
-from msdunet.focus.one_pass import one_pass_blur, window_noise
+from msdunet.focus.one_pass import one_pass_blur
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted
-from msdunet.focus.streaks import contrast_by_direction, photo_streak, window_contrast
-from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grey, grid, halved, origins, reduced_size
+from msdunet.focus.streaks import contrast_by_direction, photo_streak
+from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
@@ -102,11 +102,10 @@ def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: b
     """The grid's blur on ``image`` halved log2(``scale``) times: read patch by patch (``tiles``), or on
     a small photo by the classical estimate in one pass; with ``streaks``, the streak score of its patches."""
     cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
-    small = one_pass_blur(image, cells, scale=scale, tile=TILE) if estimator == "classical" else None
+    small = one_pass_blur(image, cells, scale=scale, tile=TILE, contrast=streaks) if estimator == "classical" else None
     if small is not None:  # a small photo: filtered once, not patch by patch (msdunet.focus.one_pass)
-        measured, index = small
-        by_direction, textured, counts = measured.by_direction, measured.textured, measured.counts
-        contrast = _one_pass_contrast(image, cells, scale=scale) if streaks else None
+        by_direction, textured, counts = small.blur.by_direction, small.blur.textured, small.blur.counts
+        index, contrast = small.index, small.contrast
     else:
         distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
         by_direction, textured, counts = estimate_counted(distinct, estimator)
@@ -117,14 +116,6 @@ def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: b
         by_direction=by_direction[index], textured=textured[index], scale=scale, estimator=estimator,
         streak=None if contrast is None else photo_streak(counts[textured], contrast[textured]),
     )  # fmt: skip
-
-
-def _one_pass_contrast(image: Image.Image, cells, *, scale: int) -> np.ndarray:
-    """``contrast_by_direction`` of the distinct patches ``one_pass_blur`` read, from the whole photo."""
-    image = halved(image, scale=scale)
-    photo = grey(np.asarray(image))
-    corners = np.unique(origins(image.width, image.height, cells, tile=TILE), axis=0)
-    return window_contrast(photo, corners, tile=TILE, noise=window_noise(photo, corners, tile=TILE))
 
 
 def subject_count(cells: int) -> int:

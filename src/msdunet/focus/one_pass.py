@@ -10,6 +10,8 @@ real neighbours where the patch alone sees its own reflection (as it still does 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
@@ -23,6 +25,7 @@ from msdunet.focus.sharpness import (
     ladder_sigmas,
     medians,
 )
+from msdunet.focus.streaks import window_contrast
 from msdunet.focus.tiles import Grid, grey, halved, origins, reduced_size
 
 OVERLAP = 2.0  # one pass when the distinct patches hold at least this many times the photo's pixels
@@ -33,9 +36,19 @@ def worth_it(*, width: int, height: int, patches: int, tile: int) -> bool:
     return min(width, height) >= tile and patches * tile * tile >= OVERLAP * width * height
 
 
-def one_pass_blur(image: Image.Image, cells: Grid, *, scale: int, tile: int) -> tuple[PatchBlur, np.ndarray] | None:
-    """The blur of the distinct patches of ``cells`` on ``image`` halved log2(``scale``) times, and
-    per cell the index of its patch, in one pass; None where patch by patch filters fewer pixels."""
+@dataclass(frozen=True)
+class OnePass:
+    """The distinct patches' blur, per cell the index of its patch, and (asked for) their contrast
+    per direction (``streaks.contrast_by_direction``'s, from the same photo and noise)."""
+
+    blur: PatchBlur
+    index: np.ndarray
+    contrast: np.ndarray | None = None
+
+
+def one_pass_blur(image: Image.Image, cells: Grid, *, scale: int, tile: int, contrast: bool = False) -> OnePass | None:
+    """The blur of the distinct patches of ``cells`` on ``image`` halved log2(``scale``) times, in
+    one pass (with ``contrast``, their contrast too); None where patch by patch filters fewer pixels."""
     width, height = reduced_size(*image.size, scale=scale)
     if min(width, height) < tile:
         return None
@@ -45,7 +58,11 @@ def one_pass_blur(image: Image.Image, cells: Grid, *, scale: int, tile: int) -> 
     photo = grey(np.asarray(halved(image, scale=scale)))
     if not np.isfinite(photo).all():  # a NaN would lift every patch's floor: patch by patch, it stays in its own
         return None
-    return patch_blur_one_pass(photo, corners, tile=tile), index.reshape(-1)
+    noise = window_noise(photo, corners, tile=tile)
+    return OnePass(
+        blur=patch_blur_one_pass(photo, corners, tile=tile, noise=noise), index=index.reshape(-1),
+        contrast=window_contrast(photo, corners, tile=tile, noise=noise) if contrast else None,
+    )  # fmt: skip
 
 
 def window_noise(grey: np.ndarray, corners: np.ndarray, *, tile: int) -> np.ndarray:
@@ -65,10 +82,11 @@ def window_noise(grey: np.ndarray, corners: np.ndarray, *, tile: int) -> np.ndar
     return (np.sqrt(np.pi / 2) / 6 * total / (side * side)).astype(np.float32)
 
 
-def patch_blur_one_pass(grey: np.ndarray, corners: np.ndarray, *, tile: int) -> PatchBlur:
-    """Per patch at ``corners`` (x, y; each ``tile`` px inside ``grey``, float32 (H, W) in [0, 1]):
-    median σ per edge direction and edge counts, as ``sharpness.patch_blur`` of the patches."""
-    floors = edge_floor(window_noise(grey, corners, tile=tile))
+def patch_blur_one_pass(grey: np.ndarray, corners: np.ndarray, *, tile: int, noise: np.ndarray) -> PatchBlur:
+    """Per patch at ``corners`` (x, y; each ``tile`` px inside ``grey``, float32 (H, W) in [0, 1]) with
+    its ``noise`` (``window_noise``): median σ per edge direction and edge counts, as
+    ``sharpness.patch_blur`` of the patches."""
+    floors = edge_floor(noise)
     photo = np.ascontiguousarray(grey, dtype=np.float32)[None]
     mask, direction, magnitude = edge_pixels(photo, floor=floors.min(keepdims=True))
     edges = Edges.of(mask, direction)
