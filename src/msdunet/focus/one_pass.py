@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from msdunet.focus.sharpness import (
+    IMMERKAER,
     MARGIN,
     WINDOW,
     Edges,
@@ -23,6 +24,7 @@ from msdunet.focus.sharpness import (
     edge_floor,
     edge_pixels,
     ladder_sigmas,
+    laplacian_difference,
     medians,
 )
 from msdunet.focus.streaks import window_contrast
@@ -69,17 +71,12 @@ def window_noise(grey: np.ndarray, corners: np.ndarray, *, tile: int) -> np.ndar
     """Immerkær's noise σ of each ``tile``-px patch at ``corners`` (x, y), as
     ``sharpness.noise_level`` reads it from the patch alone: the mean |Laplacian difference| of its
     interior, here from one Laplacian of the whole photo summed over each window."""
-    p = grey.astype(np.float64)
-    lap = np.abs(
-        p[:-2, :-2] - 2 * p[:-2, 1:-1] + p[:-2, 2:]
-        - 2 * p[1:-1, :-2] + 4 * p[1:-1, 1:-1] - 2 * p[1:-1, 2:]
-        + p[2:, :-2] - 2 * p[2:, 1:-1] + p[2:, 2:]
-    )  # fmt: skip
+    lap = np.abs(laplacian_difference(grey.astype(np.float64)))
     table = np.zeros((lap.shape[0] + 1, lap.shape[1] + 1))
     table[1:, 1:] = lap.cumsum(axis=0).cumsum(axis=1)
     x0, y0, side = corners[:, 0], corners[:, 1], tile - 2
     total = table[y0 + side, x0 + side] - table[y0, x0 + side] - table[y0 + side, x0] + table[y0, x0]
-    return (np.sqrt(np.pi / 2) / 6 * total / (side * side)).astype(np.float32)
+    return (IMMERKAER * total / (side * side)).astype(np.float32)
 
 
 def patch_blur_one_pass(grey: np.ndarray, corners: np.ndarray, *, tile: int, noise: np.ndarray) -> PatchBlur:
