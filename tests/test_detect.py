@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from msdunet.focus import classify
+from msdunet.focus.limits import STREAK_BELOW
 
 from .conftest import half_blurred, invoke, textured
 
@@ -372,9 +373,9 @@ def test_overlay_takes_float_and_8bit_maps_alike():
     assert not np.array_equal(from_float, np.asarray(photo))  # the blurred side is tinted
 
 
-def test_streaks_is_opt_in_and_rejects_a_long_shake(tmp_path, tiny_weights):
-    """A 30-px shake reads sharp along its streak: kept by default, blurred and `shaken` (streak
-    column filled) with --streaks; --skip-existing judges the photo again under the new setting."""
+def test_streaks_rejects_a_long_shake_unless_turned_off(tmp_path, tiny_weights):
+    """A 30-px shake reads sharp along its streak: blurred and `shaken` by default (streak column
+    filled), kept with --no-streaks; --skip-existing judges the photo again under the new setting."""
     from msdunet.training import synthetic_blur as sb
 
     folder = tmp_path / "in"
@@ -385,10 +386,10 @@ def test_streaks_is_opt_in_and_rejects_a_long_shake(tmp_path, tiny_weights):
     Image.fromarray(np.round(shaken * 255).astype(np.uint8)).save(folder / "shaken.png")
     out = tmp_path / "out"
     args = ["detect", str(folder), "-o", str(out), "--weights", str(tiny_weights), "-q"]
-    assert run(args).exit_code == 0
+    assert run(args + ["--no-streaks"]).exit_code == 0
     (row,) = rows(out)
     assert row["shaken"] == "False" and row["streak"] == ""
-    assert run(args + ["--streaks", "--skip-existing"]).exit_code == 0
+    assert run(args + ["--skip-existing"]).exit_code == 0
     (row,) = rows(out)
-    assert row["shaken"] == "True" and float(row["streak"]) < 0.2 and row["verdict"] == "blurred"
+    assert row["shaken"] == "True" and float(row["streak"]) < STREAK_BELOW and row["verdict"] == "blurred"
     assert row["blur_kind"] == "motion"  # judged again on the map kept (reused), with the rule

@@ -35,7 +35,9 @@ def test_constants_are_the_fitted_ones():
     keys = ("floor", "limit_px", "motion_from")
     assert {name: {k: fitted[k] for k in keys} for name, fitted in fit.items()} == limits.FITTED
     assert limits.FITTED[limits.ESTIMATOR]["limit_px"] == limits.LIMIT_PX
-    assert json.loads(REPORT.read_text())["streaks"]["fit"]["streak_below"] == limits.STREAK_BELOW
+    streaks = json.loads(REPORT.read_text())["streaks"]["fit"]
+    assert streaks["streak_below"] == limits.STREAK_BELOW
+    assert streaks["streak_binned_below"] == limits.STREAK_BINNED_BELOW
 
 
 def test_kernel_sizes_are_their_second_moments():
@@ -70,13 +72,13 @@ def test_a_long_streak_that_erased_the_edges_across_it_is_motion(scene, estimato
     """A 30-px shake leaves no edge across the streak to measure (the subject reads sharp along it):
     the streak evidence rejects it, and its blur is read on the photo reduced."""
     shaken = photo(scene, sb.linear(30 / np.sqrt(12), angle))
-    measured = measure_blur(shaken, estimator=estimator, streaks=True)
-    assert measured.streak < limits.STREAK_BELOW
-    alone = judge(measure_blur(shaken, estimator=estimator))  # the default: no streak rule
+    measured = measure_blur(shaken, estimator=estimator)  # the default: with the streak rule
+    assert measured.streak < limits.STREAK_BELOW and measured.streak_binned < limits.STREAK_BINNED_BELOW
+    alone = judge(measure_blur(shaken, estimator=estimator, streaks=False))
     assert alone.verdict != "blurred" and alone.streak is None  # the edges along the streak are sharp
     j = judge(measured)
     assert j.verdict == "blurred" and j.blur_kind == "motion" and j.subject_blur_px > LIMIT_PX
-    assert judge_photo(shaken, options=JudgeOptions(estimator=estimator, streaks=True)).shaken
+    assert judge_photo(shaken, options=JudgeOptions(estimator=estimator)).shaken
 
 
 def test_a_sharp_scene_with_edges_along_one_direction_only_is_kept():
@@ -248,3 +250,45 @@ def test_a_sharp_subject_on_bokeh_is_not_a_streak():
     image[start : start + side, start : start + side] = bars[None, :, None] if image.ndim == 3 else bars[None, :]
     measured = measure_blur(photo(image, seed=1), streaks=True)
     assert measured.streak is not None and not measured.shaken
+
+
+def seam_scene(height: int = 2048, width: int = 1536) -> np.ndarray:
+    """A sharp close-up: three thin lines tilted 2–3° from vertical and a thick curved cable over a
+    smooth, faintly textured surface (as the realworld Samsung HEIC)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:height, :width].astype(np.float32)
+    image = 0.75 + 0.08 * (xx / width) - 0.05 * (yy / height)
+    image += ndimage.gaussian_filter(rng.normal(0, 0.02, (height, width)), 2.0)
+    for x0, tilt, half_width, level in ((0.45, 0.06, 3, 0.35), (0.52, 0.06, 2, 0.45), (0.62, 0.04, 5, 0.3)):
+        image = np.where(np.abs(xx - (x0 * width + tilt * yy)) < half_width, level, image)
+    cable = 0.85 * width + 0.5 * width * ((yy / height) - 0.3) ** 2
+    return np.clip(np.where(np.abs(xx - cable) < 18, 0.08, image), 0, 1).astype(np.float32)
+
+
+def test_tilted_lines_over_a_smooth_surface_are_not_a_streak():
+    """Lines between two of the four directions give their contrast to both diagonals and their
+    edges to neither: the first reading scores them as a streak (the blind spot that kept the rule
+    off by default); the second, binned reading does not, so the photo is not shaken at any size."""
+    full = photo(seam_scene(), seed=1)
+    for side in (None, 1024, 512):
+        image = full.copy()
+        if side:
+            image.thumbnail((side, side), Image.LANCZOS)
+        measured = measure_blur(image)
+        assert measured.streak is not None and measured.streak < limits.STREAK_BELOW  # the first reading: fooled
+        assert not measured.shaken and judge(measured).verdict != "blurred"
+
+
+def test_window_contrast_is_the_patches_contrast():
+    """One pass over a small photo sums each window's contrast from the whole photo's gradients:
+    the values contrast_by_direction reads from the patches cut out (float32 sums)."""
+    from msdunet.focus.sharpness import noise_level
+    from msdunet.focus.streaks import contrast_by_direction, window_contrast
+
+    grey = np.asarray(photo(shapes(480)[:320]).convert("L"), dtype=np.float32) / 255
+    corners = np.array([[0, 0], [50, 20], [352, 192], [50, 192], [10, 20]])
+    patches = np.stack([grey[y : y + 128, x : x + 128] for x, y in corners])
+    windows = window_contrast(grey, corners, tile=128, noise=noise_level(patches))
+    np.testing.assert_allclose(windows, contrast_by_direction(patches), rtol=1e-5)

@@ -207,7 +207,8 @@ def main() -> None:
     }
     for part in args.parts:
         report[part] = runs[part]()
-    report["shipped"] = {"estimator": limits.ESTIMATOR, "fitted": limits.FITTED, "streak_below": limits.STREAK_BELOW}
+    report["shipped"] = {"estimator": limits.ESTIMATOR, "fitted": limits.FITTED, "streak_below": limits.STREAK_BELOW,
+                         "streak_binned_below": limits.STREAK_BINNED_BELOW}  # fmt: skip
     out.write_text(json.dumps(report, indent=1) + "\n")
     from lab.studies.pixel_blur_markdown import write_markdown
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab.studies.pixel_blur_decision import decision
-from lab.studies.pixel_blur_streaks import markdown as streak_markdown
+from lab.studies.pixel_blur_streaks_markdown import markdown as streak_markdown
 
 ESTIMATES = ("learned", "classical", "zhuo_sim", "trivial")
 NAMES = {"learned": "learned", "classical": "classical (shipped)", "zhuo_sim": "Zhuo & Sim", "trivial": "trivial"}
@@ -70,9 +70,10 @@ def _confusion(report: dict, part: str) -> list[str]:
         cells = [f"{c['kept' if label == 'sharp' else 'rejected']}/{c['kept'] + c['rejected']}"
                  for label, c in by_label.items()]  # fmt: skip
         lines.append(f"| {rule} | {' | '.join(cells)} |")
-    lines += ["", "judgement: the verdict detect reports with that estimator (rejected when the pixels or the map "
-              "reject); pixels: the pixel-scale judgement alone; judgement --streaks: with the streak rule too "
-              "(detect --streaks, off by default); map: the blur map's verdict alone."]  # fmt: skip
+    lines += ["", "judgement: the verdict detect reports with that estimator (rejected when the pixels, the streak "
+              "rule or the map reject); pixels: the pixel-scale judgement alone (blur in px and the streak rule); "
+              "judgement --no-streaks: without the streak rule (detect --no-streaks); map: the blur map's verdict "
+              "alone."]  # fmt: skip
     estimators = [k for k in ("classical", "learned") if k in rw["photos"][0]]
     for estimator in estimators:
         rejected = [p[estimator] | {"label": p["label"]} for p in rw["photos"] if p["label"] in ("defocus", "motion")]
@@ -81,12 +82,14 @@ def _confusion(report: dict, part: str) -> list[str]:
         lines += ["", f"{estimator}: blur_kind names the label's kind (defocus / motion) for {right} of the "
                   f"{len(rejected)} blurred photos rejected."]  # fmt: skip
     head = " | ".join(f"σ px ({e}) | kind ({e}) | verdict ({e})" for e in estimators)
-    lines += ["", f"| photo | label | streak | {head} | map |", "| --- " * (4 + 3 * len(estimators)) + "|"]
+    lines += ["", f"| photo | label | streak: first / second | {head} | map |",
+              "| --- " * (4 + 3 * len(estimators)) + "|"]  # fmt: skip
     for p in rw["photos"]:
         cells = " | ".join(
             f"{p[e]['subject_blur_px']} | {p[e]['blur_kind'] or ''} | {p[e]['verdict']}" for e in estimators
         )
-        streak = p[estimators[0]].get("streak", "")
+        first, second = p[estimators[0]].get("streak"), p[estimators[0]].get("streak_binned")
+        streak = ("" if first is None else f"{first}") + ("" if second is None else f" / {second}")
         lines.append(f"| {p['file']} | {p['label']} | {streak} | {cells} | {p['map_verdict']} |")
     return [*lines, ""]
 

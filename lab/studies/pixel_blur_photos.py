@@ -40,12 +40,15 @@ def realworld_confusion(data: str | None) -> dict:
     return {"folder": "realworld/mxagar_blur300", **_confusion(labelled)}
 
 
+RULES = ("judgement", "pixels", "judgement --no-streaks")
+
+
 def _confusion(labelled: list[tuple[Path, str, str]]) -> dict:
     from msdunet import BlurDetector
 
     detector = BlurDetector()
     labels = sorted({label for _, _, label in labelled}, key=lambda x: (x != "sharp", x))
-    rules = [f"{rule} ({e})" for e in ESTIMATORS for rule in ("judgement", "pixels", "judgement --streaks")] + ["map"]
+    rules = [f"{rule} ({e})" for e in ESTIMATORS for rule in RULES] + ["map"]
     photos, counts = [], {rule: {label: [0, 0] for label in labels} for rule in rules}
     for path, name, label in labelled:
         image = read_image(path)
@@ -57,10 +60,11 @@ def _confusion(labelled: list[tuple[Path, str, str]]) -> dict:
             j = judge(measured, map_verdict=map_verdict)
             rejected[f"judgement ({estimator})"] = j.verdict == "blurred"
             rejected[f"pixels ({estimator})"] = judge(measured).verdict == "blurred"
-            with_streaks = judge(measure_blur(image, estimator=estimator, streaks=True), map_verdict=map_verdict)
-            rejected[f"judgement --streaks ({estimator})"] = with_streaks.verdict == "blurred"
+            without = judge(measure_blur(image, estimator=estimator, streaks=False), map_verdict=map_verdict)
+            rejected[f"judgement --no-streaks ({estimator})"] = without.verdict == "blurred"
             row[estimator] = {"verdict": j.verdict, "subject_blur_px": j.subject_blur_px, "blur_kind": j.blur_kind,
-                              "streak": with_streaks.streak, "verdict_streaks": with_streaks.verdict}  # fmt: skip
+                              "streak": j.streak, "streak_binned": measured.streak_binned, "shaken": j.shaken,
+                              "verdict_no_streaks": without.verdict}  # fmt: skip
         for rule, no in rejected.items():
             counts[rule][label][1 if no else 0] += 1
         photos.append(row)

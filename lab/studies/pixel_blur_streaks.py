@@ -14,12 +14,15 @@ for the others), recorded with noise (≤ 0.8 % at white) and JPEG q75–95, and
 - resized (Lanczos) to a 300–500-px long side and saved again as JPEG q85, as a web photo is (``small``;
   L is then counted in the small photo's pixels).
 
-Fit (fitting photos only): ``streak_below`` is the largest score on a 0.05 grid under which at most
-``FALSE_REJECTS`` of the unblurred photos fall (both sizes together): the σ rule already keeps 99 % of
-them, and the goal is 95 % of sharp photos kept, so the streak rule may cost at most 1 % more.
-Reported, on fitting and held-out photos: unblurred rejected, and per L bin shaken photos rejected by
-the σ rule alone (the pixels' judgement without the map or the streak rule), by the
-streak rule alone, and by either.
+Fit (fitting photos only), for each of the score's two readings on its own (the first: contrast
+projected on each direction; the second: binned by direction on the photo smoothed, taken here for
+every photo): ``streak_below`` / ``streak_binned_below`` is the largest score on a 0.05 grid under
+which at most ``FALSE_REJECTS`` of the unblurred photos fall (both sizes together): the σ rule
+already keeps 99 % of them, and the goal is 95 % of sharp photos kept, so the streak rule may cost at
+most 1 % more.  A photo is shaken when both readings are under their limits.  Reported, on fitting
+and held-out photos: unblurred rejected, and per L bin shaken photos rejected by the σ rule alone (the
+pixels' judgement without the map or the streak rule), by the first reading alone (the rule before the
+second reading existed), by the streak rule (both readings), and by the σ rule or the streak rule.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ import numpy as np
 from PIL import Image
 
 from msdunet.data.sources import dataset_samples
-from msdunet.focus import judge, measure_blur
-from msdunet.focus.limits import STREAK_BELOW
+from msdunet.focus import judge, judgement, measure_blur
+from msdunet.focus.limits import STREAK_BELOW, STREAK_BINNED_BELOW
 from msdunet.focus.tiles import grey
 from msdunet.io import read_image
 from msdunet.training import synthetic_blur as sb
@@ -61,10 +64,16 @@ def _record(image: np.ndarray, rng: np.random.Generator, *, noise: float, qualit
     return Image.fromarray(np.round(recorded * 255).astype(np.uint8))
 
 
-def _read(photo: Image.Image) -> tuple[float | None, bool]:
-    """The streak score and whether the σ rule alone (pixels, no map) rejects."""
-    measured = measure_blur(photo, streaks=True)
-    return measured.streak, judge(replace(measured, streak=None, streak_px=None)).verdict == "blurred"
+def _read(photo: Image.Image) -> tuple[float | None, float | None, bool]:
+    """The streak score's two readings (the second taken whatever the first) and whether the σ rule
+    alone (pixels, no map) rejects."""
+    judgement.SECOND_READING_UNDER = np.inf
+    try:
+        measured = measure_blur(photo, streaks=True)
+    finally:
+        judgement.SECOND_READING_UNDER = STREAK_BELOW
+    sigma_rule = judge(replace(measured, streak=None, streak_binned=None, streak_px=None)).verdict == "blurred"
+    return measured.streak, measured.streak_binned, sigma_rule
 
 
 def _versions(path, index: int, rng: np.random.Generator) -> list[dict]:
@@ -84,46 +93,55 @@ def _versions(path, index: int, rng: np.random.Generator) -> list[dict]:
         size = (max(1, round(full.width * factor)), max(1, round(full.height * factor)))
         small = _record(grey(np.asarray(full.resize(size, Image.LANCZOS))), rng, noise=0.0, quality=85)
         for label, photo, scale in (("full", full, 1.0), ("small", small, factor)):
-            streak, by_sigma = _read(photo)
-            rows.append({"size": label, "length": round(length * scale, 2), "streak": streak, "by_sigma": by_sigma})
+            streak, binned, by_sigma = _read(photo)
+            rows.append({"size": label, "length": round(length * scale, 2), "streak": streak, "binned": binned,
+                         "by_sigma": by_sigma})  # fmt: skip
     return rows
 
 
-def _score(row: dict) -> float:
-    return 1.0 if row["streak"] is None else row["streak"]
+def _score(row: dict, reading: str = "streak") -> float:
+    return 1.0 if row[reading] is None else row[reading]
 
 
-def fit_threshold(unblurred: list[dict]) -> float:
+def _shaken(row: dict, limits: tuple[float, float]) -> bool:
+    """Both readings under their limits (``limits``: first, second)."""
+    return _score(row) < limits[0] and _score(row, "binned") < limits[1]
+
+
+def fit_threshold(unblurred: list[dict], reading: str = "streak") -> float:
     """The largest score t (0.05 steps) with at most ``FALSE_REJECTS`` of ``unblurred`` under it."""
-    scores = np.array([_score(r) for r in unblurred])
+    scores = np.array([_score(r, reading) for r in unblurred])
     grid = np.round(np.arange(0.05, 1.0001, 0.05), 2)
     allowed = [t for t in grid if np.mean(scores < t) <= FALSE_REJECTS]
     return float(max(allowed)) if allowed else 0.0
 
 
-def _summary(rows: list[dict], threshold: float) -> list[dict]:
+def _counts(rows: list[dict], limits: tuple[float, float]) -> dict:
+    """How many of ``rows`` the σ rule, the first reading alone, the streak rule and either reject."""
+    return {"by_sigma": sum(r["by_sigma"] for r in rows),
+            "by_first": sum(_score(r) < limits[0] for r in rows),
+            "by_streak": sum(_shaken(r, limits) for r in rows),
+            "either": sum(r["by_sigma"] or _shaken(r, limits) for r in rows)}  # fmt: skip
+
+
+def _summary(rows: list[dict], limits: tuple[float, float]) -> list[dict]:
     out = []
     for size in ("full", "small"):
         here = [r for r in rows if r["size"] == size]
         unblurred = [r for r in here if r["length"] == 0]
-        row = {"size": size, "unblurred": len(unblurred),
-               "unblurred_rejected_by_sigma": sum(r["by_sigma"] for r in unblurred),
-               "unblurred_rejected_by_streak": sum(_score(r) < threshold for r in unblurred),
-               "unblurred_rejected": sum(r["by_sigma"] or _score(r) < threshold for r in unblurred),
-               "bins": []}  # fmt: skip
+        row = {"size": size, "unblurred": len(unblurred), "unblurred_rejected": _counts(unblurred, limits), "bins": []}
         for lo, hi in L_BINS:
             shaken = [r for r in here if r["length"] > 0 and lo <= r["length"] < hi]
-            row["bins"].append({"from": lo, "to": hi, "photos": len(shaken),
-                                "by_sigma": sum(r["by_sigma"] for r in shaken),
-                                "by_streak": sum(_score(r) < threshold for r in shaken),
-                                "either": sum(r["by_sigma"] or _score(r) < threshold for r in shaken)})  # fmt: skip
+            row["bins"].append({"from": lo, "to": hi, "photos": len(shaken), **_counts(shaken, limits)})
         out.append(row)
     return out
 
 
 def _judged(photo: Image.Image) -> dict:
-    j = judge(measure_blur(photo, streaks=True))
-    return {"streak": j.streak, "verdict": j.verdict, "blur_kind": j.blur_kind, "subject_blur_px": j.subject_blur_px}
+    measured = measure_blur(photo, streaks=True)
+    j = judge(measured)
+    return {"streak": j.streak, "binned": measured.streak_binned, "verdict": j.verdict, "blur_kind": j.blur_kind,
+            "subject_blur_px": j.subject_blur_px}  # fmt: skip
 
 
 def scenes() -> list[dict]:
@@ -183,79 +201,23 @@ def camera_photos(data: str | None) -> list[dict]:
 
 
 def streak_study(data: str | None = None) -> dict:
-    """Fit ``streak_below`` and report (see the module's docstring)."""
+    """Fit ``streak_below`` and ``streak_binned_below`` and report (see the module's docstring)."""
     rng = np.random.default_rng(0)
     rows = {"fitting": [], "held_out": []}
     for index, (_, held, path) in enumerate(_photos(data)):
         rows["held_out" if held else "fitting"] += _versions(path, index, rng)
-    threshold = fit_threshold([r for r in rows["fitting"] if r["length"] == 0])
+    unblurred = [r for r in rows["fitting"] if r["length"] == 0]
+    limits = fit_threshold(unblurred), fit_threshold(unblurred, "binned")
     return {
         "fit": {
-            "streak_below": threshold,
+            "streak_below": limits[0],
+            "streak_binned_below": limits[1],
             "false_rejects_allowed": FALSE_REJECTS,
             "photos": {k: len(v) // 4 for k, v in rows.items()},
         },  # fmt: skip
-        "shipped": STREAK_BELOW,
-        "fitting": _summary(rows["fitting"], threshold),
-        "held_out": _summary(rows["held_out"], threshold),
+        "shipped": {"streak_below": STREAK_BELOW, "streak_binned_below": STREAK_BINNED_BELOW},
+        "fitting": _summary(rows["fitting"], limits),
+        "held_out": _summary(rows["held_out"], limits),
         "scenes": scenes(),
         "camera": camera_photos(data),
     }
-
-
-def markdown(part: dict | None) -> list[str]:
-    """reports/pixel_blur.md's section on the streak evidence (``part``: the report's ``streaks``)."""
-    if part is None:
-        return []
-    fit = part["fit"]
-    lines = ["## Streak evidence: a long shake's erased edges", "",
-             "msdunet.focus.streaks scores a photo by the sharp edges left across each direction against the "
-             "contrast there (about 1: as sharp across one direction as across the other; near 0: edges erased "
-             f"where the contrast is). A photo scoring under `streak_below` = **{fit['streak_below']}** is "
-             f"blurred, kind motion (shipped: {part['shipped']}). Fitted on {fit['photos']['fitting']} fitting photos "
-             "(DUT train and CUHK Kim train defocus photos, whole; lab/studies/pixel_blur_streaks.py): the largest "
-             f"score under which at most {fit['false_rejects_allowed']:.0%} of them, unblurred, fall. Each photo "
-             "once as it is and once shaken by a straight or curved path of length L px, judged at its size "
-             "(`full`, up to 2048 px) and resized to 300–500 px (`small`, L in its px). σ rule: the pixels' "
-             "judgement without the streak rule (no map); trivial floor: reject nothing (0 of the shaken).",
-             ""]  # fmt: skip
-    for split in ("fitting", "held_out"):
-        lines += [f"{split.replace('_', '-')} photos ({fit['photos'][split]}):", "",
-                  "| size | unblurred rejected: σ rule / streak / either | shaken L px | photos | σ rule | streak "
-                  "| either |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-        for row in part[split]:
-            n = row["unblurred"]
-            kept = (f"{row['unblurred_rejected_by_sigma']}/{n} / {row['unblurred_rejected_by_streak']}/{n} / "
-                    f"{row['unblurred_rejected']}/{n}")  # fmt: skip
-            for b in row["bins"]:
-                m = b["photos"]
-                lines.append(f"| {row['size']} | {kept} | {b['from']}–{b['to']} | {m} | {b['by_sigma']}/{m} | "
-                             f"{b['by_streak']}/{m} | {b['either']}/{m} |")  # fmt: skip
-                kept = ""
-        lines.append("")
-    lines += ["Scenes (the unit tests' shapes, 1024 px, light noise, JPEG q92; panned: a sharp central disc over "
-              "the scene blurred by a straight streak through the mask, `synthetic_blur.blur_through_mask`):", "",
-              "| scene | streak | full: score | verdict | σ px | 400 px: score | verdict | σ px |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-    for r in part["scenes"]:
-        f, s = r["full"], r["400 px"]
-        lines.append(f"| {r['scene']} | {r['background_blur'] or ''} | {f['streak']} | {f['verdict']} | "
-                     f"{f['subject_blur_px']} | {s['streak']} | {s['verdict']} | {s['subject_blur_px']} |")  # fmt: skip
-    return [*lines, "", *_camera_markdown(part.get("camera"))]
-
-
-def _camera_markdown(rows: list[dict] | None) -> list[str]:
-    if not rows:
-        return []
-    rows = list({(r["photo"], tuple(r["size"])): r for r in rows}.values())  # a DNG's preview is smaller than 2048
-    flagged = sum(1 for r in rows if r["streak"] is not None and r["streak"] < STREAK_BELOW)
-    lines = ["Real sharp camera photos (realworld's HEIC and DNG files, as shot and reduced with Lanczos as they "
-             f"are shared), judged with the streak rule: {flagged} of {len(rows)} fall under `streak_below` "
-             "(the reason it is off by default: `detect --streaks` turns it on).", "",
-             "| photo | size | streak | verdict (pixels, with the rule) | kind | σ px |",
-             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-    for r in rows:
-        lines.append(f"| {r['photo']} | {r['size'][0]}×{r['size'][1]} | {r['streak']} | {r['verdict']} | "
-                     f"{r['blur_kind'] or ''} | {r['subject_blur_px']} |")  # fmt: skip
-    return [*lines, ""]

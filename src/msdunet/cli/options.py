@@ -88,10 +88,10 @@ DETECT_OPTIONS = (
         help='Judge portraits on the largest face (its eyes where found): pip install torch==2.13.0 -e ".[faces]".',
     ),
     click.option(
-        "--streaks", is_flag=True,
-        help="Also reject a long camera shake, which reads sharp along its streak: the photo's edges across "
-        "one direction are gone, though the contrast across it is still there. Off by default: it rejects some "
-        "sharp photos too (lines that run one way over a faint texture; reports/pixel_blur.md).",
+        "--streaks/--no-streaks", default=True, show_default=True,
+        help="Reject a long camera shake, which reads sharp along its streak: the photo's edges across one "
+        "direction are gone, though the contrast across it is still there (reports/pixel_blur.md). "
+        "--no-streaks: judge by the blur in px and the map only.",
     ),
     click.option("--no-overlay", is_flag=True, help="Write only the blur maps, no overlays."),
     click.option(
@@ -203,7 +203,7 @@ def build_detect_options(**values) -> DetectOptions:
         max_pixels=values["max_pixels"], engine=values["engine"], ray=ray,
         judging=JudgeOptions(
             judge_at=values["judge_at"], limit_px=values["limit_px"], faces=values["faces"],
-            estimator=values.get("estimator") or ESTIMATOR, streaks=values.get("streaks", False),
+            estimator=values.get("estimator") or ESTIMATOR, streaks=values.get("streaks", True),
         ),
     )  # fmt: skip
 

@@ -21,7 +21,7 @@ from msdunet.detect.outputs import MAP_SIZE, Target, read_existing
 from msdunet.detect.report import FIELDS, Row
 from msdunet.focus import JudgeOptions
 from msdunet.focus.judgement import STREAK_REDUCE
-from msdunet.focus.limits import STREAK_BELOW
+from msdunet.focus.limits import STREAK_BELOW, STREAK_BINNED_BELOW
 from msdunet.io import Found
 
 SETTINGS_KEY = "resume"  # report.json's entry holding ``settings``
@@ -31,7 +31,8 @@ def settings(*, threshold: float, judging: JudgeOptions, map_size: int | None) -
     """What a row depends on besides the photo and the model, as report.json records it (JSON types)."""
     found = {"threshold": threshold, "map_size": map_size, "judging": asdict(judging),
              "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
-             "streak_below": STREAK_BELOW, "streak_reduce": STREAK_REDUCE}  # fmt: skip
+             "streak_below": STREAK_BELOW,
+             "streak_binned_below": STREAK_BINNED_BELOW, "streak_reduce": STREAK_REDUCE}  # fmt: skip
     return json.loads(json.dumps(found))
 
 

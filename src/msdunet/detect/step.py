@@ -67,7 +67,7 @@ def decode(
     load: Callable | None = None,
     faces: bool = False,
     estimator: str = ESTIMATOR,
-    streaks: bool = False,
+    streaks: bool = True,
 ) -> Decoded:
     """The photo resized for the network (and, box-reduced first, for the overlay) and its blur
     measured in pixels (by ``estimator``); the full-size decode is dropped here.  ``load`` reads

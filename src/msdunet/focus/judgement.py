@@ -17,10 +17,10 @@ again, and σ scaled back: any blur from 0 to ~30 px is read where it is 0.5–3
   when its σ is at most ``LIMIT_PX``; otherwise the photo is ``blurred``, and ``blur_kind`` says
   ``motion`` when the subject's blur is ``MOTION_FROM`` times larger across one edge direction than
   across another (a streak), ``defocus`` otherwise;
-- with ``streaks`` (off by default: it also rejects sharp photos whose lines run one way over a
-  faint texture, reports/pixel_blur.md), a long shake, which erases the edges across its streak so
+- with ``streaks`` (the default), a long shake, which erases the edges across its streak so
   that the subject reads sharp along it, is found by ``msdunet.focus.streaks``: it scores, per photo,
-  the edges left across each direction against the contrast there; under ``STREAK_BELOW`` the photo
+  the edges left across each direction against the contrast there, in two readings; under
+  ``STREAK_BELOW`` and ``STREAK_BINNED_BELOW`` the photo
   is ``blurred`` with ``blur_kind`` ``motion``, and its blur the larger of the subject's and of the
   subject's on the photo reduced ``STREAK_REDUCE`` times, where the streak is short enough to leave
   edges (a panned background around a small sharp subject scores as shaken too: reports/pixel_blur.md
@@ -44,10 +44,10 @@ import numpy as np
 from PIL import Image
 
 from msdunet.focus.faces import FaceBlur, measure_face
-from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW
+from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW, STREAK_BINNED_BELOW
 from msdunet.focus.one_pass import one_pass_blur
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted
-from msdunet.focus.streaks import contrast_by_direction, photo_streak
+from msdunet.focus.streaks import binned_contrast, contrast_by_direction, photo_streak
 from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
@@ -55,6 +55,7 @@ RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo 
 DIRECTION_QUORUM = 0.1  # share of the textured cells that must have edges in a direction for it to vote
 SMALLEST_LEVEL = 2 * TILE  # long side under which no further halving is done
 STREAK_REDUCE = 4  # a shaken photo's blur is read on it reduced this many times (a 30-px streak: 7.5 px)
+SECOND_READING_UNDER = STREAK_BELOW  # first streak readings under which the second is taken (its fit: all)
 BLUR_KINDS = ("defocus", "motion")
 
 
@@ -72,12 +73,14 @@ class PixelBlur(AcrossDirections):
     face: FaceBlur | None = None  # None: faces were not looked for
     estimator: str = "classical"  # what read by_direction (msdunet.focus.limits.ESTIMATORS)
     streak: float | None = None  # msdunet.focus.streaks' score of the level read (None: no evidence)
+    streak_binned: float | None = None  # its second, binned reading (taken only when ``streak`` is under its limit)
     streak_px: float | None = None  # a shaken photo's subject σ read reduced STREAK_REDUCE times, full-size px
 
     @property
     def shaken(self) -> bool:
-        """A long shake's streak: edges across one direction erased (score under ``STREAK_BELOW``)."""
-        return self.streak is not None and self.streak < STREAK_BELOW
+        """A long shake's streak: edges across one direction erased (both readings of the streak score
+        under their limits, ``STREAK_BELOW`` and ``STREAK_BINNED_BELOW``)."""
+        return _under(self.streak, STREAK_BELOW) and _under(self.streak_binned, STREAK_BINNED_BELOW)
 
 
 @dataclass(frozen=True)
@@ -98,23 +101,34 @@ class FocusJudgement:
     shaken: bool = False  # rejected by the streak score, whatever the blur limit
 
 
+def _under(score: float | None, limit: float) -> bool:
+    return score is not None and score < limit
+
+
 def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: bool = False) -> PixelBlur:
     """The grid's blur on ``image`` halved log2(``scale``) times: read patch by patch (``tiles``), or on
-    a small photo by the classical estimate in one pass; with ``streaks``, the streak score of its patches."""
+    a small photo by the classical estimate in one pass; with ``streaks``, the streak score of its
+    patches, and its second reading where the first is under its limit (``msdunet.focus.streaks``)."""
     cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
     small = one_pass_blur(image, cells, scale=scale, tile=TILE, contrast=streaks) if estimator == "classical" else None
     if small is not None:  # a small photo: filtered once, not patch by patch (msdunet.focus.one_pass)
         by_direction, textured, counts = small.blur.by_direction, small.blur.textured, small.blur.counts
-        index, contrast = small.index, small.contrast
+        index, contrast, distinct = small.index, small.contrast, None
     else:
         distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
         by_direction, textured, counts = estimate_counted(distinct, estimator)
         contrast = contrast_by_direction(distinct) if streaks else None
+    streak = None if contrast is None else photo_streak(counts[textured], contrast[textured])
+    binned = None
+    if _under(streak, SECOND_READING_UNDER):  # rare: the second reading, on the patches (one pass keeps none)
+        if distinct is None:
+            distinct = distinct_patches(image, cells, tile=TILE, scale=scale)[0]
+        binned = photo_streak(counts[textured], binned_contrast(distinct)[textured])
     width, height = image.size
     return PixelBlur(
         width=width, height=height, centres=cells.centres * scale,
         by_direction=by_direction[index], textured=textured[index], scale=scale, estimator=estimator,
-        streak=None if contrast is None else photo_streak(counts[textured], contrast[textured]),
+        streak=streak, streak_binned=binned,
     )  # fmt: skip
 
 
@@ -149,7 +163,7 @@ def subject_sigmas(blur: PixelBlur) -> tuple[float, float] | None:
 
 
 def measure_blur(
-    image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR, streaks: bool = False
+    image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR, streaks: bool = True
 ) -> PixelBlur:
     """Blur per grid cell of ``image`` (PIL, full size), halving it while the subject's blur is
     beyond what a patch reads reliably; with ``faces``, the largest face's blur too (the ``faces``
@@ -252,7 +266,7 @@ class JudgeOptions:
     limit_px: float | None = None
     faces: bool = False
     estimator: str = ESTIMATOR
-    streaks: bool = False
+    streaks: bool = True
 
     @property
     def limit(self) -> float:

@@ -23,3 +23,6 @@ MOTION_FROM = FITTED[ESTIMATOR]["motion_from"]
 # streak_below: msdunet.focus.streaks' score under which a photo is shaken (edges across one direction
 # erased), fitted on synthetic shake of whole fitting photos (reports/pixel_blur.json, part "streaks")
 STREAK_BELOW = 0.2
+# streak_binned_below: the same for the score's second reading (contrast binned by direction on the photo
+# smoothed), fitted on the same photos on its own; a photo is shaken when both readings are under
+STREAK_BINNED_BELOW = 0.3

@@ -16,55 +16,99 @@ near 0 when the contrast across a direction is there but its edges are gone.  A 
 when its weaker direction carries ``EVIDENCE_SHARE`` of the pair's contrast (a scene of horizontal
 stripes alone says nothing about horizontal shake, which leaves it unchanged).
 
-The photo's score is taken over its textured patches summed (see ``photo_streak``); a photo scoring under
-``msdunet.focus.limits.STREAK_BELOW`` (fitted on synthetic shake: lab/studies/pixel_blur_streaks.py)
-is shaken.  Counts and contrast come from the same patches the blur estimate reads.
+The photo's score is taken over its textured patches summed (see ``photo_streak``).  Counts and
+contrast come from the same patches the blur estimate reads; one contrast floor for the photo
+(``NOISE_TIMES`` its patches' median noise), so that a window's sums come from summed-area tables.
+
+The projection has a blind spot: lines between two of the four directions (a seam at 10°) give
+their contrast to both diagonals but their edges to neither, so a photo of a few tilted lines over
+a smooth surface reads as a streak.  A photo under ``msdunet.focus.limits.STREAK_BELOW`` is read a
+second time (``binned_contrast``): each pixel's contrast given to its own gradient's direction, as
+edges are, on the photo smoothed by ``SMOOTH`` px (a faint texture gone, a streak's ramps kept); it is
+shaken when that reading is under ``STREAK_BINNED_BELOW`` too.  Each limit is fitted on synthetic
+shake on its own (lab/studies/pixel_blur_streaks.py): the first reading is the more sensitive, the
+second does not see the tilted lines, and a shake must show in both.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
-from msdunet.focus.sharpness import DIRECTIONS, MARGIN, MIN_EDGES, gradients, noise_level
+from msdunet.focus.sharpness import DIRECTIONS, MARGIN, MIN_EDGES, gradient_direction, gradients, noise_level
 
 PAIRS = ((0, 2), (1, 3))  # indices into DIRECTIONS: 0° with 90°, 45° with 135°
 EVIDENCE_SHARE = 0.1  # the weaker direction's share of a pair's contrast for the pair to be evidence
 NOISE_TIMES = 2.0  # pixels whose gradient is under this many times the patch's noise carry no contrast
 MIN_EVIDENCE_EDGES = 4 * MIN_EDGES  # edge pixels a photo needs for its score (four textured patches' minimum)
+SMOOTH = 1.5  # Gaussian σ (px) of the photo the second, binned reading is taken on
 
 
-def _directional(gy: np.ndarray, gx: np.ndarray, floor) -> np.ndarray:
-    """Σ |g·u| per direction (..., 4) over the last two axes, where |g| is above ``floor``."""
-    above = gx * gx + gy * gy > np.square(floor)
-    gx, gy = np.where(above, gx, 0), np.where(above, gy, 0)
-    axes = (-2, -1)
-    diagonal = np.float32(np.sqrt(0.5))
-    sums = (np.abs(gx).sum(axis=axes), np.abs(gx + gy).sum(axis=axes) * diagonal,
-            np.abs(gy).sum(axis=axes), np.abs(gx - gy).sum(axis=axes) * diagonal)  # fmt: skip
-    return np.stack(sums, axis=-1)
+def contrast_floor(noise: np.ndarray) -> float:
+    """The photo's one contrast floor: ``NOISE_TIMES`` the median noise of its patches."""
+    return NOISE_TIMES * float(np.median(noise)) if len(noise) else 0.0
+
+
+def _directional_maps(gy: np.ndarray, gx: np.ndarray, floor: float) -> np.ndarray:
+    """|g·u| per direction (4, ...) where |g| is above ``floor``, 0 elsewhere."""
+    below = gx * gx + gy * gy <= np.float32(floor) ** 2
+    maps = np.empty((len(DIRECTIONS), *gx.shape), dtype=np.float32)
+    np.abs(gx, out=maps[0])
+    np.abs(np.add(gx, gy, out=maps[1]), out=maps[1])
+    np.abs(gy, out=maps[2])
+    np.abs(np.subtract(gx, gy, out=maps[3]), out=maps[3])
+    maps[1::2] *= np.float32(np.sqrt(0.5))
+    maps[:, below] = 0
+    return maps
 
 
 def contrast_by_direction(patches: np.ndarray) -> np.ndarray:
     """Per patch (N, 4): the gradient component along each of ``DIRECTIONS``, |g·u|, summed over the
-    patch's interior pixels whose gradient is above ``NOISE_TIMES`` its noise (grey levels / 1)."""
+    patch's interior pixels whose gradient is above the photo's ``contrast_floor`` (grey levels / 1)."""
     patches = np.ascontiguousarray(patches, dtype=np.float32)
     gy, gx = gradients(patches)
     inner = (slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
-    floor = (NOISE_TIMES * noise_level(patches))[:, None, None]
-    return _directional(gy[inner], gx[inner], floor).astype(np.float64)
+    maps = _directional_maps(gy[inner], gx[inner], contrast_floor(noise_level(patches)))
+    return maps.sum(axis=(-2, -1), dtype=np.float64).T
+
+
+def _bands(starts: np.ndarray, *, length: int, tile: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct window interiors along one axis as 0/1 columns (length, bands), and each window's band."""
+    distinct, band = np.unique(starts, return_inverse=True)
+    along = np.arange(length)[:, None]
+    inside = (along >= distinct + MARGIN) & (along < distinct + tile - MARGIN)
+    return inside.astype(np.float32), band.reshape(-1)
 
 
 def window_contrast(grey: np.ndarray, corners: np.ndarray, *, tile: int, noise: np.ndarray) -> np.ndarray:
-    """``contrast_by_direction`` of the ``tile``-px windows of ``grey`` (H, W) at ``corners`` (x, y),
-    each with its ``noise``, from the gradients of the whole photo (one pass: the windows of a small
-    photo overlap several times over); the same values, as a window's interior sees no border."""
+    """``contrast_by_direction`` of the ``tile``-px windows of ``grey`` (H, W) at ``corners`` (x, y)
+    whose noise is ``noise``, from the gradients of the whole photo (the windows of a small photo
+    overlap several times over): the same values up to float32 sums, as a window's interior sees no
+    border.  Each direction's sums for every distinct row and column band at once: rows' bandsᵀ ·
+    map · columns' bands (two small matrix products)."""
     gy, gx = gradients(np.ascontiguousarray(grey, dtype=np.float32)[None])
-    out = np.empty((len(corners), len(DIRECTIONS)), dtype=np.float64)
-    inner = tile - MARGIN
-    for i, (x0, y0) in enumerate(np.asarray(corners).tolist()):
-        window = (0, slice(y0 + MARGIN, y0 + inner), slice(x0 + MARGIN, x0 + inner))
-        out[i] = _directional(gy[window], gx[window], NOISE_TIMES * float(noise[i]))
-    return out
+    maps = _directional_maps(gy[0], gx[0], contrast_floor(noise))
+    corners = np.asarray(corners)
+    columns, column = _bands(corners[:, 0], length=maps.shape[2], tile=tile)
+    rows, row = _bands(corners[:, 1], length=maps.shape[1], tile=tile)
+    sums = rows.T @ (maps @ columns)  # (4, row bands, column bands)
+    return sums[:, row, column].T.astype(np.float64)
+
+
+def binned_contrast(patches: np.ndarray) -> np.ndarray:
+    """Per patch (N, 4): the gradient magnitude summed per direction the way edges are counted (each
+    pixel to the nearest of ``DIRECTIONS``), on the patches smoothed by ``SMOOTH`` px, over pixels
+    above the photo's ``contrast_floor`` (of the patches as they are): the second reading."""
+    patches = np.ascontiguousarray(patches, dtype=np.float32)
+    floor = contrast_floor(noise_level(patches))
+    gy, gx = gradients(ndimage.gaussian_filter(patches, SMOOTH, axes=(-2, -1), mode="reflect"))
+    inner = (slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
+    gy, gx = gy[inner], gx[inner]
+    magnitude = np.hypot(gx, gy)
+    magnitude[magnitude <= floor] = 0
+    direction = gradient_direction(gy, gx)
+    return np.stack([np.where(direction == d, magnitude, 0).sum(axis=(-2, -1), dtype=np.float64)
+                     for d in range(len(DIRECTIONS))], axis=-1)  # fmt: skip
 
 
 def streak_score(counts: np.ndarray, contrast: np.ndarray) -> np.ndarray:

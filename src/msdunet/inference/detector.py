@@ -181,15 +181,15 @@ class BlurDetector:
         limit_px: float | None = None,
         faces: bool = False,
         estimator: str | None = None,
-        streaks: bool = False,
+        streaks: bool = True,
     ) -> Analysis:
         """The map, its summary (where is it sharp) and the photographer's verdict, from one decode.
 
         ``judge_at``: the long side (px) the photo will be seen at, None for 100 %; ``limit_px``:
         the largest σ (px at that size) still sharp (default: the estimator's fitted limit);
         ``faces``: judge the largest face when there is one (the ``faces`` extra); ``estimator``:
-        ``classical`` or ``learned`` (default ``msdunet.focus.limits.ESTIMATOR``); ``streaks``: reject a
-        long shake found by the streak score too — as detect's options."""
+        ``classical`` or ``learned`` (default ``msdunet.focus.limits.ESTIMATOR``); ``streaks``
+        (default on, as detect's): reject a long shake found by the streak score too."""
         rgb, size = self.load(image)
         chosen = {"estimator": estimator} if estimator is not None else {}
         options = JudgeOptions(judge_at=judge_at, limit_px=limit_px, faces=faces, streaks=streaks, **chosen)
