@@ -292,3 +292,16 @@ def test_window_contrast_is_the_patches_contrast():
     patches = np.stack([grey[y : y + 128, x : x + 128] for x, y in corners])
     windows = window_contrast(grey, corners, tile=128, noise=noise_level(patches))
     np.testing.assert_allclose(windows, contrast_by_direction(patches), rtol=1e-5)
+
+
+def test_the_reason_names_the_evidence_that_decided(scene):
+    """A row holds two verdicts (the judgement's and the map's) that may disagree: ``reason`` says
+    which evidence decided, with its numbers."""
+    sharp = judge(measure_blur(photo(scene)))
+    assert sharp.verdict != "blurred" and sharp.reason.startswith("subject ") and "≤ 0.7 px" in sharp.reason
+    soft = judge(measure_blur(photo(scene, sb.gaussian(2.0))))
+    assert soft.verdict == "blurred" and soft.reason == f"subject blur {soft.judged_blur_px:g} px > 0.7 px at 1024 px"
+    by_map = judge(measure_blur(photo(scene)), map_verdict="blurred")
+    assert by_map.verdict == "blurred" and by_map.reason == "the blur map finds no sharp region of meaningful size"
+    shaken = judge(measure_blur(photo(scene, sb.linear(30 / np.sqrt(12), 0))))
+    assert shaken.reason.startswith("long shake: the edges across one direction are gone")

@@ -25,6 +25,7 @@ class Row:
     width: int | None = None
     height: int | None = None
     verdict: str = ""  # msdunet.focus.VERDICTS, from the judgement (msdunet.focus.judgement)
+    reason: str = ""  # why, in one line (msdunet.focus.reason): the evidence that decided, with its numbers
     subject_blur_px: float | None = None  # σ of the subject's blur, px of the full-size photo
     judged_blur_px: float | None = None  # the same at the judged size
     judged_at: int | None = None  # long side (px) the verdict holds at
@@ -71,7 +72,7 @@ def summarize(
         subject_x=x, subject_y=y, verdict=j.verdict, ms=round(ms, 1), subject_blur_px=j.subject_blur_px,
         judged_blur_px=j.judged_blur_px, judged_at=j.judged_at, blur_kind=j.blur_kind or "",
         sharp_share=j.sharp_share, textured_share=j.textured_share, map_verdict=focus.verdict, faces=j.faces,
-        face_blur_px=j.face_blur_px, streak=j.streak, shaken=j.shaken,
+        face_blur_px=j.face_blur_px, streak=j.streak, shaken=j.shaken, reason=j.reason,
     )  # fmt: skip
 
 

@@ -46,6 +46,7 @@ from PIL import Image
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW, STREAK_BINNED_BELOW
 from msdunet.focus.one_pass import one_pass_blur
+from msdunet.focus.reason import Evidence, reason
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted
 from msdunet.focus.streaks import binned_contrast, contrast_by_direction, photo_streak
 from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, reduced_size
@@ -99,6 +100,7 @@ class FocusJudgement:
     face_blur_px: float | None = None  # the largest face's σ, full-size px (the subject, when measured)
     streak: float | None = None  # streak score (msdunet.focus.streaks; under STREAK_BELOW: shaken)
     shaken: bool = False  # rejected by the streak score, whatever the blur limit
+    reason: str = ""  # why, in one line (msdunet.focus.reason)
 
 
 def _under(score: float | None, limit: float) -> bool:
@@ -211,6 +213,8 @@ def judge(
             verdict=map_verdict or "blurred", subject_blur_px=None, judged_blur_px=None, judged_at=judged_at,
             blur_kind=None, sharp_share=None, textured_share=0.0, subject_x=None, subject_y=None, limit_px=limit_px,
             faces=faces, streak=blur.streak,
+            reason=reason(Evidence(verdict=map_verdict or "blurred", judged_blur_px=None, limit_px=limit_px,
+                                   judged_at=judged_at)),
         )  # fmt: skip
     at_size = judged_at / long_side
     floor = fitted["floor"]
@@ -226,12 +230,16 @@ def judge(
         verdict = "blurred"
     else:
         verdict, kind = ("sharp" if sharp_share >= SHARP_FROM else "subject in focus"), None
+    why = Evidence(verdict=verdict, judged_blur_px=round(judged_px, 2), limit_px=limit_px, judged_at=judged_at,
+                   map_verdict=map_verdict, shaken=blur.shaken, streak=blur.streak, sharp_share=round(sharp_share, 3),
+                   sharp_from=SHARP_FROM)  # fmt: skip
     return FocusJudgement(
         verdict=verdict, subject_blur_px=round(subject_px, 2), judged_blur_px=round(judged_px, 2),
         judged_at=judged_at, blur_kind=kind, sharp_share=round(sharp_share, 3),
         textured_share=round(float(blur.textured.mean()), 3), subject_x=round(float(cx) / blur.width, 3),
         subject_y=round(float(cy) / blur.height, 3), limit_px=limit_px, faces=faces,
         face_blur_px=None if face_px is None else round(face_px, 2), streak=blur.streak, shaken=blur.shaken,
+        reason=reason(why),
     )  # fmt: skip
 
 
