@@ -205,6 +205,10 @@ def test_verdicts_at_the_limit_itself_match_verdict_at(browser, tmp_path, tiny_w
         tab.click('#gallery .thumb[data-path="p4.jpg"]')
         tab.wait_for_function("document.querySelector('#viewer').dataset.path === 'p4.jpg'")
         assert "shaken" in tab.text_content("#viewer-caption")
+        assert "why: long shake: the edges across one direction are gone" in tab.text_content("#viewer-caption")
+        tab.click('#gallery .thumb[data-path="p1.jpg"]')
+        tab.wait_for_function("document.querySelector('#viewer').dataset.path === 'p1.jpg'")
+        assert "why: subject blur" in tab.text_content("#viewer-caption")  # over the page's limit, at its size
         tab.close()
     expected = [
         focus.verdict_at(verdict=v, judged_blur_px=b, map_verdict=m, limit_px=limit, shaken=s) for v, b, m, s in cases

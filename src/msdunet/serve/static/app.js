@@ -21,6 +21,18 @@ const px = (x) => (x == null ? "–" : `${x.toFixed(2)} px`);
 // The blur's kind, and a long shake the streak score found (its blur in px reads short: it is blurred at any limit).
 const kindOf = (row) => (row.shaken ? " (motion: shaken, edges across the streak erased)" : row.blur_kind ? ` (${row.blur_kind})` : "");
 
+function reasonAt(row, limitPx) {
+  // Why the verdict at the page's limit, as msdunet.focus.reason words it for detect's.
+  if (row.judged_blur_px == null) return "no texture to judge in pixels: the blur map's verdict";
+  const at = row.judged_at ? ` at ${row.judged_at} px` : "";
+  if (verdictAt(row, limitPx) !== "blurred") return `subject ${px(row.judged_blur_px)} ≤ ${px(limitPx)}${at}`;
+  const causes = [];
+  if (row.shaken) causes.push("long shake: the edges across one direction are gone");
+  if (row.judged_blur_px > limitPx) causes.push(`subject blur ${px(row.judged_blur_px)} > ${px(limitPx)}${at}`);
+  if (row.map_verdict === "blurred") causes.push("the blur map finds no sharp region of meaningful size");
+  return causes.join("; ");
+}
+
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
@@ -215,7 +227,8 @@ function select(index, scroll = true) {
   showIn($("viewer-img"), row, true);
   $("viewer-caption").replaceChildren(badge(verdictOf(row)),
     ` ${row.path} · subject blur ${px(row.subject_blur_px)}${kindOf(row)} · ${pct(row.blurred_fraction)} blurred on the map`,
-    el("strong", { textContent: pick ? ` · ${pick === "pick" ? "picked" : "rejected"}` : "" }));
+    el("strong", { textContent: pick ? ` · ${pick === "pick" ? "picked" : "rejected"}` : "" }),
+    el("div", { className: "reason", textContent: `why: ${reasonAt(row, state.rule.limit_px)}` }));
   $("subject").hidden = !row.crop_url;
   if (row.crop_url) $("subject-crop").src = row.crop_url;
   const judged = row.judged_at ? ` judged at ${row.judged_at} px: ${px(row.judged_blur_px)},` : "";
