@@ -16,8 +16,10 @@ import numpy as np
 from PIL import Image
 
 from msdunet.focus.sharpness import (
+    DIRECTIONS,
     IMMERKAER,
     MARGIN,
+    MIN_DIRECTION_EDGES,
     WINDOW,
     Edges,
     PatchBlur,
@@ -25,7 +27,6 @@ from msdunet.focus.sharpness import (
     edge_pixels,
     ladder_sigmas,
     laplacian_difference,
-    medians,
 )
 from msdunet.focus.streaks import window_contrast
 from msdunet.focus.tiles import Grid, grey, halved, origins, reduced_size
@@ -70,12 +71,16 @@ def one_pass_blur(image: Image.Image, cells: Grid, *, scale: int, tile: int, con
 def window_noise(grey: np.ndarray, corners: np.ndarray, *, tile: int) -> np.ndarray:
     """Immerkær's noise σ of each ``tile``-px patch at ``corners`` (x, y), as
     ``sharpness.noise_level`` reads it from the patch alone: the mean |Laplacian difference| of its
-    interior, here from one Laplacian of the whole photo summed over each window."""
+    interior, here from one Laplacian of the whole photo summed over each window (a summed-area
+    table, made only on the rows the windows' corners read)."""
     lap = np.abs(laplacian_difference(grey.astype(np.float64)))
-    table = np.zeros((lap.shape[0] + 1, lap.shape[1] + 1))
-    table[1:, 1:] = lap.cumsum(axis=0).cumsum(axis=1)
     x0, y0, side = corners[:, 0], corners[:, 1], tile - 2
-    total = table[y0 + side, x0 + side] - table[y0, x0 + side] - table[y0 + side, x0] + table[y0, x0]
+    rows, at = np.unique(np.concatenate([y0, y0 + side]), return_inverse=True)
+    table = np.zeros((len(rows), lap.shape[1] + 1))  # the table's rows ``rows``: row y sums lap[:y, :x]
+    below = rows > 0
+    table[below, 1:] = lap.cumsum(axis=0)[rows[below] - 1].cumsum(axis=1)
+    top, bottom = at[: len(y0)], at[len(y0) :]
+    total = table[bottom, x0 + side] - table[top, x0 + side] - table[bottom, x0] + table[top, x0]
     return (IMMERKAER * total / (side * side)).astype(np.float32)
 
 
@@ -94,8 +99,29 @@ def patch_blur_one_pass(grey: np.ndarray, corners: np.ndarray, *, tile: int, noi
     strength = magnitude[0, y, x]
     lefts, column = np.unique(corners[:, 0], return_inverse=True)  # the grid's few distinct columns and rows
     tops, row = np.unique(corners[:, 1], return_inverse=True)
-    in_column = (x >= lefts[:, None] + MARGIN) & (x < lefts[:, None] + tile - MARGIN)  # (columns, E)
-    in_row = (y >= tops[:, None] + MARGIN) & (y < tops[:, None] + tile - MARGIN)
-    inside = in_column[column.ravel()] & in_row[row.ravel()] & (strength > floors[:, None])  # (patches, E)
-    patch_index, which = np.nonzero(inside)
-    return medians(sigma[which], patch_index, direction[which], patches=len(corners), sorted_by_sigma=True)
+    by_direction = np.full((len(corners), len(DIRECTIONS)), np.nan, dtype=np.float32)
+    counts = np.zeros((len(corners), len(DIRECTIONS)), dtype=np.int32)
+    for d in range(len(DIRECTIONS)):
+        one = direction == d
+        yd, xd = y[one], x[one]
+        in_column = (xd >= lefts[:, None] + MARGIN) & (xd < lefts[:, None] + tile - MARGIN)  # (columns, E)
+        in_row = (yd >= tops[:, None] + MARGIN) & (yd < tops[:, None] + tile - MARGIN)
+        inside = in_column[column.ravel()] & in_row[row.ravel()] & (strength[one] > floors[:, None])  # (patches, E)
+        counts[:, d], by_direction[:, d] = sorted_medians(sigma[one], inside)
+    return PatchBlur(by_direction, counts)
+
+
+def sorted_medians(sigma: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``inside`` (patches × edges, bool), the count of its edges and, with
+    ``MIN_DIRECTION_EDGES`` or more, their median σ (``sigma`` ascending: each row's pick is sorted,
+    so its median is read at its middle ranks, as ``sharpness.medians`` reads it, without a sort)."""
+    counts = np.count_nonzero(inside, axis=1)
+    middle = np.full(len(counts), np.nan, dtype=np.float32)
+    voting = np.flatnonzero(counts >= MIN_DIRECTION_EDGES)
+    if len(voting):
+        picked = np.flatnonzero(inside)  # row by row, each row's edges in σ order
+        starts, sizes = (np.cumsum(counts) - counts)[voting], counts[voting]
+        offset = voting * inside.shape[1]
+        low, high = picked[starts + (sizes - 1) // 2] - offset, picked[starts + sizes // 2] - offset
+        middle[voting] = (sigma[low] + sigma[high]) / np.float32(2)  # np.median's
+    return counts, middle
