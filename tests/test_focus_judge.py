@@ -305,3 +305,31 @@ def test_the_reason_names_the_evidence_that_decided(scene):
     assert by_map.verdict == "blurred" and by_map.reason == "the blur map finds no sharp region of meaningful size"
     shaken = judge(measure_blur(photo(scene, sb.linear(30 / np.sqrt(12), 0))))
     assert shaken.reason.startswith("long shake: the edges across one direction are gone")
+
+
+def test_the_verdict_is_decided_on_the_reported_blur_and_always_has_a_reason(scene):
+    """At any limit, including ones within 0.005 px of the reading, the judgement's verdict is the
+    one its report columns give back (verdict_at: the web app's slider), and a blurred photo says why."""
+    from msdunet.focus import verdict_at
+
+    measured = measure_blur(photo(scene, sb.gaussian(0.8)))
+    reading = judge(measured).judged_blur_px
+    for limit in (reading - 0.01, reading - 0.004, reading, reading + 0.004, reading + 0.01):
+        j = judge(measured, limit_px=limit)
+        again = verdict_at(verdict=j.verdict, judged_blur_px=j.judged_blur_px, map_verdict="sharp", limit_px=limit)
+        assert j.verdict == again and j.reason
+
+
+def test_every_image_mode_is_read_as_its_grey():
+    """measure_blur takes any PIL mode: palette, grey with alpha, RGBA and 16-bit read as the L photo."""
+    grey_photo = photo(shapes(480)[:320]).convert("L")
+    sixteen = Image.fromarray(np.asarray(grey_photo, dtype=np.uint16) * 257)
+    expected = judge(measure_blur(grey_photo)).subject_blur_px
+    for image in (grey_photo.convert("P"), grey_photo.convert("LA"), grey_photo.convert("RGBA"), sixteen):
+        assert judge(measure_blur(image)).subject_blur_px == expected, image.mode
+
+
+def test_a_nan_patch_leaves_the_others_contrast_floor():
+    from msdunet.focus.streaks import contrast_floor
+
+    assert contrast_floor(np.array([0.01, np.nan, 0.02, 0.03], dtype=np.float32)) == pytest.approx(2 * 0.02)

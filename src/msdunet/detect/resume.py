@@ -28,11 +28,12 @@ SETTINGS_KEY = "resume"  # report.json's entry holding ``settings``
 
 
 def settings(*, threshold: float, judging: JudgeOptions, map_size: int | None) -> dict:
-    """What a row depends on besides the photo and the model, as report.json records it (JSON types)."""
+    """What a row depends on besides the photo and the model, as report.json records it (JSON types);
+    the columns too, so that a report written before a column existed is made again, not reused."""
     found = {"threshold": threshold, "map_size": map_size, "judging": asdict(judging),
              "sharp_from": focus.SHARP_FROM, "subject_from": focus.SUBJECT_FROM,
-             "streak_below": STREAK_BELOW,
-             "streak_binned_below": STREAK_BINNED_BELOW, "streak_reduce": STREAK_REDUCE}  # fmt: skip
+             "streak_below": STREAK_BELOW, "streak_binned_below": STREAK_BINNED_BELOW,
+             "streak_reduce": STREAK_REDUCE, "columns": list(FIELDS)}  # fmt: skip
     return json.loads(json.dumps(found))
 
 

@@ -49,7 +49,7 @@ from msdunet.focus.one_pass import one_pass_blur
 from msdunet.focus.reason import Evidence, reason
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted
 from msdunet.focus.streaks import binned_contrast, contrast_by_direction, photo_streak
-from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, reduced_size
+from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, judgeable, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
@@ -172,7 +172,7 @@ def measure_blur(
     extra: ``msdunet.focus.faces``); ``estimator``: ``classical`` or ``learned``.  With ``streaks``
     the streak score too, and a shaken photo (``PixelBlur.shaken``) has its subject read again
     reduced ``STREAK_REDUCE`` times more, where a streak leaves edges (``streak_px``)."""
-    scale = 1
+    image, scale = judgeable(image), 1
     while True:
         blur = _measure_level(image, scale, estimator, streaks=streaks)
         subject = subject_sigmas(blur)
@@ -214,14 +214,14 @@ def judge(
             blur_kind=None, sharp_share=None, textured_share=0.0, subject_x=None, subject_y=None, limit_px=limit_px,
             faces=faces, streak=blur.streak,
             reason=reason(Evidence(verdict=map_verdict or "blurred", judged_blur_px=None, limit_px=limit_px,
-                                   judged_at=judged_at)),
+                                   judged_at=judged_at, map_verdict=map_verdict)),
         )  # fmt: skip
     at_size = judged_at / long_side
     floor = fitted["floor"]
     subject_px = face_px if face_px is not None else float(calibrated(sigmas[0], floor=floor)) * blur.scale
     if face_px is None and blur.shaken and blur.streak_px is not None:
         subject_px = max(subject_px, blur.streak_px)  # the streak's blur where edges across it are left
-    judged_px = subject_px * at_size
+    judged_px = round(subject_px * at_size, 2)  # decided as reported: verdict_at and the web app read it so
     cells = calibrated(blur.major[blur.textured], floor=floor) * blur.scale * at_size
     sharp_share = float(np.count_nonzero(cells <= limit_px)) / max(1, len(cells))
     cx, cy = face.centre if face_px is not None else blur.centres[_subject(blur)].mean(axis=0)
@@ -230,11 +230,11 @@ def judge(
         verdict = "blurred"
     else:
         verdict, kind = ("sharp" if sharp_share >= SHARP_FROM else "subject in focus"), None
-    why = Evidence(verdict=verdict, judged_blur_px=round(judged_px, 2), limit_px=limit_px, judged_at=judged_at,
+    why = Evidence(verdict=verdict, judged_blur_px=judged_px, limit_px=limit_px, judged_at=judged_at,
                    map_verdict=map_verdict, shaken=blur.shaken, streak=blur.streak, sharp_share=round(sharp_share, 3),
                    sharp_from=SHARP_FROM)  # fmt: skip
     return FocusJudgement(
-        verdict=verdict, subject_blur_px=round(subject_px, 2), judged_blur_px=round(judged_px, 2),
+        verdict=verdict, subject_blur_px=round(subject_px, 2), judged_blur_px=judged_px,
         judged_at=judged_at, blur_kind=kind, sharp_share=round(sharp_share, 3),
         textured_share=round(float(blur.textured.mean()), 3), subject_x=round(float(cx) / blur.width, 3),
         subject_y=round(float(cy) / blur.height, 3), limit_px=limit_px, faces=faces,

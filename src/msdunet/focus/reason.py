@@ -28,13 +28,15 @@ def reason(evidence: Evidence) -> str:
     """One line: what made the photo ``blurred`` (each cause, '; '), or why it is kept."""
     e = evidence
     if e.judged_blur_px is None:
-        return "no texture to judge in pixels: the blur map's verdict"
+        return "no texture to judge in pixels" + (": the blur map's verdict" if e.map_verdict else "")
     within = f"subject {e.judged_blur_px:g} px ≤ {e.limit_px:g} px at {e.judged_at} px"
     if e.verdict != "blurred":
         share = "" if e.sharp_share is None else f"{e.sharp_share:.0%} of the textured photo sharp"
         if e.verdict == "sharp":
             return f"{within}; {share}"
-        return f"{within}; only {share} (sharp from {e.sharp_from:.0%})"
+        digits = 0 if f"{e.sharp_share:.0%}" != f"{e.sharp_from:.0%}" else 1  # 93.8 % is not "94 % (from 94 %)"
+        share, needed = f"{e.sharp_share:.{digits}%}", f"{e.sharp_from:.{digits}%}"
+        return f"{within}; only {share} of the textured photo sharp (sharp from {needed})"
     causes = []
     if e.shaken:
         causes.append(f"long shake: the edges across one direction are gone (streak {e.streak:g})")

@@ -46,7 +46,8 @@ SMOOTH = 1.5  # Gaussian σ (px) of the photo the second, binned reading is take
 
 def contrast_floor(noise: np.ndarray) -> float:
     """The photo's one contrast floor: ``NOISE_TIMES`` the median noise of its patches."""
-    return NOISE_TIMES * float(np.median(noise)) if len(noise) else 0.0
+    finite = np.asarray(noise)[np.isfinite(noise)]  # a NaN pixel's patch: the others decide
+    return NOISE_TIMES * float(np.median(finite)) if len(finite) else 0.0
 
 
 def _directional_maps(gy: np.ndarray, gx: np.ndarray, floor: float) -> np.ndarray:

@@ -44,6 +44,16 @@ def grey(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., :3].astype(np.float32) @ _LUMA) / 255.0
 
 
+def judgeable(image: Image.Image) -> Image.Image:
+    """``image`` in a mode ``grey`` reads at its scale: L, RGB and F as they are, 16-bit as F in [0, 1],
+    any other (P, LA, RGBA, CMYK ...) as RGB."""
+    if image.mode in ("L", "RGB", "F"):
+        return image
+    if image.mode.startswith("I"):
+        return Image.fromarray(np.asarray(image, dtype=np.float32) / 65535.0, mode="F")
+    return image.convert("RGB")
+
+
 def origins(width: int, height: int, cells: Grid, *, tile: int = TILE) -> np.ndarray:
     """Top-left corners (x, y), int, of the ``tile``-px patches centred on ``cells``, clipped into
     the image (at least ``tile`` px on each side)."""
