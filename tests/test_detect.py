@@ -187,15 +187,15 @@ def test_a_failed_write_is_an_error_in_that_row(photo_dir, tmp_path, tiny_weight
 def test_ctrl_c_exits_130_with_a_report_of_the_rows_done(photo_dir, tmp_path, tiny_weights, monkeypatch):
     from msdunet.inference.detector import BlurDetector
 
-    map_for, calls = BlurDetector.map_for, []
+    network, calls = BlurDetector.working_probability, []
 
     def interrupted_on_the_second(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return map_for(self, *args, **kwargs)
+        return network(self, *args, **kwargs)
 
-    monkeypatch.setattr(BlurDetector, "map_for", interrupted_on_the_second)
+    monkeypatch.setattr(BlurDetector, "working_probability", interrupted_on_the_second)
     out = tmp_path / "out"
     result = run(["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"])
     assert result.exit_code == 130 and "interrupted: 1 of 3 image(s) done" in result.stderr
@@ -288,6 +288,27 @@ def test_sequential_and_threaded_runs_agree(photo_dir, tmp_path, tiny_weights):
     assert [(r.path, r.blurred_fraction) for r in a] == [(r.path, r.blurred_fraction) for r in b]
     for name in ("a_blur.png", "b_blur.png", "c_blur.png"):
         assert (tmp_path / "seq" / name).read_bytes() == (tmp_path / "par" / name).read_bytes()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread has its own niceness on Linux only")
+def test_decode_and_write_threads_yield_to_the_network():
+    """The readers and the writer run nicer than the thread that runs the network (which the run's
+    pace waits on for small photos); the calling thread keeps its own niceness."""
+    import threading
+
+    from msdunet.detect import run as engine
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    own = niceness()
+    pool = engine._pool(2)
+    try:
+        helper = pool.submit(niceness).result()
+    finally:
+        pool.shutdown()
+    assert helper == min(19, own + engine.HELPER_NICENESS)
+    assert niceness() == own
 
 
 def test_missing_input_is_a_usage_error_and_creates_nothing(photo_dir, tmp_path, tiny_weights):

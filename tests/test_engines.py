@@ -37,6 +37,17 @@ def test_padding_is_torchs(shape):
     np.testing.assert_array_equal(pad_to_multiple(image, 32), torch_pad(torch.from_numpy(image), 32).numpy())
 
 
+def test_normalize_array_is_normalize_images_bit_for_bit():
+    from msdunet.model.preprocess import normalize_array, normalize_images
+
+    levels = np.arange(256, dtype=np.uint8)
+    images = np.stack([levels.reshape(16, 16), levels[::-1].reshape(16, 16), np.roll(levels, 7).reshape(16, 16)], -1)
+    images = np.stack([images, images[::-1]])  # (2, 16, 16, 3): every level in every channel
+    ours = normalize_array(images)
+    assert ours.flags.c_contiguous and ours.dtype == np.float32
+    assert np.array_equal(ours, normalize_images(torch.from_numpy(images)).numpy())
+
+
 def test_shipped_graph_is_checked_and_names_its_weights():
     weights = resolve_weights(DEFAULT_MODEL)
     card = read_card(weights)

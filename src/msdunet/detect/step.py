@@ -29,6 +29,7 @@ from msdunet.detect.outputs import (
 from msdunet.detect.report import Judging, Row, summarize
 from msdunet.focus import DEFAULT_JUDGING, JudgeOptions, PixelBlur, measure_blur
 from msdunet.focus.limits import ESTIMATOR
+from msdunet.inference.arrays import resized_map
 from msdunet.io import ImageReadError, read_image
 from msdunet.scoring.metrics import to_uint8_map
 
@@ -46,7 +47,8 @@ class Decoded:
 @dataclass(frozen=True)
 class Inferred:
     label: str  # the row's path
-    blur: np.ndarray  # P(blurred), float, at the map's size (the photo's bounded by ``map_size``)
+    prob: np.ndarray  # P(blurred) at the network's working size (``encode`` resizes it to the map's)
+    map_size: tuple[int, int]  # the map's (width, height): the photo's bounded by ``map_size``
     size: tuple[int, int]  # the photo's (width, height)
     ms: float  # network time
     photo: Image.Image | None
@@ -84,16 +86,21 @@ def decode(
 
 
 def infer(detector, decoded: Decoded, label: str, *, map_size: int | None = MAP_SIZE) -> Inferred:
-    """The network's map, its long side at most ``map_size`` px (None: the photo's size)."""
+    """The network's map at its working size, to be resized by ``encode`` so that its long side is at
+    most ``map_size`` px (None: the photo's size): the local engine's network thread, which sets
+    the pace on small photos, runs the network only (``BlurDetector.map_for`` is the two steps)."""
     start = time.perf_counter()
-    blur = detector.map_for(decoded.work, decoded.size, map_size=bounded(decoded.size, map_size))
+    prob = detector.working_probability(decoded.work, decoded.size)
     ms = (time.perf_counter() - start) * 1e3
-    return Inferred(label=label, blur=blur, size=decoded.size, ms=ms, photo=decoded.photo, measured=decoded.measured)
+    return Inferred(
+        label=label, prob=prob, map_size=bounded(decoded.size, map_size), size=decoded.size, ms=ms,
+        photo=decoded.photo, measured=decoded.measured,
+    )  # fmt: skip
 
 
 def encode(inferred: Inferred, *, threshold: float, judging: JudgeOptions = DEFAULT_JUDGING) -> Detected:
-    """The 8-bit map, its row (from the map as saved, and the judgement) and the files' bytes."""
-    map8 = _levels(inferred.blur)
+    """The map at its size, 8-bit, its row (from the map as saved, and the judgement) and the files' bytes."""
+    map8 = _levels(resized_map(inferred.prob, inferred.map_size))
     pixels = Judging(inferred.measured, judging)
     row = summarize(inferred.label, map8, threshold=threshold, ms=inferred.ms, pixels=pixels, size=inferred.size)
     return Detected(row, encode_outputs(map8, inferred.photo))

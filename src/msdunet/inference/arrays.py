@@ -55,6 +55,15 @@ def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return out
 
 
+def resized_map(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A working-size map of P(blurred) resized (``resize_bilinear``) to ``size`` (width, height) and
+    clipped to [0, 1], float32 (in place: no second full-size map)."""
+    width, height = size
+    if prob.shape != (height, width):
+        prob = resize_bilinear(prob, height, width)
+    return np.clip(prob, 0.0, 1.0, out=prob).astype(np.float32, copy=False)
+
+
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Where the tiles of a side of ``length`` px start, ``overlap`` px shared between neighbours."""
     if length <= tile:

@@ -38,7 +38,7 @@ import numpy as np
 from PIL import Image
 
 from msdunet.focus import FocusJudgement, FocusSummary, JudgeOptions, judge_photo, summarize_focus
-from msdunet.inference.arrays import ramp, resize_bilinear, tile_starts
+from msdunet.inference.arrays import ramp, resized_map, tile_starts
 from msdunet.inference.decoding import Decoding, ImageInput, as_rgb_array
 from msdunet.inference.engines import build_engine
 from msdunet.inference.protocol import DEFAULT_SQUARE, DEFAULT_WORKING_SIZE, PAPER_WORKING_SIZE
@@ -131,13 +131,14 @@ class BlurDetector:
     ) -> np.ndarray:
         """P(blurred) for a decoded image (full size, or already ``working_image``) of ``size`` (the
         photo's width, height), as a float32 map of ``map_size`` (default ``size``), bilinear."""
+        return resized_map(self.working_probability(rgb, size), map_size or size)
+
+    def working_probability(self, rgb: Image.Image, size: tuple[int, int]) -> np.ndarray:
+        """The network's P(blurred) at the working size, before ``resized_map`` (``map_for`` is the
+        two; ``msdunet detect`` runs the second on its writer thread, off the network's)."""
         if rgb.size != self.working_shape(*size):
             rgb = self.working_image(rgb)
-        prob = self.probability(np.asarray(rgb))
-        width, height = map_size or size
-        if prob.shape != (height, width):
-            prob = resize_bilinear(prob, height, width)
-        return np.clip(prob, 0.0, 1.0, out=prob).astype(np.float32, copy=False)  # in place: no second full-size map
+        return self.probability(np.asarray(rgb))
 
     def probability(self, rgb: np.ndarray) -> np.ndarray:
         """P(blurred) for a working image (uint8 H,W,3), tiled when larger than ``tile``."""

@@ -32,7 +32,8 @@ def normalize_images(images: torch.Tensor) -> torch.Tensor:
 def normalize_array(images: np.ndarray) -> np.ndarray:
     """uint8 (N,H,W,3) array → normalised float32 (N,3,H,W), C-contiguous: ``normalize_images``'
     values, bit for bit (the same float32 operations in the same order)."""
-    x = images.transpose(0, 3, 1, 2).astype(np.float32) / np.float32(255.0)
-    mean = np.asarray(MEAN, dtype=np.float32).reshape(1, 3, 1, 1)
-    std = np.asarray(STD, dtype=np.float32).reshape(1, 3, 1, 1)
-    return np.ascontiguousarray((x - mean) / std)
+    x = np.ascontiguousarray(images.transpose(0, 3, 1, 2)).astype(np.float32)  # planes first: contiguous below
+    x /= np.float32(255.0)
+    x -= np.asarray(MEAN, dtype=np.float32).reshape(1, 3, 1, 1)
+    x /= np.asarray(STD, dtype=np.float32).reshape(1, 3, 1, 1)
+    return x
