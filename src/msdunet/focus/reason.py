@@ -24,8 +24,18 @@ class Evidence:
     sharp_from: float = 0.0
 
 
+def _map_note(e: Evidence) -> str:
+    """Where the blur map (blur relative to the frame) sees it otherwise than the pixels do."""
+    if e.map_verdict is None or e.map_verdict == e.verdict or e.map_verdict == "blurred":
+        return ""
+    if e.verdict == "blurred":
+        return f"; the map alone: {e.map_verdict} (blur relative to the frame)"
+    return f"; the map alone: {e.map_verdict} (it sees blurred areas the pixels count neither way: no texture left)"
+
+
 def reason(evidence: Evidence) -> str:
-    """One line: what made the photo ``blurred`` (each cause, '; '), or why it is kept."""
+    """One line: what made the photo ``blurred`` (each cause, '; '), or why it is kept; the pixels'
+    reading always, and the map's own verdict where it differs."""
     e = evidence
     if e.judged_blur_px is None:
         return "no texture to judge in pixels" + (": the blur map's verdict" if e.map_verdict else "")
@@ -33,15 +43,16 @@ def reason(evidence: Evidence) -> str:
     if e.verdict != "blurred":
         share = "" if e.sharp_share is None else f"{e.sharp_share:.0%} of the textured photo sharp"
         if e.verdict == "sharp":
-            return f"{within}; {share}"
+            return f"{within}; {share}{_map_note(e)}"
         digits = 0 if f"{e.sharp_share:.0%}" != f"{e.sharp_from:.0%}" else 1  # 93.8 % is not "94 % (from 94 %)"
         share, needed = f"{e.sharp_share:.{digits}%}", f"{e.sharp_from:.{digits}%}"
-        return f"{within}; only {share} of the textured photo sharp (sharp from {needed})"
+        return f"{within}; only {share} of the textured photo sharp (sharp from {needed}){_map_note(e)}"
     causes = []
     if e.shaken:
         causes.append(f"long shake: the edges across one direction are gone (streak {e.streak:g})")
     if e.judged_blur_px > e.limit_px:
         causes.append(f"subject blur {e.judged_blur_px:g} px > {e.limit_px:g} px at {e.judged_at} px")
     if e.map_verdict == "blurred":
-        causes.append("the blur map finds no sharp region of meaningful size")
-    return "; ".join(causes)
+        pixels = "" if e.judged_blur_px > e.limit_px else f" (the pixels alone: {within})"
+        causes.append(f"the blur map finds no sharp region of meaningful size{pixels}")
+    return "; ".join(causes) + _map_note(e)
