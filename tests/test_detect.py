@@ -311,6 +311,33 @@ def test_decode_and_write_threads_yield_to_the_network():
     assert niceness() == own
 
 
+def test_blas_runs_on_one_thread_while_a_batch_runs(photo_dir, tmp_path, tiny_weights, monkeypatch):
+    """NumPy's BLAS threads would spin beside the run's own (the judgement's small products): one
+    thread during the run, its own count again after."""
+    from threadpoolctl import threadpool_info
+
+    from msdunet.detect import run_batch, step
+    from msdunet.inference.detector import BlurDetector
+    from msdunet.io import find_images
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    decode, seen = step.decode, []
+
+    def decode_and_look(*args, **kwargs):
+        seen.append(blas_threads())
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(step, "decode", decode_and_look)
+    before = blas_threads()
+    if not before:
+        pytest.skip("threadpoolctl finds no BLAS under NumPy here")
+    run_batch(BlurDetector(tiny_weights, working_size=64), list(find_images([photo_dir])), tmp_path, workers=2)
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
+
+
 def test_missing_input_is_a_usage_error_and_creates_nothing(photo_dir, tmp_path, tiny_weights):
     out = tmp_path / "out"
     result = run(
