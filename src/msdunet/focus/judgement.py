@@ -17,14 +17,11 @@ again, and σ scaled back: any blur from 0 to ~30 px is read where it is 0.5–3
   when its σ is at most ``LIMIT_PX``; otherwise the photo is ``blurred``, and ``blur_kind`` says
   ``motion`` when the subject's blur is ``MOTION_FROM`` times larger across one edge direction than
   across another (a streak), ``defocus`` otherwise;
-- with ``streaks`` (the default), a long shake, which erases the edges across its streak so
-  that the subject reads sharp along it, is found by ``msdunet.focus.streaks``: it scores, per photo,
-  the edges left across each direction against the contrast there, in two readings; under
-  ``STREAK_BELOW`` and ``STREAK_BINNED_BELOW`` the photo
-  is ``blurred`` with ``blur_kind`` ``motion``, and its blur the larger of the subject's and of the
-  subject's on the photo reduced ``STREAK_REDUCE`` times, where the streak is short enough to leave
-  edges (a panned background around a small sharp subject scores as shaken too: reports/pixel_blur.md
-  says from what subject size it does not);
+- with ``streaks`` (the default), a long shake, whose subject reads sharp along its streak, is
+  found by ``msdunet.focus.streaks`` (edges left across each direction against the contrast there,
+  two readings, under ``STREAK_BELOW`` and ``STREAK_BINNED_BELOW``): ``blurred``, ``motion``, its blur
+  also read on the photo reduced ``STREAK_REDUCE`` times, where the streak leaves edges (a panned
+  background around a small sharp subject too: reports/pixel_blur.md says from what size it does not);
 - the blur map's verdict (blur relative to the frame, ``msdunet.focus.verdict``) rejects too: a
   photo is ``blurred`` when either finds no sharp subject (the map alone kept every sharp photo but
   let half the blurred ones through; pixels alone miss blur that a downsized photo no longer shows);
@@ -47,7 +44,7 @@ from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW, STREAK_BINNED_BELOW
 from msdunet.focus.one_pass import one_pass_blur
 from msdunet.focus.reason import Evidence, reason
-from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted
+from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted, noise_level
 from msdunet.focus.streaks import binned_contrast, contrast_by_direction, photo_streak
 from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, judgeable, reduced_size
 from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
@@ -107,10 +104,11 @@ def _under(score: float | None, limit: float) -> bool:
     return score is not None and score < limit
 
 
-def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: bool = False) -> PixelBlur:
+def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: bool = False):
     """The grid's blur on ``image`` halved log2(``scale``) times: read patch by patch (``tiles``), or on
-    a small photo by the classical estimate in one pass; with ``streaks``, the streak score of its
-    patches, and its second reading where the first is under its limit (``msdunet.focus.streaks``)."""
+    a small photo by the classical estimate in one pass; and a function giving, for the level kept,
+    the streak score of its patches and its second reading where the first is under its limit
+    (``msdunet.focus.streaks``; computed only when asked: a blurred photo is measured at several levels)."""
     cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
     small = one_pass_blur(image, cells, scale=scale, tile=TILE, contrast=streaks) if estimator == "classical" else None
     if small is not None:  # a small photo: filtered once, not patch by patch (msdunet.focus.one_pass)
@@ -119,19 +117,25 @@ def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: b
     else:
         distinct, index = distinct_patches(image, cells, tile=TILE, scale=scale)
         by_direction, textured, counts = estimate_counted(distinct, estimator)
-        contrast = contrast_by_direction(distinct) if streaks else None
-    streak = None if contrast is None else photo_streak(counts[textured], contrast[textured])
-    binned = None
-    if _under(streak, SECOND_READING_UNDER):  # rare: the second reading, on the patches (one pass keeps none)
-        if distinct is None:
-            distinct = distinct_patches(image, cells, tile=TILE, scale=scale)[0]
-        binned = photo_streak(counts[textured], binned_contrast(distinct)[textured])
+        contrast = None
+
+    def streak_readings() -> tuple[float | None, float | None]:
+        patches = distinct if contrast is None else None  # one pass: its contrast is there, its patches not
+        noise = None if patches is None else noise_level(patches)
+        first = contrast if patches is None else contrast_by_direction(patches, noise=noise)
+        streak = photo_streak(counts[textured], first[textured])
+        if not _under(streak, SECOND_READING_UNDER):
+            return streak, None
+        if patches is None:
+            patches = distinct_patches(image, cells, tile=TILE, scale=scale)[0]
+        return streak, photo_streak(counts[textured], binned_contrast(patches, noise=noise)[textured])
+
     width, height = image.size
-    return PixelBlur(
+    blur = PixelBlur(
         width=width, height=height, centres=cells.centres * scale,
         by_direction=by_direction[index], textured=textured[index], scale=scale, estimator=estimator,
-        streak=streak, streak_binned=binned,
     )  # fmt: skip
+    return blur, streak_readings
 
 
 def subject_count(cells: int) -> int:
@@ -174,14 +178,17 @@ def measure_blur(
     reduced ``STREAK_REDUCE`` times more, where a streak leaves edges (``streak_px``)."""
     image, scale = judgeable(image), 1
     while True:
-        blur = _measure_level(image, scale, estimator, streaks=streaks)
+        blur, streak_readings = _measure_level(image, scale, estimator, streaks=streaks)
         subject = subject_sigmas(blur)
         beyond = subject is None or subject[0] > RELIABLE_UP_TO
         if not beyond or max(reduced_size(*image.size, scale=scale)) // 2 < SMALLEST_LEVEL:
             break
         scale *= 2
+    if streaks:
+        first, second = streak_readings()
+        blur = replace(blur, streak=first, streak_binned=second)
     if blur.shaken and min(reduced_size(*image.size, scale=scale * STREAK_REDUCE)) >= 2:
-        reduced = _measure_level(image, scale * STREAK_REDUCE, estimator)
+        reduced = _measure_level(image, scale * STREAK_REDUCE, estimator)[0]
         sigmas = subject_sigmas(reduced)
         floor = FITTED[estimator]["floor"]
         px = None if sigmas is None else float(calibrated(sigmas[0], floor=floor)) * reduced.scale

@@ -59,17 +59,19 @@ def _directional_maps(gy: np.ndarray, gx: np.ndarray, floor: float) -> np.ndarra
     np.abs(gy, out=maps[2])
     np.abs(np.subtract(gx, gy, out=maps[3]), out=maps[3])
     maps[1::2] *= np.float32(np.sqrt(0.5))
-    maps[:, below] = 0
+    maps *= ~below  # 0 where the gradient is under the floor (the same values as setting them)
     return maps
 
 
-def contrast_by_direction(patches: np.ndarray) -> np.ndarray:
+def contrast_by_direction(patches: np.ndarray, *, noise: np.ndarray | None = None) -> np.ndarray:
     """Per patch (N, 4): the gradient component along each of ``DIRECTIONS``, |g·u|, summed over the
-    patch's interior pixels whose gradient is above the photo's ``contrast_floor`` (grey levels / 1)."""
+    patch's interior pixels whose gradient is above the photo's ``contrast_floor`` (grey levels / 1);
+    ``noise``: the patches' ``noise_level`` when known."""
     patches = np.ascontiguousarray(patches, dtype=np.float32)
     gy, gx = gradients(patches)
     inner = (slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
-    maps = _directional_maps(gy[inner], gx[inner], contrast_floor(noise_level(patches)))
+    noise = noise_level(patches) if noise is None else noise
+    maps = _directional_maps(gy[inner], gx[inner], contrast_floor(noise))
     return maps.sum(axis=(-2, -1), dtype=np.float64).T
 
 
@@ -96,20 +98,22 @@ def window_contrast(grey: np.ndarray, corners: np.ndarray, *, tile: int, noise: 
     return sums[:, row, column].T.astype(np.float64)
 
 
-def binned_contrast(patches: np.ndarray) -> np.ndarray:
+def binned_contrast(patches: np.ndarray, *, noise: np.ndarray | None = None) -> np.ndarray:
     """Per patch (N, 4): the gradient magnitude summed per direction the way edges are counted (each
     pixel to the nearest of ``DIRECTIONS``), on the patches smoothed by ``SMOOTH`` px, over pixels
-    above the photo's ``contrast_floor`` (of the patches as they are): the second reading."""
+    above the photo's ``contrast_floor`` (of the patches as they are; ``noise``: their
+    ``noise_level`` when known): the second reading."""
     patches = np.ascontiguousarray(patches, dtype=np.float32)
-    floor = contrast_floor(noise_level(patches))
+    floor = contrast_floor(noise_level(patches) if noise is None else noise)
     gy, gx = gradients(ndimage.gaussian_filter(patches, SMOOTH, axes=(-2, -1), mode="reflect"))
     inner = (slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
     gy, gx = gy[inner], gx[inner]
     magnitude = np.hypot(gx, gy)
     magnitude[magnitude <= floor] = 0
-    direction = gradient_direction(gy, gx)
-    return np.stack([np.where(direction == d, magnitude, 0).sum(axis=(-2, -1), dtype=np.float64)
-                     for d in range(len(DIRECTIONS))], axis=-1)  # fmt: skip
+    bins = gradient_direction(gy, gx).astype(np.int64)
+    bins += (np.arange(len(patches)) * len(DIRECTIONS))[:, None, None]  # one bin per patch and direction
+    sums = np.bincount(bins.ravel(), weights=magnitude.ravel(), minlength=len(patches) * len(DIRECTIONS))
+    return sums.reshape(len(patches), len(DIRECTIONS))
 
 
 def streak_score(counts: np.ndarray, contrast: np.ndarray) -> np.ndarray:
