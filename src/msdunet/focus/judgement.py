@@ -121,14 +121,15 @@ def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: b
 
     def streak_readings() -> tuple[float | None, float | None]:
         patches = distinct if contrast is None else None  # one pass: its contrast is there, its patches not
-        noise = None if patches is None else noise_level(patches)
-        first = contrast if patches is None else contrast_by_direction(patches, noise=noise)
-        streak = photo_streak(counts[textured], first[textured])
+        noise = None if patches is None else noise_level(patches)  # all patches': the photo's floor
+        first = contrast[textured] if patches is None else contrast_by_direction(patches[textured], noise=noise)
+        streak = photo_streak(counts[textured], first)  # textured patches only count
         if not _under(streak, SECOND_READING_UNDER):
             return streak, None
         if patches is None:
             patches = distinct_patches(image, cells, tile=TILE, scale=scale)[0]
-        return streak, photo_streak(counts[textured], binned_contrast(patches, noise=noise)[textured])
+            noise = noise_level(patches)
+        return streak, photo_streak(counts[textured], binned_contrast(patches[textured], noise=noise))
 
     width, height = image.size
     blur = PixelBlur(
