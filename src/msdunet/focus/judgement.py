@@ -105,10 +105,9 @@ def _under(score: float | None, limit: float) -> bool:
 
 
 def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: bool = False):
-    """The grid's blur on ``image`` halved log2(``scale``) times: read patch by patch (``tiles``), or on
-    a small photo by the classical estimate in one pass; and a function giving, for the level kept,
-    the streak score of its patches and its second reading where the first is under its limit
-    (``msdunet.focus.streaks``; computed only when asked: a blurred photo is measured at several levels)."""
+    """The grid's blur on ``image`` halved log2(``scale``) times: patch by patch (``tiles``), or on a small
+    photo by the classical estimate in one pass; and a function giving the streak score's two readings
+    (``msdunet.focus.streaks``), asked only of the level kept (a blurred photo is read at several)."""
     cells = grid(*reduced_size(*image.size, scale=scale), cells=CELLS)
     small = one_pass_blur(image, cells, scale=scale, tile=TILE, contrast=streaks) if estimator == "classical" else None
     if small is not None:  # a small photo: filtered once, not patch by patch (msdunet.focus.one_pass)
