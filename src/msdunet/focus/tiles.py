@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from msdunet.io import WIDE_GREY_MODES, grey_levels
+
 TILE = 128
 CELLS = 12
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
@@ -45,12 +47,12 @@ def grey(rgb: np.ndarray) -> np.ndarray:
 
 
 def judgeable(image: Image.Image) -> Image.Image:
-    """``image`` in a mode ``grey`` reads at its scale: L, RGB and F as they are, 16-bit as F in [0, 1],
-    any other (P, LA, RGBA, CMYK ...) as RGB."""
+    """``image`` in a mode ``grey`` reads at its scale: L, RGB and F as they are, integer grey (16-bit)
+    as F in [0, 1] scaled as ``io.grey_levels`` reads it, any other (P, LA, RGBA, CMYK ...) as RGB."""
     if image.mode in ("L", "RGB", "F"):
         return image
-    if image.mode.startswith("I"):
-        return Image.fromarray(np.asarray(image, dtype=np.float32) / 65535.0, mode="F")
+    if image.mode in WIDE_GREY_MODES:
+        return Image.fromarray((grey_levels(image) / 255.0).astype(np.float32), mode="F")
     return image.convert("RGB")
 
 
