@@ -95,7 +95,7 @@ class FocusJudgement:
     limit_px: float
     faces: int | None = None  # faces found (None: not looked for)
     face_blur_px: float | None = None  # the largest face's σ, full-size px (the subject, when measured)
-    streak: float | None = None  # streak score (msdunet.focus.streaks; under STREAK_BELOW: shaken)
+    streak: float | None = None  # the streak score's first reading (msdunet.focus.streaks)
     shaken: bool = False  # rejected by the streak score, whatever the blur limit
     reason: str = ""  # why, in one line (msdunet.focus.reason)
 

@@ -28,9 +28,9 @@ def _map_note(e: Evidence) -> str:
     """Where the blur map (blur relative to the frame) sees it otherwise than the pixels do."""
     if e.map_verdict is None or e.map_verdict == e.verdict or e.map_verdict == "blurred":
         return ""
-    if e.verdict == "blurred":
-        return f"; the map alone: {e.map_verdict} (blur relative to the frame)"
-    return f"; the map alone: {e.map_verdict} (it sees blurred areas the pixels count neither way: no texture left)"
+    if e.verdict == "sharp":  # the map sees blurred areas where the pixels find no texture to count
+        return f"; the map alone: {e.map_verdict} (it sees blurred areas the pixels count neither way: no texture left)"
+    return f"; the map alone: {e.map_verdict} (blur relative to the frame)"
 
 
 def reason(evidence: Evidence) -> str:

@@ -6,7 +6,7 @@ edge across the streak is left to measure, the edges along it stay sharp, and th
 What is left is the ramps' contrast: a blur does not change how much the grey level rises across the
 streak, only how steeply.  So, per pair of perpendicular edge directions (0°/90°, 45°/135°) the share
 of *sharp edges* (edge pixels counted) is compared with the share of *contrast* (the gradient
-component along each direction summed over every pixel above the patch's noise):
+component along each direction summed over every pixel above the photo's noise floor):
 
     score = min over the pair of (edges_a / edges_b) / (contrast_a / contrast_b)
 
@@ -18,7 +18,8 @@ stripes alone says nothing about horizontal shake, which leaves it unchanged).
 
 The photo's score is taken over its textured patches summed (see ``photo_streak``).  Counts and
 contrast come from the same patches the blur estimate reads; one contrast floor for the photo
-(``NOISE_TIMES`` its patches' median noise), so that a window's sums come from summed-area tables.
+(``NOISE_TIMES`` its patches' median noise), so that overlapping windows are summed at once
+(``window_contrast``).
 
 The projection has a blind spot: lines between two of the four directions (a seam at 10°) give
 their contrast to both diagonals but their edges to neither, so a photo of a few tilted lines over
@@ -39,7 +40,7 @@ from msdunet.focus.sharpness import DIRECTIONS, MARGIN, MIN_EDGES, gradient_dire
 
 PAIRS = ((0, 2), (1, 3))  # indices into DIRECTIONS: 0° with 90°, 45° with 135°
 EVIDENCE_SHARE = 0.1  # the weaker direction's share of a pair's contrast for the pair to be evidence
-NOISE_TIMES = 2.0  # pixels whose gradient is under this many times the patch's noise carry no contrast
+NOISE_TIMES = 2.0  # pixels whose gradient is under this many times the photo's noise carry no contrast
 MIN_EVIDENCE_EDGES = 4 * MIN_EDGES  # edge pixels a photo needs for its score (four textured patches' minimum)
 SMOOTH = 1.5  # Gaussian σ (px) of the photo the second, binned reading is taken on
 
