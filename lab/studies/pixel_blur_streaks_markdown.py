@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-
-def _shaken(row: dict, fit: dict) -> bool:
-    first, second = row.get("streak"), row.get("binned")
-    return (first is not None and first < fit["streak_below"]) and (
-        second is not None and second < fit["streak_binned_below"]
-    )
+from lab.studies.pixel_blur_streaks import _score, _shaken
 
 
 def _intro(part: dict) -> list[str]:
@@ -69,8 +64,9 @@ def _camera(part: dict) -> list[str]:
     if not rows:
         return []
     rows = list({(r["photo"], tuple(r["size"])): r for r in rows}.values())  # a DNG's preview is smaller than 2048
-    first = sum(1 for r in rows if r["streak"] is not None and r["streak"] < part["fit"]["streak_below"])
-    both = sum(1 for r in rows if _shaken(r, part["fit"]))
+    limits = part["fit"]["streak_below"], part["fit"]["streak_binned_below"]
+    first = sum(1 for r in rows if _score(r) < limits[0])
+    both = sum(1 for r in rows if _shaken(r, limits))
     lines = ["Real sharp camera photos (realworld's HEIC and DNG files, as shot and reduced with Lanczos as they "
              f"are shared), judged with the streak rule: the first reading alone would reject {first} of "
              f"{len(rows)}; both readings reject {both}. Not an independent test of the second reading, nor is "
