@@ -130,15 +130,15 @@ def test_skip_existing_takes_finished_rows_from_the_report_without_decoding(
 ):
     """A resumed folder costs no decode for photos done: their rows come from report.json as written;
     a photo changed since, or a report written with other settings, is judged again."""
-    import msdunet.detect.step as step
+    from msdunet.focus import JudgeOptions
 
     out = tmp_path / "out"
     args = ["detect", str(photo_dir), "-o", str(out), "--weights", str(tiny_weights), "-q"]
     assert run(args).exit_code == 0
     first = {r["path"]: r for r in rows(out)}
     judged = []
-    measure = step.measure_blur
-    monkeypatch.setattr(step, "measure_blur", lambda *a, **k: judged.append(1) or measure(*a, **k))
+    measure = JudgeOptions.measure  # what detect's steps measure a photo with
+    monkeypatch.setattr(JudgeOptions, "measure", lambda self, image: judged.append(1) or measure(self, image))
     assert run(args + ["--skip-existing"]).exit_code == 0
     second = {r["path"]: r for r in rows(out)}
     assert judged == [] and [r["reused"] for r in second.values()] == ["True"] * 3

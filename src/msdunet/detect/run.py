@@ -134,15 +134,7 @@ class _Batch:
             )  # fmt: skip
             if row is not None:
                 return row
-        judging = self.judging
-        return step.decode(
-            self.detector,
-            found.path,
-            with_overlay=self.with_overlay,
-            faces=judging.faces,
-            estimator=judging.estimator,
-            streaks=judging.streaks,
-        )
+        return step.decode(self.detector, found.path, with_overlay=self.with_overlay, judging=self.judging)
 
     def run_network(self, found: Found, target: Target, job: Future, writers) -> tuple[str, Row | Future]:
         """(path, row or the writer's future of the row) for one input; errors go into the row, naming

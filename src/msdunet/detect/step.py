@@ -27,8 +27,7 @@ from msdunet.detect.outputs import (
     save_encoded,
 )
 from msdunet.detect.report import Judging, Row, summarize
-from msdunet.focus import DEFAULT_JUDGING, JudgeOptions, PixelBlur, measure_blur
-from msdunet.focus.limits import ESTIMATOR
+from msdunet.focus import DEFAULT_JUDGING, JudgeOptions, PixelBlur
 from msdunet.inference.arrays import resized_map
 from msdunet.io import ImageReadError, read_image
 from msdunet.scoring.metrics import to_uint8_map
@@ -67,22 +66,15 @@ def decode(
     *,
     with_overlay: bool = True,
     load: Callable | None = None,
-    faces: bool = False,
-    estimator: str = ESTIMATOR,
-    streaks: bool = True,
+    judging: JudgeOptions = DEFAULT_JUDGING,
 ) -> Decoded:
     """The photo resized for the network (and, box-reduced first, for the overlay) and its blur
-    measured in pixels (by ``estimator``); the full-size decode is dropped here.  ``load`` reads
+    measured in pixels as ``judging`` asks; the full-size decode is dropped here.  ``load`` reads
     ``source`` (default ``detector.load``)."""
     rgb, size = (load or detector.load)(source)
     scaled = detector.decoding.scaled(rgb)
     photo = preview(scaled.reduced, full=size) if with_overlay else None
-    return Decoded(
-        work=scaled.work,
-        size=size,
-        photo=photo,
-        measured=measure_blur(rgb, faces=faces, estimator=estimator, streaks=streaks),
-    )
+    return Decoded(work=scaled.work, size=size, photo=photo, measured=judging.measure(rgb))
 
 
 def infer(detector, decoded: Decoded, label: str, *, map_size: int | None = MAP_SIZE) -> Inferred:
@@ -127,15 +119,7 @@ def detect_photo(
 ) -> Detected:
     """The step: ``source`` (a path, or what ``load`` reads) to its row (path ``label``) and files,
     on the calling thread.  A photo that cannot be read raises (``READ_ERRORS``)."""
-    decoded = decode(
-        detector,
-        source,
-        with_overlay=with_overlay,
-        load=load,
-        faces=judging.faces,
-        estimator=judging.estimator,
-        streaks=judging.streaks,
-    )
+    decoded = decode(detector, source, with_overlay=with_overlay, load=load, judging=judging)
     return encode(infer(detector, decoded, label, map_size=map_size), threshold=threshold, judging=judging)
 
 
@@ -175,10 +159,7 @@ def reuse(
     existing = read_existing(out, target, photo, with_overlay, map_size=map_size)
     if existing is None:
         return None
-    pixels = Judging(
-        measure_blur(read_image(photo), faces=judging.faces, estimator=judging.estimator, streaks=judging.streaks),
-        judging,
-    )
+    pixels = Judging(judging.measure(read_image(photo)), judging)
     ms = (time.perf_counter() - start) * 1e3
     row = summarize(str(photo), existing.map8, threshold=threshold, ms=ms, pixels=pixels, size=existing.size)
     row.output, row.reused = target.map.as_posix(), True

@@ -8,8 +8,8 @@ again, and σ scaled back: any blur from 0 to ~30 px is read where it is 0.5–3
 
 ``judge`` turns that into the verdict:
 
-- the **subject** is the sharpest region of meaningful size: per edge direction, the ``k``-th
-  sharpest textured patch, ``k`` = ``SUBJECT_FROM`` (3 %) of the grid's cells; its blur
+- the **subject** (``msdunet.focus.subject``) is the sharpest region of meaningful size: per edge
+  direction, the ``k``-th sharpest textured patch, ``k`` = ``SUBJECT_FROM`` (3 %) of the grid's cells; its blur
   ``subject_blur_px`` is the largest of those per-direction values (a shake smears one direction),
   calibrated (``sharpness.calibrated``) and in pixels of the full-size photo; texture-less patches
   (sky, walls) count neither way; with faces looked for and found, the largest face is the subject;
@@ -34,7 +34,6 @@ reports/pixel_blur.json; tests/test_focus_judge.py checks they agree).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,14 +42,14 @@ from PIL import Image
 from msdunet.focus.faces import FaceBlur, measure_face
 from msdunet.focus.limits import ESTIMATOR, FITTED, MOTION_FROM, STREAK_BELOW, STREAK_BINNED_BELOW
 from msdunet.focus.one_pass import one_pass_blur
-from msdunet.focus.reason import Evidence, reason
+from msdunet.focus.reason import reason
 from msdunet.focus.sharpness import AcrossDirections, calibrated, estimate_counted, noise_level
 from msdunet.focus.streaks import binned_contrast, contrast_by_direction, photo_streak
+from msdunet.focus.subject import subject_cells, subject_sigmas
 from msdunet.focus.tiles import CELLS, TILE, distinct_patches, grid, judgeable, reduced_size
-from msdunet.focus.verdict import SHARP_FROM, SUBJECT_FROM
+from msdunet.focus.verdict import SHARP_FROM
 
 RELIABLE_UP_TO = 3.0  # raw σ (px of the level measured) above which the photo is measured halved
-DIRECTION_QUORUM = 0.1  # share of the textured cells that must have edges in a direction for it to vote
 SMALLEST_LEVEL = 2 * TILE  # long side under which no further halving is done
 STREAK_REDUCE = 4  # a shaken photo's blur is read on it reduced this many times (a 30-px streak: 7.5 px)
 SECOND_READING_UNDER = STREAK_BELOW  # first streak readings under which the second is taken (its fit: all)
@@ -138,36 +137,6 @@ def _measure_level(image: Image.Image, scale: int, estimator: str, *, streaks: b
     return blur, streak_readings
 
 
-def subject_count(cells: int) -> int:
-    return max(1, math.ceil(SUBJECT_FROM * cells - 1e-9))
-
-
-def _subject(blur: PixelBlur) -> np.ndarray:
-    """Indices of the subject's cells (the k sharpest textured ones; empty without texture)."""
-    textured = np.flatnonzero(blur.textured)
-    order = textured[np.argsort(blur.major[textured], kind="stable")]
-    return order[: subject_count(len(blur.textured))]
-
-
-def subject_sigmas(blur: PixelBlur) -> tuple[float, float] | None:
-    """The subject's raw (major, minor) σ: per edge direction, the k-th sharpest cell with edges in
-    that direction; the largest and smallest over the directions that enough cells vote in.
-
-    Per direction, so that shake shows even where a cell has edges only along the streak: such
-    a cell looks sharp, but every cell with edges across the streak is blurred.  None: no texture."""
-    k = subject_count(len(blur.textured))
-    votes = []
-    for d in range(blur.by_direction.shape[1]):
-        values = blur.by_direction[blur.textured, d]
-        values = np.sort(values[np.isfinite(values)])
-        if len(values) >= max(k, DIRECTION_QUORUM * int(blur.textured.sum())):
-            votes.append(float(values[k - 1]))
-    if not votes:
-        subject = _subject(blur)
-        return None if len(subject) == 0 else (float(blur.major[subject].max()), float(blur.minor[subject].min()))
-    return max(votes), min(votes)
-
-
 def measure_blur(
     image: Image.Image, *, faces: bool = False, estimator: str = ESTIMATOR, streaks: bool = True
 ) -> PixelBlur:
@@ -206,7 +175,15 @@ def judge(
     """The verdict of a measurement (see the module's docstring).  ``map_verdict``, the blur map's
     (``msdunet.focus.classify``: blur relative to the frame), rejects too: a photo is ``blurred``
     when either finds no sharp subject; it is the verdict when nothing has texture to judge.
-    ``limit_px`` None: the limit fitted for the estimator that measured ``blur``."""
+    ``limit_px`` None: the limit fitted for the estimator that measured ``blur``; ``reason`` says why."""
+    judgement = _verdict(blur, judge_at=judge_at, limit_px=limit_px, map_verdict=map_verdict)
+    return replace(judgement, reason=reason(judgement, map_verdict=map_verdict))
+
+
+def _verdict(
+    blur: PixelBlur, *, judge_at: int | None, limit_px: float | None, map_verdict: str | None
+) -> FocusJudgement:
+    """``judge`` but its ``reason``."""
     fitted = FITTED[blur.estimator]
     limit_px = fitted["limit_px"] if limit_px is None else limit_px
     long_side = max(blur.width, blur.height)
@@ -220,8 +197,6 @@ def judge(
             verdict=map_verdict or "blurred", subject_blur_px=None, judged_blur_px=None, judged_at=judged_at,
             blur_kind=None, sharp_share=None, textured_share=0.0, subject_x=None, subject_y=None, limit_px=limit_px,
             faces=faces, streak=blur.streak,
-            reason=reason(Evidence(verdict=map_verdict or "blurred", judged_blur_px=None, limit_px=limit_px,
-                                   judged_at=judged_at, map_verdict=map_verdict)),
         )  # fmt: skip
     at_size = judged_at / long_side
     floor = fitted["floor"]
@@ -231,22 +206,18 @@ def judge(
     judged_px = round(subject_px * at_size, 2)  # decided as reported: verdict_at and the web app read it so
     cells = calibrated(blur.major[blur.textured], floor=floor) * blur.scale * at_size
     sharp_share = float(np.count_nonzero(cells <= limit_px)) / max(1, len(cells))
-    cx, cy = face.centre if face_px is not None else blur.centres[_subject(blur)].mean(axis=0)
+    cx, cy = face.centre if face_px is not None else blur.centres[subject_cells(blur)].mean(axis=0)
     if judged_px > limit_px or map_verdict == "blurred" or blur.shaken:
         kind = "motion" if blur.shaken else blur_kind(*sigmas, motion_from=fitted["motion_from"])
         verdict = "blurred"
     else:
         verdict, kind = ("sharp" if sharp_share >= SHARP_FROM else "subject in focus"), None
-    why = Evidence(verdict=verdict, judged_blur_px=judged_px, limit_px=limit_px, judged_at=judged_at,
-                   map_verdict=map_verdict, shaken=blur.shaken, streak=blur.streak, sharp_share=round(sharp_share, 3),
-                   sharp_from=SHARP_FROM)  # fmt: skip
     return FocusJudgement(
         verdict=verdict, subject_blur_px=round(subject_px, 2), judged_blur_px=judged_px,
         judged_at=judged_at, blur_kind=kind, sharp_share=round(sharp_share, 3),
         textured_share=round(float(blur.textured.mean()), 3), subject_x=round(float(cx) / blur.width, 3),
         subject_y=round(float(cy) / blur.height, 3), limit_px=limit_px, faces=faces,
         face_blur_px=None if face_px is None else round(face_px, 2), streak=blur.streak, shaken=blur.shaken,
-        reason=reason(why),
     )  # fmt: skip
 
 
@@ -288,6 +259,10 @@ class JudgeOptions:
         """The limit the verdict uses: ``limit_px``, or the one fitted for the estimator."""
         return FITTED[self.estimator]["limit_px"] if self.limit_px is None else self.limit_px
 
+    def measure(self, image: Image.Image) -> PixelBlur:
+        """``measure_blur`` of ``image`` as these options ask (faces, estimator, streaks)."""
+        return measure_blur(image, faces=self.faces, estimator=self.estimator, streaks=self.streaks)
+
 
 DEFAULT_JUDGING = JudgeOptions()
 
@@ -296,5 +271,5 @@ def judge_photo(
     image: Image.Image, *, options: JudgeOptions = DEFAULT_JUDGING, map_verdict: str | None = None
 ) -> FocusJudgement:
     """``measure_blur`` then ``judge``: the verdict of one decoded photo (PIL, full size)."""
-    measured = measure_blur(image, faces=options.faces, estimator=options.estimator, streaks=options.streaks)
+    measured = options.measure(image)
     return judge(measured, judge_at=options.judge_at, limit_px=options.limit_px, map_verdict=map_verdict)
